@@ -1,0 +1,715 @@
+"""Load courses and lessons from YAML files: validate everything, then write it in one transaction.
+
+`load_content(paths)` either raises `ContentError` with every problem found, as
+`file:line: message`, having written nothing, or writes the content and returns what changed.
+The format is documented in docs/authoring.md.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from content.markdown import collapse_whitespace, footnote_refs, paragraphs
+from content.models import Citation, KeyTerm, Lesson, Section, Source
+from content.schema import QUESTION_TYPES, CourseFile, FlashcardIn, LessonFile, QuestionIn
+from courses.models import Course, LessonSet, LessonSetItem
+from quizzes.grading import answer_text, stored_form
+from quizzes.models import Card, Question, QuestionType, QuestionVersion
+
+COURSE_FILE = "course.yaml"
+
+
+class ContentError(Exception):
+    def __init__(self, errors: Sequence[str]):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass
+class LoadReport:
+    changes: list[str] = field(default_factory=list)
+    lessons: int = 0
+    questions: int = 0
+    flashcards: int = 0
+
+    def add(self, message: str) -> None:
+        self.changes.append(message)
+
+
+# Reading YAML with line numbers -----------------------------------------------------------------
+
+
+class Located:
+    """A parsed YAML document and the line of every key and item in it, by path."""
+
+    def __init__(self, path: Path, display: str, text: str):
+        self.path = path
+        self.display = display
+        self.lines: dict[tuple, int] = {}
+        self.errors: list[str] = []
+        self.data: Any = None
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 1 if mark else 1
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.errors.append(f"{display}:{line}: invalid YAML: {problem}")
+            return
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: tuple) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    self.errors.append(
+                        f"{self.display}:{line}: duplicate field {key!r} "
+                        f"(first at line {seen[key]})"
+                    )
+                seen[key] = line
+                self.lines[(*path, key)] = line
+                self._walk(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, (*path, index))
+
+    def line(self, loc: Iterable) -> int:
+        """The line of the deepest part of `loc` that exists in the file."""
+        path: tuple = ()
+        best = self.lines.get((), 1)
+        for part in loc:
+            candidate = (*path, str(part) if not isinstance(part, int) else part)
+            if candidate in self.lines:
+                path = candidate
+                best = self.lines[path]
+        return best
+
+    def error(self, loc: Iterable, message: str) -> str:
+        return f"{self.display}:{self.line(loc)}: {message}"
+
+
+def _loc_text(loc: Iterable) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part not in QUESTION_TYPES:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _pydantic_errors(doc: Located, exc: ValidationError) -> list[str]:
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if p not in QUESTION_TYPES or not isinstance(p, str)]
+        where = _loc_text(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent, name = where.rpartition(".")[0], loc[-1]
+            message = f"unknown field {name!r}"
+            where = parent
+        elif kind == "missing":
+            parent, name = where.rpartition(".")[0], loc[-1]
+            message = f"missing required field {name!r}"
+            where = parent
+        elif kind == "union_tag_invalid":
+            tag = err.get("ctx", {}).get("tag")
+            message = (
+                f"unknown question type {tag!r} (expected one of: {', '.join(QUESTION_TYPES)})"
+            )
+        elif kind == "union_tag_not_found":
+            message = "missing required field 'type'"
+        elif kind == "string_pattern_mismatch":
+            message = "a key may hold only lowercase letters, digits and hyphens"
+        elif kind == "value_error":
+            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        else:
+            message = err["msg"][0].lower() + err["msg"][1:]
+        errors.append(doc.error(loc, f"{where}: {message}" if where else message))
+    return errors
+
+
+# Collecting and validating ----------------------------------------------------------------------
+
+
+@dataclass
+class ParsedCourse:
+    doc: Located
+    spec: CourseFile
+    folder: Path
+    source_texts: dict[str, str]
+
+
+@dataclass
+class ParsedLesson:
+    doc: Located
+    spec: LessonFile
+    course_key: str
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]], list[str]]:
+    """Course files, lesson files with the key of the course folder they belong to, errors."""
+    courses: list[Path] = []
+    lessons: list[tuple[Path, str]] = []
+    errors: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            course_file = path / COURSE_FILE
+            if course_file.is_file():
+                courses.append(course_file)
+                lesson_dir = path / "lessons"
+                found = sorted(lesson_dir.glob("*.yaml")) + sorted(lesson_dir.glob("*.yml"))
+                lessons.extend((p, str(course_file)) for p in sorted(found))
+            else:
+                found = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+                if not found:
+                    errors.append(f"{_display(path)}: no {COURSE_FILE} and no lesson files here")
+                lessons.extend((p, "") for p in found)
+        elif path.is_file():
+            if path.name == COURSE_FILE:
+                courses.append(path)
+            else:
+                lessons.append((path, ""))
+        else:
+            errors.append(f"{_display(path)}: no such file or folder")
+    return courses, lessons, errors
+
+
+def _read(path: Path) -> Located:
+    display = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        doc = Located(path, display, "")
+        doc.errors.append(f"{display}:1: cannot read the file: {exc}")
+        return doc
+    return Located(path, display, text)
+
+
+def _parse(doc: Located, model: type[CourseFile] | type[LessonFile]) -> Any:
+    if doc.errors:
+        return None
+    if not isinstance(doc.data, dict):
+        doc.errors.append(f"{doc.display}:1: expected a mapping with a '{_top(model)}' field")
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        doc.errors.extend(_pydantic_errors(doc, exc))
+        return None
+
+
+def _top(model: type) -> str:
+    return "course" if model is CourseFile else "lesson"
+
+
+@dataclass
+class Plan:
+    courses: list[ParsedCourse]
+    lessons: list[ParsedLesson]
+    sources: dict[str, tuple[dict[str, Any], str]]  # slug -> (fields, text)
+
+
+def validate(paths: Sequence[Path]) -> Plan:
+    """Read and check every file. Raises ContentError listing every problem found."""
+    course_paths, lesson_paths, errors = _files(paths)
+    courses: list[ParsedCourse] = []
+    lessons: list[ParsedLesson] = []
+    course_keys: dict[str, str] = {}  # course file path -> course key
+    docs: list[Located] = []
+
+    for path in course_paths:
+        doc = _read(path)
+        docs.append(doc)
+        spec = _parse(doc, CourseFile)
+        if spec is None:
+            continue
+        texts: dict[str, str] = {}
+        for i, source in enumerate(spec.sources):
+            source_path = path.parent / source.file
+            try:
+                texts[source.slug] = source_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                doc.errors.append(
+                    doc.error(("sources", i, "file"), f"cannot read source file {source.file!r}")
+                )
+        courses.append(ParsedCourse(doc, spec, path.parent, texts))
+        course_keys[str(path)] = spec.course.key
+
+    for path, course_path in lesson_paths:
+        doc = _read(path)
+        docs.append(doc)
+        spec = _parse(doc, LessonFile)
+        if spec is not None:
+            lessons.append(ParsedLesson(doc, spec, course_keys.get(course_path, "")))
+
+    sources: dict[str, tuple[dict[str, Any], str]] = {}
+    for course in courses:
+        for source in course.spec.sources:
+            if source.slug in course.source_texts:
+                fields = {"title": source.title, "author": source.author, "year": source.year}
+                sources[source.slug] = (fields, course.source_texts[source.slug])
+
+    _check_keys(courses, lessons)
+    _check_references(lessons, sources)
+    _check_lesson_sets(courses, lessons)
+
+    for doc in docs:
+        errors.extend(doc.errors)
+    if errors:
+        raise ContentError(errors)
+    return Plan(courses, lessons, sources)
+
+
+def _check_keys(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> None:
+    """Keys are unique for their kind, across every file loaded and what is already stored."""
+    seen: dict[tuple[str, str], str] = {}
+
+    def claim(kind: str, key: str, doc: Located, loc: tuple) -> None:
+        where = f"{doc.display}:{doc.line(loc)}"
+        first = seen.setdefault((kind, key), where)
+        if first != where:
+            doc.errors.append(f"{where}: {kind} key {key!r} is already used at {first}")
+
+    for course in courses:
+        claim("course", course.spec.course.key, course.doc, ("course", "key"))
+        for i, lesson_set in enumerate(course.spec.lesson_sets):
+            claim("lesson set", lesson_set.key, course.doc, ("lesson_sets", i, "key"))
+        for i, source in enumerate(course.spec.sources):
+            claim("source", source.slug, course.doc, ("sources", i, "slug"))
+    for lesson in lessons:
+        spec, doc = lesson.spec, lesson.doc
+        claim("lesson", spec.lesson.key, doc, ("lesson", "key"))
+        # Questions and flashcards share one namespace: a question studied as a flashcard
+        # becomes a card with the question's key.
+        for i, question in enumerate(spec.questions):
+            claim("question or flashcard", question.key, doc, ("questions", i, "key"))
+        for i, card in enumerate(spec.flashcards):
+            claim("question or flashcard", card.key, doc, ("flashcards", i, "key"))
+
+    # Against the database: a key that belongs to another lesson that is not being loaded.
+    loaded = {lesson.spec.lesson.key for lesson in lessons}
+    for lesson in lessons:
+        spec, doc = lesson.spec, lesson.doc
+        keys = {q.key: ("questions", i, "key") for i, q in enumerate(spec.questions)}
+        keys.update({c.key: ("flashcards", i, "key") for i, c in enumerate(spec.flashcards)})
+        elsewhere = [
+            *Question.objects.filter(key__in=keys).exclude(lesson__key__in=loaded)
+            .values_list("key", "lesson__key"),
+            *Card.objects.filter(key__in=keys, question__isnull=True)
+            .exclude(lesson__key__in=loaded).values_list("key", "lesson__key"),
+        ]  # fmt: skip
+        for key, other in elsewhere:
+            doc.errors.append(
+                doc.error(keys[key], f"key {key!r} already belongs to lesson {other!r}")
+            )
+
+
+def _check_references(
+    lessons: list[ParsedLesson], sources: dict[str, tuple[dict[str, Any], str]]
+) -> None:
+    stored = dict(Source.objects.exclude(slug__in=sources).values_list("slug", "text"))
+    texts = {slug: text for slug, (_, text) in sources.items()} | stored
+    for lesson in lessons:
+        spec, doc = lesson.spec, lesson.doc
+        refs = spec.lesson.citations
+        for ref, citation in refs.items():
+            loc = ("lesson", "citations", ref)
+            if citation.source not in texts:
+                doc.errors.append(
+                    doc.error((*loc, "source"), f"unknown source {citation.source!r}")
+                )
+                continue
+            found = paragraphs(texts[citation.source])
+            if citation.paragraph > len(found):
+                doc.errors.append(
+                    doc.error(
+                        (*loc, "paragraph"),
+                        f"citation {ref!r}: {citation.source} has only {len(found)} paragraphs",
+                    )
+                )
+            elif collapse_whitespace(citation.quote) not in collapse_whitespace(
+                found[citation.paragraph - 1]
+            ):
+                doc.errors.append(
+                    doc.error(
+                        (*loc, "quote"),
+                        f"citation {ref!r}: the quotation does not stand in paragraph "
+                        f"{citation.paragraph} of {citation.source}",
+                    )
+                )
+        items: list[tuple[str, int, QuestionIn | FlashcardIn]] = [
+            *(("questions", i, q) for i, q in enumerate(spec.questions)),
+            *(("flashcards", i, c) for i, c in enumerate(spec.flashcards)),
+        ]
+        for kind, i, item in items:
+            for j, ref in enumerate(item.cite):
+                if ref not in refs:
+                    doc.errors.append(doc.error((kind, i, "cite", j), f"unknown citation {ref!r}"))
+        for loc, text in spec.footnote_texts():
+            for ref in footnote_refs(text):
+                if ref not in refs:
+                    doc.errors.append(doc.error(loc, f"footnote [^{ref}] names no citation"))
+
+
+def _check_lesson_sets(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> None:
+    available = {lesson.spec.lesson.key for lesson in lessons}
+    wanted = {k for c in courses for s in c.spec.lesson_sets for k in s.lessons} - available
+    available |= set(Lesson.objects.active().filter(key__in=wanted).values_list("key", flat=True))
+    for course in courses:
+        for i, lesson_set in enumerate(course.spec.lesson_sets):
+            for j, key in enumerate(lesson_set.lessons):
+                if key not in available:
+                    course.doc.errors.append(
+                        course.doc.error(
+                            ("lesson_sets", i, "lessons", j), f"unknown lesson {key!r}"
+                        )
+                    )
+
+
+# Writing ----------------------------------------------------------------------------------------
+
+
+def _update(obj: Any, fields: dict[str, Any]) -> bool:
+    """Set fields that differ; save and return True only when something changed."""
+    changed = [name for name, value in fields.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, fields[name])
+    if changed:
+        obj.save()
+    return bool(changed)
+
+
+def meaning_hash(qtype: str, prompt: str, body: dict, answer_key: dict) -> str:
+    payload = json.dumps([qtype, prompt, body, answer_key], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _write_sources(plan: Plan, report: LoadReport) -> dict[str, Source]:
+    for slug, (fields, text) in plan.sources.items():
+        source, created = Source.objects.get_or_create(slug=slug, defaults={**fields, "text": text})
+        if created:
+            report.add(f"created source {slug}")
+        elif _update(source, {**fields, "text": text}):
+            report.add(f"updated source {slug}")
+    return {source.slug: source for source in Source.objects.all()}
+
+
+def _write_lesson(
+    parsed: ParsedLesson, sources: dict[str, Source], report: LoadReport, now: Any
+) -> None:
+    spec = parsed.spec.lesson
+    fields = {
+        "title": spec.title,
+        "summary": spec.summary,
+        "source_file": parsed.doc.display,
+        "course_key": parsed.course_key,
+        "retired_at": None,
+    }
+    lesson, created = Lesson.objects.get_or_create(key=spec.key, defaults=fields)
+    changed = False
+    if created:
+        report.add(f"created lesson {spec.key}")
+    else:
+        was_retired = lesson.retired_at is not None
+        # The file a lesson was loaded from is bookkeeping, not a change worth reporting.
+        Lesson.objects.filter(pk=lesson.pk).update(source_file=fields.pop("source_file"))
+        changed = _update(lesson, fields)
+        if was_retired:
+            report.add(f"restored lesson {spec.key}")
+
+    sections = [(s.title, s.body) for s in spec.sections]
+    if list(lesson.sections.values_list("title", "body")) != sections:
+        lesson.sections.all().delete()
+        Section.objects.bulk_create(
+            Section(lesson=lesson, position=i, title=t, body=b) for i, (t, b) in enumerate(sections)
+        )
+        changed = True
+    terms = [(t.term, t.definition) for t in spec.key_terms]
+    if list(lesson.key_terms.values_list("term", "definition")) != terms:
+        lesson.key_terms.all().delete()
+        KeyTerm.objects.bulk_create(
+            KeyTerm(lesson=lesson, position=i, term=t, definition=d)
+            for i, (t, d) in enumerate(terms)
+        )
+        changed = True
+
+    existing = {c.ref: c for c in lesson.citations.all()}
+    citations: dict[str, Citation] = {}
+    for position, (ref, cited) in enumerate(spec.citations.items()):
+        values = {
+            "position": position,
+            "source": sources[cited.source],
+            "paragraph": cited.paragraph,
+            "quote": cited.quote,
+        }
+        if ref in existing:
+            changed |= _update(existing[ref], values)
+            citations[ref] = existing[ref]
+        else:
+            citations[ref] = Citation.objects.create(lesson=lesson, ref=ref, **values)
+            changed = True
+    stale = [c.pk for ref, c in existing.items() if ref not in citations]
+    if stale:
+        Citation.objects.filter(pk__in=stale).delete()
+        changed = True
+    if changed and not created:
+        report.add(f"updated lesson {spec.key}")
+
+    _write_questions(parsed, lesson, citations, report, now)
+    _write_flashcards(parsed, lesson, citations, report, now)
+    report.lessons += 1
+
+
+def _set_citations(obj: Question | Card, wanted: list[Citation]) -> bool:
+    current = {c.pk for c in obj.citations.all()}
+    if current == {c.pk for c in wanted}:
+        return False
+    obj.citations.set(wanted)
+    return True
+
+
+def _write_questions(
+    parsed: ParsedLesson,
+    lesson: Lesson,
+    citations: dict[str, Citation],
+    report: LoadReport,
+    now: Any,
+) -> None:
+    existing = {
+        q.key: q
+        for q in Question.objects.filter(lesson=lesson)
+        .select_related("current_version")
+        .prefetch_related("citations")
+    }
+    cards = {c.question_id: c for c in Card.objects.filter(lesson=lesson, question__isnull=False)}
+    for position, spec in enumerate(parsed.spec.questions):
+        body, answer_key = stored_form(spec.type, spec.authored())
+        digest = meaning_hash(spec.type, spec.prompt, body, answer_key)
+        question = existing.pop(spec.key, None) or Question.objects.filter(key=spec.key).first()
+        fields = {
+            "lesson": lesson,
+            "position": position,
+            "type": spec.type,
+            "level": spec.level or "",
+            "retired_at": None,
+        }
+        created = question is None
+        if created:
+            question = Question.objects.create(key=spec.key, **fields)
+            changed = False
+        else:
+            if question.retired_at is not None:
+                report.add(f"restored question {spec.key}")
+            changed = _update(question, fields)
+        version = question.current_version
+        if version is None or version.meaning_hash != digest:
+            number = (version.number + 1) if version else 1
+            version = QuestionVersion.objects.create(
+                question=question,
+                number=number,
+                type=spec.type,
+                prompt=spec.prompt,
+                body=body,
+                answer_key=answer_key,
+                explanation=spec.explanation,
+                meaning_hash=digest,
+            )
+            question.current_version = version
+            question.save(update_fields=["current_version", "updated_at"])
+            if number > 1:
+                report.add(f"question {spec.key}: new version {number} (its meaning changed)")
+        else:
+            changed |= _update(version, {"explanation": spec.explanation})
+        changed |= _set_citations(question, [citations[ref] for ref in spec.cite])
+        if created:
+            report.add(f"created question {spec.key}")
+        elif changed:
+            report.add(f"updated question {spec.key}")
+        _write_question_card(spec, question, version, cards.pop(question.pk, None), report, now)
+        report.questions += 1
+    for question in existing.values():
+        if question.retired_at is None:
+            question.retired_at = now
+            question.save(update_fields=["retired_at", "updated_at"])
+            report.add(f"retired question {question.key}")
+    for card in cards.values():
+        if card.retired_at is None:
+            card.retired_at = now
+            card.save(update_fields=["retired_at", "updated_at"])
+
+
+def _card_sides(spec: QuestionIn, version: QuestionVersion) -> tuple[str, str]:
+    front = spec.prompt
+    if version.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_RESPONSE):
+        front += "\n\n" + "\n".join(f"- {choice}" for choice in version.body["choices"])
+    elif version.type == QuestionType.CLOZE:
+        front = (front + "\n\n" if front else "") + "\\_\\_\\_\\_".join(version.body["texts"])
+    back = f"**{answer_text(version.type, version.body, version.answer_key)}**"
+    return front, f"{back}\n\n{spec.explanation}"
+
+
+def _write_question_card(
+    spec: QuestionIn,
+    question: Question,
+    version: QuestionVersion,
+    card: Card | None,
+    report: LoadReport,
+    now: Any,
+) -> None:
+    if not spec.flashcard:
+        if card is not None and card.retired_at is None:
+            card.retired_at = now
+            card.save(update_fields=["retired_at", "updated_at"])
+            report.add(f"question {spec.key} is no longer studied as a flashcard")
+        return
+    front, back = _card_sides(spec, version)
+    fields = {
+        "key": spec.key,
+        "lesson": question.lesson,
+        "position": 10_000 + question.position,
+        "front": front,
+        "back": back,
+        "hint": "",
+        "retired_at": None,
+    }
+    if card is None:
+        card = Card.objects.create(question=question, **fields)
+        report.flashcards += 1
+        report.add(f"question {spec.key} is studied as a flashcard")
+    else:
+        _update(card, fields)
+        report.flashcards += 1
+    _set_citations(card, list(question.citations.all()))
+
+
+def _write_flashcards(
+    parsed: ParsedLesson,
+    lesson: Lesson,
+    citations: dict[str, Citation],
+    report: LoadReport,
+    now: Any,
+) -> None:
+    existing = {
+        c.key: c
+        for c in Card.objects.filter(lesson=lesson, question__isnull=True).prefetch_related(
+            "citations"
+        )
+    }
+    for position, spec in enumerate(parsed.spec.flashcards):
+        fields = {
+            "lesson": lesson,
+            "position": position,
+            "front": spec.front,
+            "back": spec.back,
+            "hint": spec.hint,
+            "retired_at": None,
+        }
+        card = (
+            existing.pop(spec.key, None)
+            or Card.objects.filter(key=spec.key, question__isnull=True).first()
+        )
+        wanted = [citations[ref] for ref in spec.cite]
+        if card is None:
+            card = Card.objects.create(key=spec.key, **fields)
+            card.citations.set(wanted)
+            report.add(f"created flashcard {spec.key}")
+        else:
+            if card.retired_at is not None:
+                report.add(f"restored flashcard {spec.key}")
+            changed = _update(card, fields)
+            changed |= _set_citations(card, wanted)
+            if changed:
+                report.add(f"updated flashcard {spec.key}")
+        report.flashcards += 1
+    for card in existing.values():
+        if card.retired_at is None:
+            card.retired_at = now
+            card.save(update_fields=["retired_at", "updated_at"])
+            report.add(f"retired flashcard {card.key}")
+
+
+def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, now: Any) -> None:
+    spec = parsed.spec.course
+    fields = spec.model_dump(exclude={"key"})
+    course, created = Course.objects.get_or_create(key=spec.key, defaults=fields)
+    if created:
+        report.add(f"created course {spec.key}")
+    elif _update(course, fields):
+        report.add(f"updated course {spec.key}")
+
+    lessons = {lesson.key: lesson for lesson in Lesson.objects.all()}
+    kept_sets = []
+    for position, set_spec in enumerate(parsed.spec.lesson_sets):
+        values = {"course": course, "title": set_spec.title, "position": position}
+        lesson_set, set_created = LessonSet.objects.get_or_create(key=set_spec.key, defaults=values)
+        changed = not set_created and _update(lesson_set, values)
+        wanted = [lessons[key].pk for key in set_spec.lessons]
+        current = list(lesson_set.items.order_by("position").values_list("lesson_id", flat=True))
+        if current != wanted:
+            lesson_set.items.all().delete()
+            LessonSetItem.objects.bulk_create(
+                LessonSetItem(lesson_set=lesson_set, lesson_id=pk, position=i)
+                for i, pk in enumerate(wanted)
+            )
+            changed = True
+        if set_created:
+            report.add(f"created lesson set {set_spec.key}")
+        elif changed:
+            report.add(f"updated lesson set {set_spec.key}")
+        kept_sets.append(lesson_set.pk)
+    for lesson_set in course.lesson_sets.exclude(pk__in=kept_sets):
+        if lesson_set.assignments.exists():
+            # Classes were assigned this set: keep it (emptied of nothing) and say so.
+            report.add(
+                f"lesson set {lesson_set.key} is no longer in the files; kept: it is assigned"
+            )
+            continue
+        lesson_set.delete()
+        report.add(f"removed lesson set {lesson_set.key}")
+
+    # A lesson loaded before from this course's folder whose file is gone is retired.
+    for lesson in Lesson.objects.active().filter(course_key=spec.key).exclude(key__in=loaded):
+        lesson.retired_at = now
+        lesson.save(update_fields=["retired_at", "updated_at"])
+        retired = Question.objects.active().filter(lesson=lesson).update(retired_at=now)
+        Card.objects.active().filter(lesson=lesson).update(retired_at=now)
+        report.add(f"retired lesson {lesson.key} and its {retired} questions")
+
+
+def load_content(paths: Sequence[Path], *, dry_run: bool = False) -> LoadReport:
+    """Validate every file, then write everything in one transaction (rolled back if dry_run)."""
+    plan = validate(paths)
+    report = LoadReport()
+    now = timezone.now()
+    with transaction.atomic():
+        sources = _write_sources(plan, report)
+        for parsed in plan.lessons:
+            _write_lesson(parsed, sources, report, now)
+        loaded = {parsed.spec.lesson.key for parsed in plan.lessons}
+        for parsed in plan.courses:
+            _write_course(parsed, loaded, report, now)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report

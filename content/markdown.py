@@ -1,0 +1,69 @@
+"""Authored Markdown to sanitised HTML, footnote references, and the paragraphs of a source."""
+
+import re
+from collections.abc import Mapping
+
+import nh3
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+FOOTNOTE_REF = re.compile(r"\[\^([A-Za-z0-9_-]+)\]")
+_WHITESPACE = re.compile(r"\s+")
+
+# CommonMark with raw HTML switched off; nh3 then removes whatever else could run or restyle.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h3", "h4", "h5", "h6", "hr", "i",
+    "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
+    "ul",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title", "id", "class"}, "sup": {"id", "class"}}
+
+
+def paragraphs(text: str) -> list[str]:
+    """A source's paragraphs: its non-empty lines, stripped. Paragraph n is item n - 1."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def footnote_refs(text: str) -> list[str]:
+    return FOOTNOTE_REF.findall(text)
+
+
+def render_markdown(
+    text: str, *, footnotes: Mapping[str, int] | None = None, anchor: str = "fn"
+) -> SafeString:
+    """Render authored Markdown to sanitised HTML.
+
+    `[^ref]` becomes a superscript link to `#<anchor>-<n>` where n is `footnotes[ref]`;
+    a ref that is not in `footnotes` is dropped (the loader refuses such files).
+    """
+    html = _markdown.render(text or "")
+    if footnotes is not None or FOOTNOTE_REF.search(html):
+        numbers = footnotes or {}
+
+        def link(match: re.Match[str]) -> str:
+            number = numbers.get(match.group(1))
+            if number is None:
+                return ""
+            target = escape(f"{anchor}-{number}")
+            return f'<sup class="footnote-ref"><a href="#{target}">{number}</a></sup>'
+
+        html = FOOTNOTE_REF.sub(link, html)
+    cleaned = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned)
+
+
+def render_plain(text: str) -> str:
+    """Authored Markdown as one line of plain text (for titles, options and CSV cells)."""
+    return collapse_whitespace(nh3.clean(_markdown.renderInline(text or ""), tags=set()))

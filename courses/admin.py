@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from courses.models import Assignment, Classroom, Course, Enrollment, LessonSet, LessonSetItem
+
+
+class LessonSetItemInline(admin.TabularInline):
+    model = LessonSetItem
+    extra = 0
+    autocomplete_fields = ["lesson"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "desired_retention", "new_cards_per_day"]
+    search_fields = ["key", "title"]
+
+
+@admin.register(LessonSet)
+class LessonSetAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "course", "position"]
+    list_filter = ["course"]
+    inlines = [LessonSetItemInline]
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    raw_id_fields = ["student"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "join_code", "archived_at"]
+    search_fields = ["name"]
+    filter_horizontal = ["teachers"]
+    inlines = [EnrollmentInline]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["lesson_set", "classroom", "kind", "due_at"]
+    list_filter = ["kind", "classroom"]
+    list_select_related = ["lesson_set", "classroom"]

@@ -1,0 +1,154 @@
+"""Courses and their lesson sets, classes with their students and teachers, and assignments."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(8))
+
+
+class Course(models.Model):
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    desired_retention = models.FloatField(_("desired retention"), default=0.9)
+    new_cards_per_day = models.PositiveSmallIntegerField(_("new cards per day"), default=20)
+    reviews_per_day = models.PositiveSmallIntegerField(_("reviews per day"), default=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(desired_retention__gte=0.7, desired_retention__lte=0.99),
+                name="course_desired_retention_range",
+            ),
+        ]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LessonSet(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lesson_sets")
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("position"))
+    lessons = models.ManyToManyField(
+        "content.Lesson", through="LessonSetItem", related_name="lesson_sets"
+    )
+
+    class Meta:
+        ordering = ["course", "position"]
+        verbose_name = _("lesson set")
+        verbose_name_plural = _("lesson sets")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LessonSetItem(models.Model):
+    lesson_set = models.ForeignKey(LessonSet, on_delete=models.CASCADE, related_name="items")
+    lesson = models.ForeignKey("content.Lesson", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"))
+
+    class Meta:
+        ordering = ["lesson_set", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["lesson_set", "lesson"], name="lessonsetitem_unique"),
+        ]
+        verbose_name = _("lesson in a set")
+        verbose_name_plural = _("lessons in sets")
+
+    def __str__(self) -> str:
+        return f"{self.lesson_set} · {self.lesson}"
+
+
+class Classroom(models.Model):
+    """A class: students taught by one or more teachers."""
+
+    name = models.CharField(_("name"), max_length=200)
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="classes_taught", verbose_name=_("teachers")
+    )
+    students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Enrollment",
+        related_name="classes_enrolled",
+        verbose_name=_("students"),
+    )
+    join_code = models.CharField(_("join code"), max_length=12, unique=True, default=new_join_code)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(models.Model):
+    """A student's membership of a class. Removing a student ends it; their history stays."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "student"], name="enrollment_unique"),
+        ]
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.classroom}"
+
+
+class AssignmentKind(models.TextChoices):
+    STUDY = "study", _("Study goal")
+    QUIZ = "quiz", _("Quiz")
+
+
+class Assignment(models.Model):
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="assignments")
+    lesson_set = models.ForeignKey(LessonSet, on_delete=models.PROTECT, related_name="assignments")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=AssignmentKind.choices, default=AssignmentKind.STUDY
+    )
+    quiz = models.ForeignKey(
+        "quizzes.Quiz", on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    target_recall = models.FloatField(_("target recall"), default=0.85)
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="study") | models.Q(quiz__isnull=False),
+                name="assignment_quiz_has_quiz",
+            ),
+        ]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+
+    def __str__(self) -> str:
+        return f"{self.lesson_set} → {self.classroom}"

@@ -1,0 +1,90 @@
+from django.contrib import admin
+
+from quizzes.models import (
+    Answer,
+    Attempt,
+    Card,
+    MemoryState,
+    Question,
+    QuestionVersion,
+    Quiz,
+    ReviewLog,
+)
+
+
+class QuestionVersionInline(admin.StackedInline):
+    model = QuestionVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "type", "meaning_hash", "created_at"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["key", "lesson", "type", "level", "current_version", "retired_at"]
+    list_filter = ["lesson", "type", "level", ("retired_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "versions__prompt"]
+    list_select_related = ["lesson", "current_version"]
+    autocomplete_fields = ["citations"]
+    raw_id_fields = ["current_version"]
+    inlines = [QuestionVersionInline]
+
+
+@admin.register(QuestionVersion)
+class QuestionVersionAdmin(admin.ModelAdmin):
+    list_display = ["question", "number", "type", "created_at"]
+    list_filter = ["question__lesson", "type"]
+    search_fields = ["question__key", "prompt"]
+    list_select_related = ["question"]
+    readonly_fields = ["question", "number", "type", "meaning_hash", "created_at"]
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    list_display = ["key", "lesson", "question", "retired_at"]
+    list_filter = ["lesson", ("question", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "front", "back"]
+    list_select_related = ["lesson", "question"]
+    autocomplete_fields = ["citations"]
+    raw_id_fields = ["question"]
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ["title", "question_count", "feedback", "attempts_allowed"]
+    filter_horizontal = ["lessons"]
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["quiz", "student", "number", "started_at", "finished_at", "score"]
+    list_filter = ["quiz"]
+    list_select_related = ["quiz", "student"]
+    raw_id_fields = ["student"]
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["attempt", "position", "version", "correct", "score", "answered_at"]
+    list_filter = ["version__question__lesson", "version__type", "correct"]
+    list_select_related = ["attempt", "version"]
+    raw_id_fields = ["attempt", "version"]
+
+
+@admin.register(MemoryState)
+class MemoryStateAdmin(admin.ModelAdmin):
+    list_display = ["student", "card", "state", "due_at", "stability", "difficulty"]
+    list_filter = ["card__lesson", "state"]
+    list_select_related = ["student", "card"]
+    raw_id_fields = ["student", "card"]
+
+
+@admin.register(ReviewLog)
+class ReviewLogAdmin(admin.ModelAdmin):
+    list_display = ["student", "card", "rating", "reviewed_at", "source"]
+    list_filter = ["card__lesson", "source", "rating"]
+    list_select_related = ["student", "card"]
+    raw_id_fields = ["student", "card", "answer"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only

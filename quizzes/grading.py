@@ -1,0 +1,250 @@
+"""Graders, one per question type, and the authored-form-to-stored-form conversion they share.
+
+A question version stores two JSON documents: `body`, which may be shown before the student
+answers, and `answer_key`, which must not be. Options are referred to by their index in `body`.
+Matching rights and ordering items are stored in a canonical (sorted) order so that `body` never
+gives the answer away; views shuffle what they show.
+
+Responses are dicts, as the forms produce them:
+
+| type              | response                         |
+| ----------------- | -------------------------------- |
+| single_choice     | {"choice": 2}                    |
+| multiple_response | {"choices": [0, 2]}              |
+| true_false        | {"value": true}                  |
+| short_answer      | {"text": "Three Nos"}            |
+| numeric           | {"text": "1977"}                 |
+| matching          | {"matches": [1, 0, 2]}  right index per left |
+| ordering          | {"order": [2, 0, 1]}    item indices, first to last |
+| cloze             | {"blanks": ["Cambodia", "1989"]} |
+"""
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from quizzes.models import QuestionType
+
+CLOZE_BLANK = re.compile(r"\[\[(.+?)\]\]")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―/_]+")
+# Letters that Unicode does not decompose into a base letter and a mark.
+_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "ß": "ss"})
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: float  # 0.0 to 1.0
+    correct: bool
+
+
+def normalise(text: str) -> str:
+    """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal."""
+    text = unicodedata.normalize("NFKD", str(text).translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SEPARATORS.sub(" ", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
+    return " ".join(text.split())
+
+
+def parse_number(text: str) -> float | None:
+    """A number as a person types it: " 1977 ", "1,977", "1977.0", "−3". None if it is not one."""
+    cleaned = str(text).strip().replace("−", "-").replace("\u00a0", "").replace(" ", "")
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
+        cleaned = cleaned.replace(",", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def cloze_parts(text: str) -> tuple[list[str], list[list[str]]]:
+    """Split cloze text into the text around the blanks and each blank's accepted answers."""
+    pieces = CLOZE_BLANK.split(text)
+    texts = pieces[0::2]
+    blanks = [[alt.strip() for alt in blank.split("|") if alt.strip()] for blank in pieces[1::2]]
+    return texts, blanks
+
+
+def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """From an authored question's type-specific fields to (body, answer_key)."""
+    match qtype:
+        case QuestionType.SINGLE_CHOICE:
+            choices = list(authored["choices"])
+            return {"choices": choices}, {"choice": choices.index(authored["answer"])}
+        case QuestionType.MULTIPLE_RESPONSE:
+            choices = list(authored["choices"])
+            picks = sorted(choices.index(a) for a in authored["answers"])
+            return {"choices": choices}, {"choices": picks}
+        case QuestionType.TRUE_FALSE:
+            return {}, {"value": bool(authored["answer"])}
+        case QuestionType.SHORT_ANSWER:
+            return {}, {"accepted": list(authored["answers"])}
+        case QuestionType.NUMERIC:
+            body = {"unit": authored["unit"]} if authored.get("unit") else {}
+            return body, {
+                "value": authored["answer"],
+                "tolerance": authored.get("tolerance") or 0,
+            }
+        case QuestionType.MATCHING:
+            lefts = [pair["left"] for pair in authored["pairs"]]
+            rights = sorted(pair["right"] for pair in authored["pairs"])
+            matches = [rights.index(pair["right"]) for pair in authored["pairs"]]
+            return {"lefts": lefts, "rights": rights}, {"matches": matches}
+        case QuestionType.ORDERING:
+            items = sorted(authored["items"])
+            return {"items": items}, {"order": [items.index(i) for i in authored["items"]]}
+        case QuestionType.CLOZE:
+            texts, blanks = cloze_parts(authored["text"])
+            return {"texts": texts}, {"blanks": blanks}
+    raise ValueError(f"unknown question type {qtype!r}")
+
+
+def _index_list(value: Any) -> list[int] | None:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        return None
+    return value
+
+
+def _single(key: dict, response: dict) -> Grade:
+    ok = response.get("choice") == key["choice"]
+    return Grade(1.0 if ok else 0.0, ok)
+
+
+def _multiple(key: dict, response: dict) -> Grade:
+    picks = _index_list(response.get("choices"))
+    if picks is None:
+        return Grade(0.0, False)
+    chosen, expected = set(picks), set(key["choices"])
+    score = max(0.0, (len(chosen & expected) - len(chosen - expected)) / len(expected))
+    return Grade(score, chosen == expected)
+
+
+def _true_false(key: dict, response: dict) -> Grade:
+    value = response.get("value")
+    ok = isinstance(value, bool) and value == key["value"]
+    return Grade(1.0 if ok else 0.0, ok)
+
+
+def _short(key: dict, response: dict) -> Grade:
+    given = normalise(response.get("text", ""))
+    ok = bool(given) and any(given == normalise(a) for a in key["accepted"])
+    return Grade(1.0 if ok else 0.0, ok)
+
+
+def _numeric(key: dict, response: dict) -> Grade:
+    value = parse_number(response.get("text", ""))
+    ok = value is not None and abs(value - key["value"]) <= key["tolerance"] + 1e-9
+    return Grade(1.0 if ok else 0.0, ok)
+
+
+def _pairwise(expected: list, given: list | None) -> Grade:
+    if given is None or len(given) != len(expected):
+        return Grade(0.0, False)
+    right = sum(1 for g, e in zip(given, expected, strict=True) if g == e)
+    return Grade(right / len(expected), right == len(expected))
+
+
+def _matching(key: dict, response: dict) -> Grade:
+    return _pairwise(key["matches"], _index_list(response.get("matches")))
+
+
+def _ordering(key: dict, response: dict) -> Grade:
+    order = _index_list(response.get("order"))
+    ok = order == key["order"]
+    return Grade(1.0 if ok else 0.0, ok)
+
+
+def _cloze(key: dict, response: dict) -> Grade:
+    given = response.get("blanks")
+    blanks = key["blanks"]
+    if not isinstance(given, list) or len(given) != len(blanks):
+        return Grade(0.0, False)
+    right = sum(
+        1
+        for text, accepted in zip(given, blanks, strict=True)
+        if normalise(text) and any(normalise(text) == normalise(a) for a in accepted)
+    )
+    return Grade(right / len(blanks), right == len(blanks))
+
+
+GRADERS: dict[str, Callable[[dict, dict], Grade]] = {
+    QuestionType.SINGLE_CHOICE: _single,
+    QuestionType.MULTIPLE_RESPONSE: _multiple,
+    QuestionType.TRUE_FALSE: _true_false,
+    QuestionType.SHORT_ANSWER: _short,
+    QuestionType.NUMERIC: _numeric,
+    QuestionType.MATCHING: _matching,
+    QuestionType.ORDERING: _ordering,
+    QuestionType.CLOZE: _cloze,
+}
+
+
+def grade(qtype: str, answer_key: dict, response: Any) -> Grade:
+    """Grade a response. Any malformed response is simply wrong; it never raises."""
+    if not isinstance(response, dict):
+        return Grade(0.0, False)
+    return GRADERS[qtype](answer_key, response)
+
+
+def key_response(qtype: str, answer_key: dict) -> dict[str, Any]:
+    """The response that the answer key itself would give: it must grade as correct."""
+    match qtype:
+        case QuestionType.SINGLE_CHOICE:
+            return {"choice": answer_key["choice"]}
+        case QuestionType.MULTIPLE_RESPONSE:
+            return {"choices": list(answer_key["choices"])}
+        case QuestionType.TRUE_FALSE:
+            return {"value": answer_key["value"]}
+        case QuestionType.SHORT_ANSWER:
+            return {"text": answer_key["accepted"][0]}
+        case QuestionType.NUMERIC:
+            return {"text": str(answer_key["value"])}
+        case QuestionType.MATCHING:
+            return {"matches": list(answer_key["matches"])}
+        case QuestionType.ORDERING:
+            return {"order": list(answer_key["order"])}
+        case QuestionType.CLOZE:
+            return {"blanks": [alts[0] for alts in answer_key["blanks"]]}
+    raise ValueError(f"unknown question type {qtype!r}")
+
+
+def answer_text(qtype: str, body: dict, answer_key: dict) -> str:
+    """The correct answer as a short text, for feedback and the back of a flashcard."""
+    match qtype:
+        case QuestionType.SINGLE_CHOICE:
+            return body["choices"][answer_key["choice"]]
+        case QuestionType.MULTIPLE_RESPONSE:
+            return "; ".join(body["choices"][i] for i in answer_key["choices"])
+        case QuestionType.TRUE_FALSE:
+            return str(_("True") if answer_key["value"] else _("False"))
+        case QuestionType.SHORT_ANSWER:
+            return answer_key["accepted"][0]
+        case QuestionType.NUMERIC:
+            value = answer_key["value"]
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            if answer_key.get("tolerance"):
+                text += f" (± {answer_key['tolerance']:g})"
+            return f"{text} {body['unit']}" if body.get("unit") else text
+        case QuestionType.MATCHING:
+            return "; ".join(
+                f"{left} → {body['rights'][m]}"
+                for left, m in zip(body["lefts"], answer_key["matches"], strict=True)
+            )
+        case QuestionType.ORDERING:
+            return " → ".join(body["items"][i] for i in answer_key["order"])
+        case QuestionType.CLOZE:
+            filled = []
+            for i, text in enumerate(body["texts"]):
+                filled.append(text)
+                if i < len(answer_key["blanks"]):
+                    filled.append(answer_key["blanks"][i][0])
+            return "".join(filled)
+    raise ValueError(f"unknown question type {qtype!r}")

@@ -1,0 +1,309 @@
+"""Questions and their versions, flashcards (cards), quizzes, attempts and answers, and each
+student's memory state per card with its append-only review log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class QuestionType(models.TextChoices):
+    SINGLE_CHOICE = "single_choice", _("Multiple choice (one answer)")
+    MULTIPLE_RESPONSE = "multiple_response", _("Multiple response")
+    TRUE_FALSE = "true_false", _("True or false")
+    SHORT_ANSWER = "short_answer", _("Short answer")
+    NUMERIC = "numeric", _("Numeric")
+    MATCHING = "matching", _("Matching")
+    ORDERING = "ordering", _("Ordering")
+    CLOZE = "cloze", _("Cloze")
+
+
+class Level(models.TextChoices):
+    RECALL = "recall", _("Recall")
+    UNDERSTANDING = "understanding", _("Understanding")
+    APPLICATION = "application", _("Application")
+    EVALUATION = "evaluation", _("Evaluation")
+
+
+class QuestionQuerySet(models.QuerySet):
+    def active(self) -> "QuestionQuerySet":
+        return self.filter(retired_at__isnull=True)
+
+
+class Question(models.Model):
+    """The stable identity of a question, chosen by its author as `key`.
+
+    What a student sees and is graded against lives in `QuestionVersion`; a change of meaning
+    adds a version, so past answers keep the version they answered.
+    """
+
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    lesson = models.ForeignKey("content.Lesson", on_delete=models.PROTECT, related_name="questions")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    type = models.CharField(_("type"), max_length=20, choices=QuestionType.choices)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices, blank=True)
+    current_version = models.ForeignKey(
+        "QuestionVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    citations = models.ManyToManyField("content.Citation", blank=True, related_name="questions")
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lesson", "position"]
+        indexes = [models.Index(fields=["lesson", "position"])]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class QuestionVersion(models.Model):
+    """One immutable meaning of a question: its prompt, what the student is shown, and its key.
+
+    `body` holds what may be shown before answering (options, items, the cloze text with its
+    blanks removed); `answer_key` holds what must not reach the browser before an answer.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    type = models.CharField(_("type"), max_length=20, choices=QuestionType.choices)
+    prompt = models.TextField(_("prompt"), blank=True)
+    body = models.JSONField(_("body"), default=dict, blank=True)
+    answer_key = models.JSONField(_("answer key"), default=dict)
+    explanation = models.TextField(_("explanation"))
+    meaning_hash = models.CharField(_("meaning hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "number"], name="version_unique_number"),
+        ]
+        verbose_name = _("question version")
+        verbose_name_plural = _("question versions")
+
+    def __str__(self) -> str:
+        return f"{self.question.key} v{self.number}"
+
+
+class CardQuerySet(models.QuerySet):
+    def active(self) -> "CardQuerySet":
+        return self.filter(retired_at__isnull=True)
+
+
+class Card(models.Model):
+    """Anything a student can review on a schedule: an authored flashcard, or a question that its
+    author marked to be studied as a flashcard too (then `question` is set and quiz answers on it
+    feed the same schedule)."""
+
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    lesson = models.ForeignKey("content.Lesson", on_delete=models.PROTECT, related_name="cards")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    question = models.OneToOneField(
+        Question, on_delete=models.PROTECT, null=True, blank=True, related_name="card"
+    )
+    front = models.TextField(_("front"))
+    back = models.TextField(_("back"))
+    hint = models.TextField(_("hint"), blank=True)
+    citations = models.ManyToManyField("content.Citation", blank=True, related_name="cards")
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lesson", "position"]
+        indexes = [models.Index(fields=["lesson", "position"])]
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class FeedbackMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("After each question")
+    END = "end", _("At the end")
+
+
+class Quiz(models.Model):
+    """A quiz drawn from the questions of some lessons, with the settings of its author."""
+
+    title = models.CharField(_("title"), max_length=300)
+    lessons = models.ManyToManyField("content.Lesson", related_name="quizzes")
+    question_count = models.PositiveSmallIntegerField(_("number of questions"), default=10)
+    shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
+    shuffle_options = models.BooleanField(_("shuffle options"), default=True)
+    attempts_allowed = models.PositiveSmallIntegerField(
+        _("attempts allowed"), null=True, blank=True, help_text=_("Empty for unlimited.")
+    )
+    time_limit_minutes = models.PositiveSmallIntegerField(
+        _("time limit (minutes)"), null=True, blank=True
+    )
+    feedback = models.CharField(
+        _("feedback"), max_length=10, choices=FeedbackMode.choices, default=FeedbackMode.IMMEDIATE
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("quiz")
+        verbose_name_plural = _("quizzes")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Attempt(models.Model):
+    """One student's attempt at a quiz. The questions drawn and the quiz settings are snapshotted
+    at the start so that an edit to the quiz cannot change an attempt under way."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+    )
+    number = models.PositiveSmallIntegerField(_("attempt number"))
+    versions = models.JSONField(_("question versions, in order"), default=list)
+    settings_snapshot = models.JSONField(_("settings"), default=dict)
+    position = models.PositiveSmallIntegerField(_("current question"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "student", "number"], name="attempt_unique_number"
+            ),
+        ]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+
+    def __str__(self) -> str:
+        return f"{self.quiz} #{self.number} ({self.student})"
+
+
+class Answer(models.Model):
+    """A graded response to one question version within an attempt."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="answers")
+    position = models.PositiveSmallIntegerField(_("position in the attempt"))
+    response = models.JSONField(_("response"))
+    score = models.FloatField(_("score"))
+    correct = models.BooleanField(_("correct"))
+    answered_at = models.DateTimeField(_("answered at"))
+    duration_ms = models.PositiveIntegerField(_("time taken (ms)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "position"], name="answer_once_per_slot"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=1), name="answer_score_range"
+            ),
+        ]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+
+    def __str__(self) -> str:
+        return f"{self.attempt} · {self.position}"
+
+
+class CardState(models.IntegerChoices):
+    # The values are py-fsrs's State; quizzes.scheduling converts between the two.
+    LEARNING = 1, _("Learning")
+    REVIEW = 2, _("Review")
+    RELEARNING = 3, _("Relearning")
+
+
+class Rating(models.IntegerChoices):
+    # The values are py-fsrs's Rating.
+    AGAIN = 1, _("Again")
+    HARD = 2, _("Hard")
+    GOOD = 3, _("Good")
+    EASY = 4, _("Easy")
+
+
+class ReviewSource(models.TextChoices):
+    FLASHCARD = "flashcard", _("Flashcard review")
+    QUIZ = "quiz", _("Quiz answer")
+
+
+class MemoryState(models.Model):
+    """A student's current FSRS memory state for one card, updated in place on every review.
+
+    It can always be rebuilt by replaying that student's `ReviewLog` rows for the card.
+    """
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_states"
+    )
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="memory_states")
+    state = models.PositiveSmallIntegerField(_("state"), choices=CardState.choices)
+    step = models.PositiveSmallIntegerField(_("learning step"), null=True, blank=True)
+    stability = models.FloatField(_("stability"), null=True, blank=True)
+    difficulty = models.FloatField(_("difficulty"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    last_review_at = models.DateTimeField(_("last review at"), null=True, blank=True)
+    reps = models.PositiveIntegerField(_("reviews"), default=0)
+    lapses = models.PositiveIntegerField(_("lapses"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "card"], name="memory_state_unique"),
+        ]
+        # Serves the review queue: this student's cards due before now, most overdue first.
+        indexes = [models.Index(fields=["student", "due_at"], name="memory_state_queue")]
+        verbose_name = _("memory state")
+        verbose_name_plural = _("memory states")
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.card}"
+
+
+class ReviewLog(models.Model):
+    """One rating of one card by one student. Append-only: rows are never updated or deleted
+    (except with the student's account, and by Undo of the student's own latest rating)."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs"
+    )
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
+    rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices)
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+    elapsed_days = models.FloatField(_("days since the previous review"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("time taken (ms)"), null=True, blank=True)
+    state_before = models.PositiveSmallIntegerField(
+        _("state before"), choices=CardState.choices, null=True, blank=True
+    )
+    state_after = models.PositiveSmallIntegerField(_("state after"), choices=CardState.choices)
+    due_after = models.DateTimeField(_("due after"))
+    source = models.CharField(
+        _("source"), max_length=10, choices=ReviewSource.choices, default=ReviewSource.FLASHCARD
+    )
+    answer = models.OneToOneField(
+        Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="review_log"
+    )
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+        indexes = [models.Index(fields=["student", "card", "reviewed_at"])]
+        verbose_name = _("review log entry")
+        verbose_name_plural = _("review log")
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.card} · {self.get_rating_display()}"

@@ -1,0 +1,80 @@
+"""The one module that talks to py-fsrs: converts between our rows and `fsrs.Card`.
+
+Every datetime passed to fsrs carries `datetime.timezone.utc` itself (py-fsrs refuses others).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fsrs import Card as FsrsCard
+from fsrs import Rating as FsrsRating
+from fsrs import Scheduler, State
+
+from quizzes.models import MemoryState
+
+
+@dataclass(frozen=True)
+class Review:
+    """What one rating does to a card: the new state, and the review-log fields."""
+
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due_at: datetime
+    last_review_at: datetime
+    elapsed_days: float | None
+
+
+def utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware datetime")
+    return moment.astimezone(UTC)
+
+
+def scheduler_for(*, desired_retention: float = 0.9, fuzz: bool = True) -> Scheduler:
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+
+
+def to_fsrs(state: MemoryState | None, *, card_id: int, now: datetime) -> FsrsCard:
+    if state is None:
+        return FsrsCard(card_id=card_id, state=State.Learning, step=0, due=utc(now))
+    return FsrsCard(
+        card_id=card_id,
+        state=State(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=utc(state.due_at),
+        last_review=utc(state.last_review_at) if state.last_review_at else None,
+    )
+
+
+def review(
+    scheduler: Scheduler,
+    state: MemoryState | None,
+    *,
+    card_id: int,
+    rating: int,
+    reviewed_at: datetime,
+) -> Review:
+    """Apply one rating at `reviewed_at` to a card's state (None for a new card)."""
+    when = utc(reviewed_at)
+    before = to_fsrs(state, card_id=card_id, now=when)
+    elapsed = (when - before.last_review).total_seconds() / 86400 if before.last_review else None
+    after, _ = scheduler.review_card(before, FsrsRating(rating), review_datetime=when)
+    return Review(
+        state=int(after.state),
+        step=after.step,
+        stability=after.stability,
+        difficulty=after.difficulty,
+        due_at=after.due,
+        last_review_at=when,
+        elapsed_days=elapsed,
+    )
+
+
+def retrievability(
+    scheduler: Scheduler, state: MemoryState, *, card_id: int, at: datetime
+) -> float:
+    return scheduler.get_card_retrievability(to_fsrs(state, card_id=card_id, now=at), utc(at))
