@@ -273,7 +273,9 @@ def validate(paths: Sequence[Path]) -> Plan:
 
     _check_keys(courses, lessons)
     _check_references(lessons, sources)
-    _check_lesson_sets(courses, lessons)
+    if len(lessons) == len(lesson_paths):
+        # A lesson file that could not be read may define the lessons the sets name.
+        _check_lesson_sets(courses, lessons)
 
     for doc in docs:
         errors.extend(doc.errors)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Assignment, AssignmentKind, Classroom, Course, Enrollment, LessonSet
-from courses.roles import Role
+from courses.roles import Role, roles_grant
 
 DEMO_PASSWORD = "learn-2026"
 DEMO_USERS = [
@@ -44,6 +44,7 @@ def enrollment_add(*, classroom: Classroom, student: AbstractBaseUser) -> Enroll
 def demo_seed(*, due_in: timedelta) -> list[str]:
     """Create or refresh the demo accounts, class and assignments. Safe to run again."""
     done: list[str] = []
+    roles_grant()
     User = get_user_model()
     users = {}
     for username, first_name, roles, staff in DEMO_USERS:

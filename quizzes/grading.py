@@ -44,7 +44,7 @@ class Grade:
 
 def normalise(text: str) -> str:
     """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal."""
-    text = unicodedata.normalize("NFKD", str(text).translate(_FOLD))
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SEPARATORS.sub(" ", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
@@ -53,13 +53,14 @@ def normalise(text: str) -> str:
 
 def parse_number(text: str) -> float | None:
     """A number as a person types it: " 1977 ", "1,977", "1977.0", "−3". None if it is not one."""
-    cleaned = str(text).strip().replace("−", "-").replace("\u00a0", "").replace(" ", "")
+    if not isinstance(text, str):
+        return None
+    cleaned = text.strip().replace("−", "-").replace("\u00a0", "").replace(" ", "")
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
         cleaned = cleaned.replace(",", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
+    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
         return None
+    value = float(cleaned)
     return value if math.isfinite(value) else None
 
 
@@ -106,15 +107,23 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
 
 
 def _index_list(value: Any) -> list[int] | None:
-    if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
-    ):
+    if not isinstance(value, list) or not all(_is_index(i) for i in value):
         return None
     return value
 
 
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str:
+    """A typed answer, or "" (which never matches) when the response holds no text."""
+    return normalise(value) if isinstance(value, str) else ""
+
+
 def _single(key: dict, response: dict) -> Grade:
-    ok = response.get("choice") == key["choice"]
+    choice = response.get("choice")
+    ok = _is_index(choice) and choice == key["choice"]
     return Grade(1.0 if ok else 0.0, ok)
 
 
@@ -134,13 +143,13 @@ def _true_false(key: dict, response: dict) -> Grade:
 
 
 def _short(key: dict, response: dict) -> Grade:
-    given = normalise(response.get("text", ""))
+    given = _text(response.get("text"))
     ok = bool(given) and any(given == normalise(a) for a in key["accepted"])
     return Grade(1.0 if ok else 0.0, ok)
 
 
 def _numeric(key: dict, response: dict) -> Grade:
-    value = parse_number(response.get("text", ""))
+    value = parse_number(response.get("text"))
     ok = value is not None and abs(value - key["value"]) <= key["tolerance"] + 1e-9
     return Grade(1.0 if ok else 0.0, ok)
 
@@ -170,7 +179,7 @@ def _cloze(key: dict, response: dict) -> Grade:
     right = sum(
         1
         for text, accepted in zip(given, blanks, strict=True)
-        if normalise(text) and any(normalise(text) == normalise(a) for a in accepted)
+        if _text(text) and any(_text(text) == normalise(a) for a in accepted)
     )
     return Grade(right / len(blanks), right == len(blanks))
 
@@ -216,6 +225,10 @@ def key_response(qtype: str, answer_key: dict) -> dict[str, Any]:
     raise ValueError(f"unknown question type {qtype!r}")
 
 
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def answer_text(qtype: str, body: dict, answer_key: dict) -> str:
     """The correct answer as a short text, for feedback and the back of a flashcard."""
     match qtype:
@@ -228,10 +241,9 @@ def answer_text(qtype: str, body: dict, answer_key: dict) -> str:
         case QuestionType.SHORT_ANSWER:
             return answer_key["accepted"][0]
         case QuestionType.NUMERIC:
-            value = answer_key["value"]
-            text = f"{value:g}" if isinstance(value, float) else str(value)
+            text = _number_text(answer_key["value"])
             if answer_key.get("tolerance"):
-                text += f" (± {answer_key['tolerance']:g})"
+                text += f" (± {_number_text(answer_key['tolerance'])})"
             return f"{text} {body['unit']}" if body.get("unit") else text
         case QuestionType.MATCHING:
             return "; ".join(

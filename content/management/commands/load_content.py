@@ -20,7 +20,7 @@ class Command(BaseCommand):
             help="check and report what would change; write nothing",
         )
 
-    def handle(self, *args, paths: list[str], dry_run: bool, **options):
+    def handle(self, *args, paths: list[str], dry_run: bool, verbosity: int, **options):
         targets = [Path(p) for p in paths] or [Path(p) for p in settings.CONTENT_BUNDLE_DIRS]
         try:
             report = load_content(targets, dry_run=dry_run)
@@ -32,12 +32,15 @@ class Command(BaseCommand):
                 f"{count} error{'s' if count != 1 else ''}; nothing was written."
             ) from None
         prefix = "would have: " if dry_run else ""
-        for change in report.changes:
-            self.stdout.write(f"{prefix}{change}")
+        if verbosity >= 1:
+            for change in report.changes:
+                self.stdout.write(f"{prefix}{change}")
         summary = (
             f"{report.lessons} lessons, {report.questions} questions, "
             f"{report.flashcards} flashcards checked"
         )
+        if verbosity == 0:
+            return
         if not report.changes:
             self.stdout.write(self.style.SUCCESS(f"No changes. ({summary})"))
         elif dry_run:

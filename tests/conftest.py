@@ -1,0 +1,64 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+# pytest-playwright runs a session-wide sync Playwright (an event loop in this thread); Django's
+# test-database setup and live_server teardown would otherwise refuse to run. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BUNDLE = Path(__file__).resolve().parent.parent / "content" / "bundle" / "alliance-politics"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser on these machines."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+@pytest.fixture
+def bundle() -> Path:
+    return BUNDLE
+
+
+@pytest.fixture
+def roles(db) -> dict[str, Group]:
+    """The groups that the data migration created."""
+    return {group.name: group for group in Group.objects.all()}
+
+
+# A skipped test proves nothing: the run fails if any test was skipped (CI counts them as
+# failures too, so this keeps `make test` honest in the same way).
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} test(s) skipped; a skip counts as a failure", red=True
+        )
