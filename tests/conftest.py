@@ -62,3 +62,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"FAILED: {len(_skipped)} test(s) skipped; a skip counts as a failure", red=True
         )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

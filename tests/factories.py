@@ -192,6 +192,8 @@ class AttemptFactory(factory.django.DjangoModelFactory):
     quiz = factory.SubFactory(QuizFactory)
     student = factory.SubFactory(StudentFactory)
     number = factory.Sequence(lambda n: n + 1)
+    versions = factory.LazyFunction(lambda: [QuestionFactory().current_version_id])
+    settings_snapshot = factory.LazyFunction(lambda: {"feedback": "immediate"})
     started_at = factory.LazyFunction(timezone.now)
 
 

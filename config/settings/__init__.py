@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -98,9 +97,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+
+def discover_languages(locale_dir: Path) -> list[tuple[str, str]]:
+    """English, plus every language that has a folder of translations in `locale_dir`.
+
+    Adding a language is adding `locale/<code>/LC_MESSAGES/django.po` (and its compiled .mo).
+    """
+    from django.conf.locale import LANG_INFO
+
+    found = [("en", "English")]
+    if locale_dir.is_dir():
+        for folder in sorted(locale_dir.iterdir()):
+            code = folder.name.replace("_", "-").lower()
+            if (folder / "LC_MESSAGES").is_dir() and code != "en" and code in LANG_INFO:
+                found.append((code, LANG_INFO[code]["name"]))
+    return found
+
+
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGES = discover_languages(LOCALE_PATHS[0])
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
