@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("quizzes.urls")),
     path("lessons/", include("content.urls")),
     path("", include("courses.urls")),
 ]

@@ -19,10 +19,17 @@ from pydantic import ValidationError
 
 from content.markdown import collapse_whitespace, footnote_refs, paragraphs
 from content.models import Citation, KeyTerm, Lesson, Section, Source
-from content.schema import QUESTION_TYPES, CourseFile, FlashcardIn, LessonFile, QuestionIn
+from content.schema import (
+    QUESTION_TYPES,
+    CourseFile,
+    FlashcardIn,
+    LessonFile,
+    QuestionIn,
+    QuizIn,
+)
 from courses.models import Course, LessonSet, LessonSetItem
 from quizzes.grading import answer_text, stored_form
-from quizzes.models import Card, Question, QuestionType, QuestionVersion
+from quizzes.models import Card, Question, QuestionType, QuestionVersion, Quiz
 
 COURSE_FILE = "course.yaml"
 
@@ -481,7 +488,31 @@ def _write_lesson(
 
     _write_questions(parsed, lesson, citations, report, now)
     _write_flashcards(parsed, lesson, citations, report, now)
+    _write_quiz(
+        key=f"lesson-{lesson.key}",
+        default_title=lesson.title,
+        spec=spec.quiz,
+        lessons=[lesson],
+        report=report,
+    )
     report.lessons += 1
+
+
+def _write_quiz(
+    *, key: str, default_title: str, spec: QuizIn, lessons: list[Lesson], report: LoadReport
+) -> None:
+    fields = spec.model_dump()
+    fields["title"] = fields["title"] or default_title
+    quiz, created = Quiz.objects.get_or_create(key=key, defaults=fields)
+    changed = not created and _update(quiz, fields)
+    wanted = {lesson.pk for lesson in lessons}
+    if set(quiz.lessons.values_list("pk", flat=True)) != wanted:
+        quiz.lessons.set(wanted)
+        changed = True
+    if created:
+        report.add(f"created quiz {key}")
+    elif changed:
+        report.add(f"updated quiz {key}")
 
 
 def _set_citations(obj: Question | Card, wanted: list[Citation]) -> bool:
@@ -680,6 +711,13 @@ def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, no
             report.add(f"created lesson set {set_spec.key}")
         elif changed:
             report.add(f"updated lesson set {set_spec.key}")
+        _write_quiz(
+            key=f"set-{set_spec.key}",
+            default_title=set_spec.title,
+            spec=set_spec.quiz,
+            lessons=[lessons[key] for key in set_spec.lessons],
+            report=report,
+        )
         kept_sets.append(lesson_set.pk)
     for lesson_set in course.lesson_sets.exclude(pk__in=kept_sets):
         if lesson_set.assignments.exists():

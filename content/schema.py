@@ -71,10 +71,23 @@ class SourceIn(Strict):
     file: Text
 
 
+class QuizIn(Strict):
+    """A quiz's settings. Every lesson and every lesson set has a quiz; these fields tune it."""
+
+    title: OptionalText = ""
+    question_count: int | None = Field(None, ge=1, le=500)  # None: every question
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    attempts_allowed: int | None = Field(None, ge=1, le=100)  # None: unlimited
+    time_limit_minutes: int | None = Field(None, ge=1, le=600)
+    feedback: Literal["immediate", "end"] = "immediate"
+
+
 class LessonSetIn(Strict):
     key: Key
     title: Text
     lessons: list[Key] = Field(min_length=1)
+    quiz: QuizIn = QuizIn(question_count=20)
 
     @field_validator("lessons")
     @classmethod
@@ -114,6 +127,7 @@ class LessonIn(Strict):
     citations: dict[Key, CitationIn] = {}
     sections: list[SectionIn] = []
     key_terms: list[KeyTermIn] = []
+    quiz: QuizIn = QuizIn()
 
 
 class QuestionIn(Strict):

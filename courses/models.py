@@ -1,6 +1,7 @@
 """Courses and their lesson sets, classes with their students and teachers, and assignments."""
 
 import secrets
+import zoneinfo
 
 from django.conf import settings
 from django.db import models
@@ -152,3 +153,33 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lesson_set} → {self.classroom}"
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Profile(models.Model):
+    """A person's own settings: when their study day turns over."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    day_starts_at = models.PositiveSmallIntegerField(
+        _("new day starts at (hour)"),
+        default=4,
+        help_text=_("As in Anki: reviews done before this hour count for the day before."),
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(day_starts_at__lte=23), name="profile_day_start_hour"
+            ),
+        ]
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

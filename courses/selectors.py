@@ -1,10 +1,14 @@
 """Reads for the dashboards."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from courses.models import Assignment, Classroom, LessonSetItem
+from courses.models import Assignment, Classroom, Course, LessonSetItem, Profile
+from quizzes.selectors import StudyDay
+from quizzes.studyday import day_bounds
 
 
 def assignments_for_student(*, student: AbstractBaseUser) -> QuerySet[Assignment]:
@@ -43,4 +47,50 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
             assignment_count=Count("assignments", distinct=True),
         )
         .order_by("name")
+    )
+
+
+def assigned_lesson_ids(*, student: AbstractBaseUser) -> list[int]:
+    """Active lessons of the lesson sets assigned to the student's active classes, in order."""
+    items = (
+        LessonSetItem.objects.filter(
+            lesson_set__assignments__classroom__enrollments__student=student,
+            lesson_set__assignments__classroom__enrollments__removed_at__isnull=True,
+            lesson_set__assignments__classroom__archived_at__isnull=True,
+            lesson__retired_at__isnull=True,
+        )
+        .order_by("lesson_set__course_id", "lesson_set__position", "position")
+        .values_list("lesson_id", flat=True)
+    )
+    return list(dict.fromkeys(items))
+
+
+def study_day_for(
+    *, user: AbstractBaseUser, now: datetime, lesson_id: int | None = None
+) -> StudyDay:
+    """The user's current study day, with the limits of the course they study.
+
+    The course is the one holding `lesson_id` if given, else the first course assigned to the
+    student; a student with several courses works to the limits of the first.
+    """
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    courses = Course.objects.all()
+    if lesson_id is not None:
+        courses = courses.filter(lesson_sets__lessons=lesson_id)
+    else:
+        courses = courses.filter(
+            lesson_sets__assignments__classroom__enrollments__student=user,
+            lesson_sets__assignments__classroom__enrollments__removed_at__isnull=True,
+        )
+    course = courses.order_by("pk").first() or Course()
+    start, end = day_bounds(now, time_zone=profile.time_zone, day_starts_at=profile.day_starts_at)
+    return StudyDay(
+        now=now,
+        start=start,
+        end=end,
+        time_zone=profile.time_zone,
+        day_starts_at=profile.day_starts_at,
+        new_per_day=course.new_cards_per_day,
+        reviews_per_day=course.reviews_per_day,
+        desired_retention=course.desired_retention,
     )

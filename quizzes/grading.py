@@ -260,3 +260,31 @@ def answer_text(qtype: str, body: dict, answer_key: dict) -> str:
                     filled.append(answer_key["blanks"][i][0])
             return "".join(filled)
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+def response_text(qtype: str, body: dict, response: Any) -> str:
+    """A student's response as a short text, for feedback and the attempt review."""
+    if not isinstance(response, dict):
+        return ""
+    try:
+        match qtype:
+            case QuestionType.SINGLE_CHOICE:
+                return body["choices"][response["choice"]]
+            case QuestionType.MULTIPLE_RESPONSE:
+                return "; ".join(body["choices"][i] for i in response["choices"])
+            case QuestionType.TRUE_FALSE:
+                return str(_("True") if response["value"] else _("False"))
+            case QuestionType.SHORT_ANSWER | QuestionType.NUMERIC:
+                return str(response["text"])
+            case QuestionType.MATCHING:
+                return "; ".join(
+                    f"{left} → {body['rights'][m]}"
+                    for left, m in zip(body["lefts"], response["matches"], strict=True)
+                )
+            case QuestionType.ORDERING:
+                return " → ".join(body["items"][i] for i in response["order"])
+            case QuestionType.CLOZE:
+                return " · ".join(b if b.strip() else "—" for b in response["blanks"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return ""
+    return ""

@@ -138,9 +138,13 @@ class FeedbackMode(models.TextChoices):
 class Quiz(models.Model):
     """A quiz drawn from the questions of some lessons, with the settings of its author."""
 
+    # Set for the quizzes that content files define (a lesson's or a lesson set's quiz).
+    key = models.SlugField(_("key"), max_length=100, unique=True, null=True, blank=True)
     title = models.CharField(_("title"), max_length=300)
     lessons = models.ManyToManyField("content.Lesson", related_name="quizzes")
-    question_count = models.PositiveSmallIntegerField(_("number of questions"), default=10)
+    question_count = models.PositiveSmallIntegerField(
+        _("number of questions"), null=True, blank=True, help_text=_("Empty for all of them.")
+    )
     shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
     shuffle_options = models.BooleanField(_("shuffle options"), default=True)
     attempts_allowed = models.PositiveSmallIntegerField(
@@ -178,12 +182,16 @@ class Attempt(models.Model):
     versions = models.JSONField(_("question versions, in order"), default=list)
     settings_snapshot = models.JSONField(_("settings"), default=dict)
     position = models.PositiveSmallIntegerField(_("current question"), default=0)
+    # Moves on with every recorded step; a form carries the value it was drawn with, so a stale
+    # form (an older tab, a resent POST) is recognised and refused (Moodle's sequence check).
+    seq = models.PositiveIntegerField(_("sequence"), default=0)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [models.Index(fields=["student", "quiz", "finished_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["quiz", "student", "number"], name="attempt_unique_number"

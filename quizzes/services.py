@@ -1,12 +1,30 @@
-"""Writes for quizzes: recording reviews into a student's schedule."""
+"""Writes for quizzes: recording reviews into a student's schedule, undoing them, and quiz
+attempts from start to finish."""
 
-from datetime import datetime
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 
 from quizzes import scheduling
-from quizzes.models import Card, MemoryState, ReviewLog, ReviewSource
+from quizzes.grading import grade
+from quizzes.models import (
+    Answer,
+    Attempt,
+    Card,
+    CardState,
+    MemoryState,
+    QuestionType,
+    QuestionVersion,
+    Quiz,
+    Rating,
+    ReviewLog,
+    ReviewSource,
+)
 
 
 def desired_retention_for(card: Card) -> float:
@@ -15,6 +33,18 @@ def desired_retention_for(card: Card) -> float:
 
     course = Course.objects.filter(lesson_sets__lessons=card.lesson_id).order_by("pk").first()
     return course.desired_retention if course else 0.9
+
+
+def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: int | None) -> None:
+    state.state = result.state
+    state.step = result.step
+    state.stability = result.stability
+    state.difficulty = result.difficulty
+    state.due_at = result.due_at
+    state.last_review_at = result.last_review_at
+    state.reps += 1
+    if rating == Rating.AGAIN and before == CardState.REVIEW:
+        state.lapses += 1
 
 
 @transaction.atomic
@@ -26,26 +56,22 @@ def review_record(
     reviewed_at: datetime,
     duration_ms: int | None = None,
     source: str = ReviewSource.FLASHCARD,
+    answer: Answer | None = None,
+    desired_retention: float | None = None,
     fuzz: bool = True,
 ) -> MemoryState:
     """Apply a rating to the student's memory state for the card and append it to the log."""
     state = MemoryState.objects.select_for_update().filter(student=student, card=card).first()
-    scheduler = scheduling.scheduler_for(desired_retention=desired_retention_for(card), fuzz=fuzz)
+    scheduler = scheduling.scheduler_for(
+        desired_retention=desired_retention or desired_retention_for(card), fuzz=fuzz
+    )
     result = scheduling.review(
         scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
     )
-    state_before = state.state if state else None
+    before = state.state if state else None
     if state is None:
         state = MemoryState(student=student, card=card)
-    state.state = result.state
-    state.step = result.step
-    state.stability = result.stability
-    state.difficulty = result.difficulty
-    state.due_at = result.due_at
-    state.last_review_at = result.last_review_at
-    state.reps += 1
-    if rating == 1 and state_before == scheduling.State.Review:
-        state.lapses += 1
+    _apply(state, result, rating, before)
     state.save()
     ReviewLog.objects.create(
         student=student,
@@ -54,9 +80,258 @@ def review_record(
         reviewed_at=result.last_review_at,
         elapsed_days=result.elapsed_days,
         duration_ms=duration_ms,
-        state_before=state_before,
+        state_before=before,
         state_after=result.state,
         due_after=result.due_at,
         source=source,
+        answer=answer,
     )
     return state
+
+
+def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryState | None:
+    """Rebuild the student's state for a card by replaying its review log.
+
+    Memory (state, step, stability, difficulty) is replayed without fuzzing; the due date is the
+    one the last logged review gave, fuzz and all. With no log left the state is removed: the
+    card is new again.
+    """
+    logs = list(ReviewLog.objects.filter(student=student, card=card).order_by("reviewed_at", "pk"))
+    MemoryState.objects.filter(student=student, card=card).delete()
+    if not logs:
+        return None
+    scheduler = scheduling.scheduler_for(fuzz=False)
+    state = None
+    built = MemoryState(student=student, card=card)
+    for log in logs:
+        result = scheduling.review(
+            scheduler, state, card_id=card.pk, rating=log.rating, reviewed_at=log.reviewed_at
+        )
+        _apply(built, result, log.rating, state.state if state else None)
+        state = built
+    built.due_at = logs[-1].due_after
+    built.save()
+    return built
+
+
+@transaction.atomic
+def review_undo(*, student: AbstractBaseUser, since: datetime) -> Card | None:
+    """Take back the student's latest flashcard rating made since `since`. Returns its card."""
+    last = (
+        ReviewLog.objects.select_for_update()
+        .filter(student=student, source=ReviewSource.FLASHCARD, reviewed_at__gte=since)
+        .order_by("-reviewed_at", "-pk")
+        .select_related("card")
+        .first()
+    )
+    if last is None:
+        return None
+    card = last.card
+    last.delete()
+    memory_state_rebuild(student=student, card=card)
+    return card
+
+
+# Quiz attempts ----------------------------------------------------------------------------------
+
+
+class QuizError(Exception):
+    """A request the attempt cannot take; the message is shown to the student."""
+
+
+def attempts_left(*, quiz: Quiz, student: AbstractBaseUser) -> int | None:
+    if quiz.attempts_allowed is None:
+        return None
+    used = Attempt.objects.filter(quiz=quiz, student=student).count()
+    return max(0, quiz.attempts_allowed - used)
+
+
+def _option_order(version: QuestionVersion, rng: random.Random, shuffle: bool) -> list[int]:
+    count = {
+        QuestionType.SINGLE_CHOICE: len(version.body.get("choices", [])),
+        QuestionType.MULTIPLE_RESPONSE: len(version.body.get("choices", [])),
+        QuestionType.MATCHING: len(version.body.get("rights", [])),
+        QuestionType.ORDERING: len(version.body.get("items", [])),
+    }.get(version.type, 0)
+    order = list(range(count))
+    if shuffle or version.type == QuestionType.ORDERING:
+        # Ordering items are always shuffled: shown in stored order they could be the answer.
+        rng.shuffle(order)
+        if version.type == QuestionType.ORDERING and count > 1:
+            while order == version.answer_key["order"]:
+                rng.shuffle(order)
+    return order
+
+
+@transaction.atomic
+def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> Attempt:
+    """Resume the student's unfinished attempt at the quiz, or start a new one.
+
+    The questions drawn, their option orders and the quiz settings are snapshotted.
+    """
+    open_attempt = Attempt.objects.filter(quiz=quiz, student=student, finished_at__isnull=True)
+    current = open_attempt.first()
+    if current is not None:
+        return current
+    left = attempts_left(quiz=quiz, student=student)
+    if left == 0:
+        raise QuizError("You have used all the attempts this quiz allows.")
+    versions = list(
+        QuestionVersion.objects.filter(
+            question__lesson__in=quiz.lessons.all(),
+            question__retired_at__isnull=True,
+            question__current_version_id=F("pk"),
+        )
+        .order_by("question__lesson_id", "question__position")
+        .values_list("pk", "type", "body", "answer_key", named=True)
+    )
+    if not versions:
+        raise QuizError("This quiz has no questions yet.")
+    rng = random.Random()
+    if quiz.shuffle_questions:
+        rng.shuffle(versions)
+    if quiz.question_count:
+        versions = versions[: quiz.question_count]
+    orders = {
+        str(v.pk): _option_order(
+            QuestionVersion(type=v.type, body=v.body, answer_key=v.answer_key),
+            rng,
+            quiz.shuffle_options,
+        )
+        for v in versions
+    }
+    number = (
+        Attempt.objects.filter(quiz=quiz, student=student).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    return Attempt.objects.create(
+        quiz=quiz,
+        student=student,
+        number=number,
+        versions=[v.pk for v in versions],
+        settings_snapshot={
+            "feedback": quiz.feedback,
+            "time_limit_minutes": quiz.time_limit_minutes,
+            "orders": orders,
+        },
+        started_at=now,
+    )
+
+
+def attempt_deadline(attempt: Attempt) -> datetime | None:
+    limit = attempt.settings_snapshot.get("time_limit_minutes")
+    return attempt.started_at + timedelta(minutes=limit) if limit else None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    answer: Answer
+    duplicate: bool  # the same response was already recorded for this question
+
+
+@transaction.atomic
+def answer_record(
+    *,
+    attempt: Attempt,
+    seq: int,
+    position: int,
+    response: dict[str, Any],
+    now: datetime,
+    day_start: datetime,
+    duration_ms: int | None = None,
+) -> Recorded:
+    """Grade and record the answer to the attempt's question at `position`.
+
+    The form's `seq` must be the attempt's current one; a resent form with the same response
+    finds the answer already recorded and records nothing (`duplicate`). A graded answer on a
+    question that is also a flashcard feeds that card's schedule (incorrect = Again, correct =
+    Good), at most once per study day per card.
+    """
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    existing = attempt.answers.filter(position=position).select_related("version").first()
+    if existing is not None:
+        if existing.response == response:
+            return Recorded(existing, duplicate=True)
+        raise QuizError("This question has already been answered; your new answer was not saved.")
+    if attempt.finished_at is not None:
+        raise QuizError("This attempt is finished; your answer was not saved.")
+    if seq != attempt.seq or position != attempt.position:
+        raise QuizError(
+            "This form is out of date (the quiz moved on, perhaps in another tab); "
+            "your answer was not saved. Here is the current question."
+        )
+    deadline = attempt_deadline(attempt)
+    if deadline and now > deadline:
+        raise QuizError("Time is up for this attempt; your answer was not saved.")
+    version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
+    result = grade(version.type, version.answer_key, response)
+    try:
+        with transaction.atomic():
+            answer = Answer.objects.create(
+                attempt=attempt,
+                version=version,
+                position=position,
+                response=response,
+                score=result.score,
+                correct=result.correct,
+                answered_at=now,
+                duration_ms=duration_ms,
+            )
+    except IntegrityError as exc:  # a concurrent request recorded this slot first
+        raise QuizError("This question has already been answered.") from exc
+    attempt.seq += 1
+    if attempt.settings_snapshot.get("feedback") == "end":
+        attempt.position = min(position + 1, len(attempt.versions))
+    attempt.save(update_fields=["seq", "position"])
+    _feed_schedule(attempt.student, version, answer, now, day_start)
+    return Recorded(answer, duplicate=False)
+
+
+def _feed_schedule(
+    student: AbstractBaseUser,
+    version: QuestionVersion,
+    answer: Answer,
+    now: datetime,
+    day_start: datetime,
+) -> None:
+    card = Card.objects.active().filter(question_id=version.question_id).first()
+    if card is None:
+        return
+    if ReviewLog.objects.filter(student=student, card=card, reviewed_at__gte=day_start).exists():
+        return
+    review_record(
+        student=student,
+        card=card,
+        rating=Rating.GOOD if answer.correct else Rating.AGAIN,
+        reviewed_at=now,
+        source=ReviewSource.QUIZ,
+        answer=answer,
+    )
+
+
+@transaction.atomic
+def attempt_advance(*, attempt: Attempt, seq: int) -> Attempt:
+    """Move from an answered question to the next one (immediate-feedback quizzes)."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if seq != attempt.seq:
+        return attempt  # a resent "Next": it already moved on
+    if not attempt.answers.filter(position=attempt.position).exists():
+        raise QuizError("Answer this question first.")
+    attempt.position = min(attempt.position + 1, len(attempt.versions))
+    attempt.seq += 1
+    attempt.save(update_fields=["position", "seq"])
+    return attempt
+
+
+@transaction.atomic
+def attempt_finish(*, attempt: Attempt, now: datetime) -> Attempt:
+    """Close the attempt; unanswered questions score 0. Finishing twice changes nothing."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.finished_at is not None:
+        return attempt
+    total = sum(attempt.answers.values_list("score", flat=True))
+    attempt.score = total / len(attempt.versions) if attempt.versions else 0.0
+    attempt.finished_at = now
+    attempt.position = len(attempt.versions)
+    attempt.seq += 1
+    attempt.save(update_fields=["score", "finished_at", "position", "seq"])
+    return attempt

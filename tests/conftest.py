@@ -67,3 +67,29 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+MINI_COURSE = Path(__file__).resolve().parent / "data" / "mini-course"
+
+
+@pytest.fixture
+def mini(db):
+    """A tiny course with one question of every type and four flashcards, loaded."""
+    from content.loader import load_content
+
+    load_content([MINI_COURSE])
+    from courses.models import Course
+
+    return Course.objects.get(key="mini")
+
+
+@pytest.fixture
+def student(mini):
+    """A student enrolled in a class that has the mini course's lesson set assigned."""
+    from courses.models import LessonSet
+    from tests.factories import AssignmentFactory, EnrollmentFactory, StudentFactory
+
+    user = StudentFactory(username="stu")
+    assignment = AssignmentFactory(lesson_set=LessonSet.objects.get(key="mini-set"))
+    EnrollmentFactory(classroom=assignment.classroom, student=user)
+    return user

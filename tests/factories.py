@@ -15,6 +15,7 @@ from courses.models import (
     Enrollment,
     LessonSet,
     LessonSetItem,
+    Profile,
 )
 from quizzes.grading import stored_form
 from quizzes.models import (
@@ -291,3 +292,11 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     classroom = factory.SubFactory(ClassroomFactory)
     lesson_set = factory.SubFactory(LessonSetFactory)
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(StudentFactory)
+    time_zone = "Asia/Ho_Chi_Minh"

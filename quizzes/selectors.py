@@ -1,0 +1,201 @@
+"""Reads for students: the review queue, due counts, the forecast, retention and streaks."""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from quizzes import scheduling
+from quizzes.models import Attempt, Card, MemoryState, ReviewLog, ReviewSource
+from quizzes.studyday import study_date
+
+
+@dataclass(frozen=True)
+class StudyDay:
+    """Who is studying, when their day started, and the limits of their course."""
+
+    now: datetime
+    start: datetime
+    end: datetime
+    time_zone: str
+    day_starts_at: int
+    new_per_day: int
+    reviews_per_day: int
+    desired_retention: float
+
+
+@dataclass
+class Queue:
+    card: Card | None
+    state: MemoryState | None
+    due_count: int
+    new_count: int
+    done_today: int
+    learning_later: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        return self.due_count + self.new_count
+
+
+def _cards(lesson_ids: Iterable[int]) -> QuerySet[Card]:
+    return Card.objects.active().filter(lesson_id__in=list(lesson_ids))
+
+
+def study_queue(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay) -> Queue:
+    """The next card to review: due cards first (most overdue first), then new cards.
+
+    Six queries whatever the number of cards: reviews and new cards done today, the due count,
+    the first due card, the new-card count and the first new card.
+    """
+    today = ReviewLog.objects.filter(
+        student=student, reviewed_at__gte=day.start, source=ReviewSource.FLASHCARD
+    )
+    reviews_today = today.filter(state_before__isnull=False).count()
+    new_today = ReviewLog.objects.filter(
+        student=student, reviewed_at__gte=day.start, state_before__isnull=True
+    ).count()
+    states = MemoryState.objects.filter(
+        student=student, card__in=_cards(lesson_ids), due_at__lte=day.now
+    )
+    due_count = min(states.count(), max(0, day.reviews_per_day - reviews_today))
+    state = states.select_related("card").order_by("due_at", "pk").first() if due_count else None
+    unseen = _cards(lesson_ids).exclude(memory_states__student=student)
+    new_count = min(unseen.count(), max(0, day.new_per_day - new_today))
+    card = state.card if state else None
+    if card is None and new_count:
+        card = unseen.order_by("lesson_id", "position", "pk").first()
+    return Queue(
+        card=card,
+        state=state,
+        due_count=due_count,
+        new_count=new_count,
+        done_today=reviews_today + new_today,
+    )
+
+
+def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay) -> int:
+    return MemoryState.objects.filter(
+        student=student, card__in=_cards(lesson_ids), due_at__lt=day.end + timedelta(days=1)
+    ).count()
+
+
+def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay) -> dict[int, str]:
+    """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo")."""
+    scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
+    previews = {}
+    for rating in (1, 2, 3, 4):
+        result = scheduling.review(
+            scheduler, state, card_id=card_id, rating=rating, reviewed_at=day.now
+        )
+        previews[rating] = format_interval(result.due_at - day.now)
+    return previews
+
+
+def format_interval(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{hours:.0f}h"
+    days = hours / 24
+    if days < 30:
+        return f"{days:.0f}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+@dataclass(frozen=True)
+class LessonRetention:
+    lesson_id: int
+    cards: int
+    studied: int
+    recall_now: float | None
+    recall_week: float | None
+
+
+def retention_by_lesson(
+    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay
+) -> dict[int, LessonRetention]:
+    """Mean predicted recall of the student's studied cards per lesson, now and in 7 days.
+
+    Two queries: card counts per lesson, and the student's memory states in those lessons.
+    """
+    totals = Counter(_cards(lesson_ids).values_list("lesson_id", flat=True))
+    scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
+    now_values: dict[int, list[float]] = defaultdict(list)
+    week_values: dict[int, list[float]] = defaultdict(list)
+    states = MemoryState.objects.filter(
+        student=student, card__in=_cards(lesson_ids), stability__isnull=False
+    ).select_related("card")
+    for state in states:
+        lesson_id = state.card.lesson_id
+        now_values[lesson_id].append(
+            scheduling.retrievability(scheduler, state, card_id=state.card_id, at=day.now)
+        )
+        week_values[lesson_id].append(
+            scheduling.retrievability(
+                scheduler, state, card_id=state.card_id, at=day.now + timedelta(days=7)
+            )
+        )
+    return {
+        lesson_id: LessonRetention(
+            lesson_id=lesson_id,
+            cards=totals[lesson_id],
+            studied=len(now_values[lesson_id]),
+            recall_now=_mean(now_values[lesson_id]),
+            recall_week=_mean(week_values[lesson_id]),
+        )
+        for lesson_id in lesson_ids
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def forecast(
+    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, days: int = 14
+) -> list[tuple[date, int]]:
+    """How many reviews fall due on each of the next `days` study days (overdue ones today)."""
+    horizon = day.end + timedelta(days=days - 1)
+    due = MemoryState.objects.filter(
+        student=student, card__in=_cards(lesson_ids), due_at__lt=horizon
+    ).values_list("due_at", flat=True)
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    counts: Counter[date] = Counter()
+    for due_at in due:
+        when = study_date(due_at, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+        counts[max(when, today)] += 1
+    return [(today + timedelta(days=i), counts[today + timedelta(days=i)]) for i in range(days)]
+
+
+def streak(*, student: AbstractBaseUser, day: StudyDay) -> int:
+    """Consecutive study days with at least one review or quiz answer, up to today.
+
+    A streak that includes yesterday but not yet today still counts: today is not over.
+    """
+    since = day.start - timedelta(days=366)
+    moments = ReviewLog.objects.filter(student=student, reviewed_at__gte=since).values_list(
+        "reviewed_at", flat=True
+    )
+    days = {
+        study_date(m, time_zone=day.time_zone, day_starts_at=day.day_starts_at) for m in moments
+    }
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    current = today if today in days else today - timedelta(days=1)
+    count = 0
+    while current in days:
+        count += 1
+        current -= timedelta(days=1)
+    return count
+
+
+def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:
+    return Attempt.objects.select_related("quiz").filter(pk=attempt_id, student=student).first()

@@ -1,0 +1,369 @@
+"""Quizzes and flashcard review, for any signed-in user, on their own attempts and cards only.
+
+Each view is one URL and one page template; an htmx request gets the page's named partial with
+the same context, and a plain POST redirects (post/redirect/get), so all of it works with
+JavaScript off.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from content.markdown import render_markdown
+from content.models import Lesson
+from courses.selectors import assigned_lesson_ids, study_day_for
+from quizzes import selectors, services
+from quizzes.forms import AnswerForm, RatingForm
+from quizzes.grading import answer_text, response_text
+from quizzes.models import Answer, Attempt, Card, MemoryState, QuestionVersion, Quiz, Rating
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _citations(question_id: int) -> list:
+    from content.models import Citation
+
+    return list(Citation.objects.filter(questions=question_id).select_related("source"))
+
+
+# Quizzes ----------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def quiz(request: HttpRequest, quiz_id: int) -> HttpResponse:
+    """Any signed-in user: a quiz's settings and the user's own attempts; POST starts or resumes."""
+    quiz = get_object_or_404(Quiz, pk=quiz_id)
+    if request.method == "POST":
+        try:
+            attempt = services.attempt_start(quiz=quiz, student=request.user, now=timezone.now())
+        except services.QuizError as exc:
+            messages.error(request, _(str(exc)))
+            return redirect("quizzes:quiz", quiz_id=quiz.pk)
+        return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    attempts = list(Attempt.objects.filter(quiz=quiz, student=request.user).order_by("-number"))
+    return render(
+        request,
+        "quizzes/quiz.html",
+        {
+            "quiz": quiz,
+            "question_total": quiz.lessons.filter(questions__retired_at__isnull=True).count(),
+            "attempts": attempts,
+            "open_attempt": next((a for a in attempts if a.finished_at is None), None),
+            "attempts_left": services.attempts_left(quiz=quiz, student=request.user),
+        },
+    )
+
+
+@require_GET
+@login_required
+def lesson_quiz(request: HttpRequest, key: str) -> HttpResponse:
+    """Any signed-in user: the quiz of an active lesson."""
+    quiz = get_object_or_404(Quiz, key=f"lesson-{key}", lessons__retired_at__isnull=True)
+    return redirect("quizzes:quiz", quiz_id=quiz.pk)
+
+
+def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
+    attempt = selectors.attempt_for_student(student=request.user, attempt_id=attempt_id)
+    if attempt is None:
+        raise Http404
+    return attempt
+
+
+def _feedback(version: QuestionVersion, answer: Answer) -> dict:
+    return {
+        "correct": answer.correct,
+        "score": answer.score,
+        "your_answer": response_text(version.type, version.body, answer.response),
+        "right_answer": answer_text(version.type, version.body, version.answer_key),
+        "explanation": render_markdown(version.explanation),
+        "citations": _citations(version.question_id),
+    }
+
+
+def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
+    total = len(attempt.versions)
+    context: dict = {"attempt": attempt, "quiz": attempt.quiz, "total": total}
+    deadline = services.attempt_deadline(attempt)
+    context["deadline"] = deadline
+    if attempt.position >= total:
+        context["ready_to_finish"] = True
+        context["answered_count"] = attempt.answers.count()
+        return context
+    version = QuestionVersion.objects.get(pk=attempt.versions[attempt.position])
+    answer = attempt.answers.filter(position=attempt.position).first()
+    order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
+    context.update(
+        {
+            "number": attempt.position + 1,
+            "version": version,
+            "prompt": render_markdown(version.prompt),
+            "answer": answer,
+            "is_last": attempt.position + 1 == total,
+        }
+    )
+    if answer is None:
+        context["form"] = form or AnswerForm(
+            version=version,
+            order=order,
+            initial={"seq": attempt.seq, "position": attempt.position},
+        )
+        if version.type == "cloze":
+            context["cloze"] = _cloze_parts(version, context["form"])
+    else:
+        context["feedback"] = _feedback(version, answer)
+    return context
+
+
+def _cloze_parts(version: QuestionVersion, form: AnswerForm) -> list[dict]:
+    texts = version.body["texts"]
+    parts = []
+    for i, text in enumerate(texts):
+        parts.append({"text": text})
+        if i < len(texts) - 1:
+            parts.append({"field": form[f"blank_{i}"]})
+    return parts
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@login_required
+def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The attempt's owner only (404 for anyone else): one question at a time.
+
+    POST `action`: `answer` (grade and record), `next` (move on), `finish` (score and close).
+    """
+    attempt = _own_attempt(request, attempt_id)
+    now = timezone.now()
+    deadline = services.attempt_deadline(attempt)
+    if attempt.finished_at is None and deadline and now > deadline:
+        attempt = services.attempt_finish(attempt=attempt, now=now)
+        messages.info(request, _("Time is up: your attempt was submitted."))
+    if attempt.finished_at is not None:
+        return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
+
+    form = None
+    if request.method == "POST":
+        action = request.POST.get("action", "answer")
+        try:
+            if action == "finish":
+                services.attempt_finish(attempt=attempt, now=now)
+                return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
+            if action == "next":
+                services.attempt_advance(attempt=attempt, seq=_int(request.POST.get("seq")))
+            else:
+                form = _answer(request, attempt, now)
+        except services.QuizError as exc:
+            messages.warning(request, _(str(exc)))
+            form = None
+        attempt.refresh_from_db()
+        if not request.htmx and form is None:
+            return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    template = "quizzes/attempt.html"
+    if wants_partial(request):
+        template += "#question-panel"
+    status = 422 if form is not None and form.errors else 200
+    return render(request, template, _attempt_context(attempt, form), status=status)
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return -1
+
+
+def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
+    """Record the posted answer. Returns the bound form if it is invalid, else None."""
+    position = _int(request.POST.get("position"))
+    if not 0 <= position < len(attempt.versions):
+        raise services.QuizError("This form is out of date; here is the current question.")
+    version = QuestionVersion.objects.get(pk=attempt.versions[position])
+    order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
+    form = AnswerForm(request.POST, version=version, order=order)
+    if not form.is_valid():
+        if position != attempt.position:
+            raise services.QuizError("This form is out of date; here is the current question.")
+        return form
+    day = study_day_for(user=request.user, now=now)
+    services.answer_record(
+        attempt=attempt,
+        seq=form.cleaned_data["seq"],
+        position=position,
+        response=form.response(),
+        now=now,
+        day_start=day.start,
+        duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
+    )
+    return None
+
+
+def _clamp_ms(value: int | None) -> int | None:
+    return None if value is None else min(value, 60 * 60 * 1000)
+
+
+@require_GET
+@login_required
+def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The attempt's owner only: the score and every answer, once the attempt is finished."""
+    attempt = _own_attempt(request, attempt_id)
+    if attempt.finished_at is None:
+        return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    versions = QuestionVersion.objects.in_bulk(attempt.versions)
+    answers = {a.position: a for a in attempt.answers.all()}
+    from content.models import Citation
+
+    citations: dict[int, list] = {}
+    for citation in (
+        Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])
+        .select_related("source")
+        .prefetch_related("questions")
+    ):
+        for question in citation.questions.all():
+            citations.setdefault(question.pk, []).append(citation)
+    rows = []
+    for position, version_id in enumerate(attempt.versions):
+        version = versions[version_id]
+        answer = answers.get(position)
+        rows.append(
+            {
+                "number": position + 1,
+                "prompt": render_markdown(version.prompt or version.body.get("texts", [""])[0]),
+                "answer": answer,
+                "your_answer": response_text(version.type, version.body, answer.response)
+                if answer
+                else None,
+                "right_answer": answer_text(version.type, version.body, version.answer_key),
+                "explanation": render_markdown(version.explanation),
+                "citations": citations.get(version.question_id, []),
+            }
+        )
+    return render(
+        request,
+        "quizzes/review.html",
+        {
+            "attempt": attempt,
+            "quiz": attempt.quiz,
+            "rows": rows,
+            "correct": sum(1 for a in answers.values() if a.correct),
+            "percent": round((attempt.score or 0) * 100),
+        },
+    )
+
+
+# Flashcard review -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@login_required
+def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
+    """Any signed-in user reviews their own cards: those of their assigned lessons, or of one
+    lesson. GET `?show=<card>` turns the current card over; POST rates it, or undoes the last
+    rating (`action=undo`)."""
+    now = timezone.now()
+    if lesson_key is None:
+        lesson = None
+        lesson_ids = assigned_lesson_ids(student=request.user)
+        day = study_day_for(user=request.user, now=now)
+    else:
+        lesson = get_object_or_404(Lesson.objects.active(), key=lesson_key)
+        lesson_ids = [lesson.pk]
+        day = study_day_for(user=request.user, now=now, lesson_id=lesson.pk)
+    here = request.path
+
+    if request.method == "POST":
+        if request.POST.get("action") == "undo":
+            undone = services.review_undo(student=request.user, since=day.start)
+            if undone is None:
+                messages.info(request, _("There is nothing to undo."))
+        else:
+            _rate(request, lesson_ids, day)
+        if not request.htmx:
+            return redirect(here)
+
+    queue = selectors.study_queue(student=request.user, lesson_ids=lesson_ids, day=day)
+    context = {
+        "lesson": lesson,
+        "queue": queue,
+        "here": here,
+        "can_undo": queue.done_today > 0,
+    }
+    card = queue.card
+    if card is not None:
+        shown = request.GET.get("show") == str(card.pk)
+        context.update(
+            {
+                "card": card,
+                "front": render_markdown(card.front),
+                "hint": render_markdown(card.hint) if card.hint else "",
+                "shown": shown,
+                "progress": _progress(queue),
+            }
+        )
+        if shown:
+            previews = selectors.interval_previews(queue.state, card_id=card.pk, day=day)
+            context["back"] = render_markdown(card.back)
+            context["buttons"] = [
+                {"rating": r.value, "label": r.label, "key": r.value, "interval": previews[r.value]}
+                for r in Rating
+            ]
+            context["form_reps"] = queue.state.reps if queue.state else 0
+    else:
+        context["tomorrow"] = selectors.due_tomorrow(
+            student=request.user, lesson_ids=lesson_ids, day=day
+        )
+        context["has_cards"] = bool(lesson_ids)
+    template = "quizzes/study.html"
+    if wants_partial(request):
+        template += "#review-card"
+    return render(request, template, context)
+
+
+def _progress(queue: selectors.Queue) -> int:
+    total = queue.done_today + queue.remaining
+    return round(100 * queue.done_today / total) if total else 100
+
+
+def _rate(request: HttpRequest, lesson_ids: list[int], day: selectors.StudyDay) -> None:
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That rating could not be read; please rate the card again."))
+        return
+    card = Card.objects.active().filter(pk=form.cleaned_data["card"], lesson_id__in=lesson_ids)
+    card = card.first()
+    if card is None:
+        messages.error(request, _("That card is not in your reviews."))
+        return
+    reps = (
+        MemoryState.objects.filter(student=request.user, card=card)
+        .values_list("reps", flat=True)
+        .first()
+        or 0
+    )
+    if reps != form.cleaned_data["reps"]:
+        return  # already rated: a double click or a resent form
+    services.review_record(
+        student=request.user,
+        card=card,
+        rating=form.cleaned_data["rating"],
+        reviewed_at=day.now,
+        duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
+        desired_retention=day.desired_retention,
+    )

@@ -1,0 +1,72 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  var shownAt = performance.now();
+
+  // After an htmx swap, put focus where the next action is, so keyboard and screen-reader users
+  // continue from the new content rather than from the top of the page.
+  function focusIn(root) {
+    var target = root.querySelector("[data-focus]");
+    if (target) {
+      target.focus({ preventScroll: false });
+    }
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    shownAt = performance.now();
+    focusIn(event.detail.target.isConnected ? event.detail.target : document);
+    var fresh = document.getElementById(event.detail.target.id);
+    if (fresh) {
+      focusIn(fresh);
+    }
+  });
+
+  // How long the student took: filled in just before a timed form is sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("[data-timed]")) {
+      var field = form.querySelector("input[name=duration_ms]");
+      if (field) {
+        field.value = String(Math.round(performance.now() - shownAt));
+      }
+    }
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("[data-timed]");
+    if (form) {
+      event.detail.parameters.duration_ms = String(Math.round(performance.now() - shownAt));
+    }
+  });
+
+  // Review keys, as in Anki: Space or Enter shows the answer, 1-4 rate, Ctrl+Z undoes.
+  document.addEventListener("keydown", function (event) {
+    var card = document.getElementById("review-card");
+    if (!card || event.altKey || event.metaKey && !(event.key === "z" || event.key === "Z")) {
+      return;
+    }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") {
+      return;
+    }
+    var click = function (selector) {
+      var el = card.querySelector(selector);
+      if (el) {
+        event.preventDefault();
+        el.click();
+      }
+    };
+    if ((event.ctrlKey || event.metaKey) && (event.key === "z" || event.key === "Z")) {
+      click("[data-key=undo]");
+    } else if (event.ctrlKey) {
+      return;
+    } else if (event.key === " " || event.key === "Enter") {
+      if (tag === "button" || (tag === "a" && event.key === "Enter")) {
+        return; // the focused control handles its own activation
+      }
+      click("[data-key=show]");
+    } else if (/^[1-4]$/.test(event.key)) {
+      click("[data-key='" + event.key + "']");
+    }
+  });
+})();

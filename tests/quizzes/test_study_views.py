@@ -1,0 +1,227 @@
+"""Flashcard review: the queue, showing and rating cards, undo, limits and query budgets."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from courses.models import Profile
+from quizzes.models import Card, MemoryState, ReviewLog
+from quizzes.services import review_record
+from quizzes.studyday import day_bounds, study_date
+from tests.factories import StudentFactory
+
+
+def front_card_id(html: str) -> int:
+    return int(re.search(r"\?show=(\d+)", html).group(1))
+
+
+def rate(client, card_id: int, rating: int, reps: int = 0, url: str = "/study/", **kw):
+    data = {"card": card_id, "reps": reps, "rating": rating, "duration_ms": 1500}
+    return client.post(url, data, **kw)
+
+
+@pytest.mark.django_db
+def test_the_front_comes_first_and_the_back_only_when_asked(client, student):
+    client.force_login(student)
+    page = client.get("/study/").content.decode()
+    card = Card.objects.get(pk=front_card_id(page))
+    assert "Show answer" in page and card.front in page
+    assert card.back not in page
+    assert "Again" not in page
+
+    shown = client.get(f"/study/?show={card.pk}").content.decode()
+
+    assert card.back in shown
+    labels = re.findall(
+        r'<span class="label">(\w+)</span> <span class="interval">(\S+)</span>', shown
+    )
+    assert [label for label, _ in labels] == ["Again", "Hard", "Good", "Easy"]
+    assert all(re.fullmatch(r"\d+(\.\d)?(m|h|d|mo|y)", interval) for _, interval in labels)
+
+
+@pytest.mark.django_db
+def test_a_question_card_does_not_show_its_answer_on_the_front(client, student):
+    client.force_login(student)
+    card = Card.objects.get(key="mini-single")
+    other_cards = Card.objects.exclude(pk=card.pk)
+    for other in other_cards:  # make the question card the next new card
+        MemoryState.objects.create(
+            student=student, card=other, state=2, due_at=timezone.now() + timedelta(days=9)
+        )
+    page = client.get("/study/").content.decode()
+    assert front_card_id(page) == card.pk
+    assert "Both interests and ideology." not in page  # the explanation is on the back
+
+
+@pytest.mark.django_db
+def test_rating_a_card_records_it_and_moves_on(client, student):
+    client.force_login(student)
+    first = front_card_id(client.get("/study/").content.decode())
+
+    response = rate(client, first, 3)
+
+    assert response.status_code == 302 and response["Location"] == "/study/"
+    state = MemoryState.objects.get(student=student, card_id=first)
+    assert state.reps == 1 and state.due_at > timezone.now()
+    log = ReviewLog.objects.get(student=student)
+    assert (log.rating, log.duration_ms, log.state_before, log.source) == (
+        3,
+        1500,
+        None,
+        "flashcard",
+    )
+    assert front_card_id(client.get("/study/").content.decode()) != first
+
+
+@pytest.mark.django_db
+def test_a_rating_sent_twice_is_recorded_once(client, student):
+    client.force_login(student)
+    first = front_card_id(client.get("/study/").content.decode())
+    rate(client, first, 3)
+    rate(client, first, 3)
+    assert ReviewLog.objects.filter(student=student).count() == 1
+
+
+@pytest.mark.django_db
+def test_undo_restores_the_state_exactly(client, student):
+    client.force_login(student)
+    card = Card.objects.get(key="mini-f1")
+    start = timezone.now() - timedelta(days=5)
+    review_record(student=student, card=card, rating=3, reviewed_at=start)
+    review_record(student=student, card=card, rating=3, reviewed_at=start + timedelta(minutes=11))
+    MemoryState.objects.filter(card=card).update(due_at=timezone.now() - timedelta(hours=1))
+    before = MemoryState.objects.values().get(student=student, card=card)
+
+    page = client.get("/study/").content.decode()
+    assert front_card_id(page) == card.pk  # a due review comes before new cards
+    rate(client, card.pk, 1, reps=before["reps"])
+    assert MemoryState.objects.get(student=student, card=card).reps == before["reps"] + 1
+
+    client.post("/study/", {"action": "undo"})
+
+    after = MemoryState.objects.values().get(student=student, card=card)
+    assert {k: v for k, v in after.items() if k != "id"} == {
+        k: v for k, v in before.items() if k != "id"
+    } | {"due_at": ReviewLog.objects.filter(card=card).latest("reviewed_at").due_after}
+    assert ReviewLog.objects.filter(student=student, card=card).count() == 2
+
+
+@pytest.mark.django_db
+def test_undo_of_a_new_card_makes_it_new_again(client, student):
+    client.force_login(student)
+    first = front_card_id(client.get("/study/").content.decode())
+    rate(client, first, 4)
+    client.post("/study/", {"action": "undo"})
+    assert not MemoryState.objects.filter(student=student).exists()
+    assert not ReviewLog.objects.exists()
+    assert front_card_id(client.get("/study/").content.decode()) == first
+
+
+@pytest.mark.django_db
+def test_new_cards_stop_at_the_daily_limit_and_the_done_screen_says_what_comes(client, student):
+    client.force_login(student)  # the mini course allows 3 new cards a day; it has 5 cards
+    for _ in range(3):
+        card_id = front_card_id(client.get("/study/").content.decode())
+        rate(client, card_id, 4)  # Easy: graduates at once, due in days
+    page = client.get("/study/").content.decode()
+    assert "Done for today" in page
+    assert re.search(r"\d+ cards? (is|are) due by tomorrow", page)
+    assert Card.objects.active().exclude(memory_states__student=student).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_lesson_can_be_studied_on_its_own_even_if_not_assigned(client, mini):
+    client.force_login(StudentFactory())
+    assert "Show answer" in client.get("/study/mini-lesson/").content.decode()
+    assert "No cards yet" in client.get("/study/").content.decode()
+
+
+@pytest.mark.django_db
+def test_cards_outside_the_queue_cannot_be_rated(client, mini):
+    client.force_login(StudentFactory())
+    card = Card.objects.first()
+    response = rate(client, card.pk, 3, follow=True)
+    assert "not in your reviews" in response.content.decode()
+    assert not ReviewLog.objects.exists()
+    assert client.post("/study/", {"card": "x", "rating": "9"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_htmx_gets_the_review_card_partial(client, student):
+    client.force_login(student)
+    response = client.get("/study/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="review-card"') and "<html" not in html
+    assert "HX-Request" in response["Vary"]
+    card_id = front_card_id(html)
+    swapped = rate(client, card_id, 3, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200 and "<html" not in swapped.content.decode()
+
+
+def add_reviews(student, count: int) -> None:
+    """Give the student `count` more cards with a state, due now, in the mini lesson."""
+    from tests.factories import CardFactory
+
+    lesson = Card.objects.first().lesson
+    for _ in range(count):
+        card = CardFactory(lesson=lesson)
+        review_record(
+            student=student, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=3)
+        )
+    MemoryState.objects.filter(student=student).update(due_at=timezone.now() - timedelta(hours=1))
+    ReviewLog.objects.filter(student=student).update(reviewed_at=timezone.now() - timedelta(days=3))
+
+
+@pytest.mark.django_db
+def test_study_page_and_rating_query_counts_do_not_grow(client, student, django_assert_num_queries):
+    client.force_login(student)
+    # The study page: session, user; assigned lessons; profile; course; then the queue (reviews
+    # today, new today, due count, first due card, unseen count).
+    add_reviews(student, 2)
+    with django_assert_num_queries(10):
+        client.get("/study/")
+    # A rating: session, user, lessons, profile, course, the card, its reps, then the review
+    # (savepoint, locked state, update state, insert log, release) and the redirect.
+    card = MemoryState.objects.filter(student=student).first()
+    with django_assert_num_queries(12):
+        rate(client, card.card_id, 3, reps=card.reps)
+
+    add_reviews(student, 20)
+    with django_assert_num_queries(10):
+        client.get("/study/")
+    card = MemoryState.objects.filter(student=student, due_at__lte=timezone.now()).first()
+    with django_assert_num_queries(12):
+        rate(client, card.card_id, 3, reps=card.reps)
+
+
+# Study days -------------------------------------------------------------------------------------
+
+
+def test_the_study_day_turns_over_at_four_in_the_students_time_zone():
+    hanoi = "Asia/Ho_Chi_Minh"  # UTC+7
+    # 20:30 UTC is 03:30 the next morning in Hanoi: still the day before, for a 4 a.m. turnover.
+    late = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)
+    assert study_date(late, time_zone=hanoi, day_starts_at=4).isoformat() == "2026-03-01"
+    assert study_date(late, time_zone=hanoi, day_starts_at=0).isoformat() == "2026-03-02"
+    start, end = day_bounds(late, time_zone=hanoi, day_starts_at=4)
+    assert start == datetime(2026, 2, 28, 21, 0, tzinfo=UTC)
+    assert end - start == timedelta(days=1)
+    assert study_date(late, time_zone="Not/AZone", day_starts_at=4).isoformat() == "2026-03-01"
+
+
+@pytest.mark.django_db
+def test_the_new_card_count_follows_the_students_day(client, student):
+    Profile.objects.create(user=student, time_zone="UTC", day_starts_at=4)
+    client.force_login(student)
+    card = Card.objects.first()
+    # Rated yesterday (a study day ago): today's new-card allowance is full again.
+    review_record(
+        student=student,
+        card=card,
+        rating=4,
+        reviewed_at=timezone.now() - timedelta(days=1, hours=1),
+    )
+    page = client.get("/study/").content.decode()
+    assert re.search(r"\d+ due · 3 new", page)
