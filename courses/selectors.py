@@ -1,12 +1,14 @@
 """Reads for the dashboards."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from courses.models import Assignment, Classroom, Course, LessonSetItem, Profile
+from quizzes import selectors as quiz_selectors
 from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds
 
@@ -52,12 +54,17 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
 
 def assigned_lesson_ids(*, student: AbstractBaseUser) -> list[int]:
     """Active lessons of the lesson sets assigned to the student's active classes, in order."""
+    now = timezone.now()
     items = (
         LessonSetItem.objects.filter(
             lesson_set__assignments__classroom__enrollments__student=student,
             lesson_set__assignments__classroom__enrollments__removed_at__isnull=True,
             lesson_set__assignments__classroom__archived_at__isnull=True,
             lesson__retired_at__isnull=True,
+        )
+        .filter(
+            Q(lesson_set__assignments__opens_at__isnull=True)
+            | Q(lesson_set__assignments__opens_at__lte=now)
         )
         .order_by("lesson_set__course_id", "lesson_set__position", "position")
         .values_list("lesson_id", flat=True)
@@ -93,4 +100,89 @@ def study_day_for(
         new_per_day=course.new_cards_per_day,
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
+    )
+
+
+@dataclass
+class AssignmentProgress:
+    assignment: Assignment
+    lessons: list
+    cards: int
+    studied: int
+    overdue: bool
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.studied / self.cards) if self.cards else 0
+
+
+@dataclass
+class ForecastBar:
+    day: date
+    count: int
+    x: float
+    y: float
+    height: float
+
+
+@dataclass
+class StudentOverview:
+    assignments: list[AssignmentProgress]
+    lessons: list  # (lesson, LessonRetention), in course order
+    due_count: int
+    new_count: int
+    forecast: list[ForecastBar]
+    forecast_max: int
+    streak: int
+
+
+FORECAST_HEIGHT = 120
+FORECAST_BAR = 24
+
+
+def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOverview:
+    """Everything the student's dashboard shows, in a fixed number of queries."""
+    assignments = list(assignments_for_student(student=student))
+    lessons = {}
+    for assignment in assignments:
+        for item in assignment.lesson_set.items.all():
+            lessons.setdefault(item.lesson_id, item.lesson)
+    lesson_ids = list(lessons)
+    day = study_day_for(user=student, now=now)
+    queue = quiz_selectors.study_queue(
+        student=student, lesson_ids=lesson_ids, day=day, with_card=False
+    )
+    retention = quiz_selectors.retention_by_lesson(student=student, lesson_ids=lesson_ids, day=day)
+    progress = []
+    for assignment in assignments:
+        ids = [item.lesson_id for item in assignment.lesson_set.items.all()]
+        progress.append(
+            AssignmentProgress(
+                assignment=assignment,
+                lessons=[lessons[i] for i in ids],
+                cards=sum(retention[i].cards for i in ids),
+                studied=sum(retention[i].studied for i in ids),
+                overdue=assignment.due_at < now,
+            )
+        )
+    days = quiz_selectors.forecast(student=student, lesson_ids=lesson_ids, day=day)
+    top = max([count for _, count in days] + [1])
+    bars = [
+        ForecastBar(
+            day=d,
+            count=count,
+            x=i * (FORECAST_BAR + 4),
+            y=FORECAST_HEIGHT - FORECAST_HEIGHT * count / top,
+            height=FORECAST_HEIGHT * count / top,
+        )
+        for i, (d, count) in enumerate(days)
+    ]
+    return StudentOverview(
+        assignments=progress,
+        lessons=[(lessons[i], retention[i]) for i in lesson_ids],
+        due_count=queue.due_count,
+        new_count=queue.new_count,
+        forecast=bars,
+        forecast_max=top,
+        streak=quiz_selectors.streak(student=student, day=day),
     )

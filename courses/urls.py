@@ -4,4 +4,5 @@ from courses import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("settings/", views.profile, name="profile"),
 ]

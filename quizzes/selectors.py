@@ -46,11 +46,13 @@ def _cards(lesson_ids: Iterable[int]) -> QuerySet[Card]:
     return Card.objects.active().filter(lesson_id__in=list(lesson_ids))
 
 
-def study_queue(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay) -> Queue:
+def study_queue(
+    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, with_card: bool = True
+) -> Queue:
     """The next card to review: due cards first (most overdue first), then new cards.
 
-    Six queries whatever the number of cards: reviews and new cards done today, the due count,
-    the first due card, the new-card count and the first new card.
+    Whatever the number of cards: four queries for the counts (reviews and new cards done
+    today, due cards, unseen cards), and with `with_card` one more for the next card.
     """
     today = ReviewLog.objects.filter(
         student=student, reviewed_at__gte=day.start, source=ReviewSource.FLASHCARD
@@ -67,7 +69,7 @@ def study_queue(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyD
     unseen = _cards(lesson_ids).exclude(memory_states__student=student)
     new_count = min(unseen.count(), max(0, day.new_per_day - new_today))
     card = state.card if state else None
-    if card is None and new_count:
+    if card is None and new_count and with_card and not due_count:
         card = unseen.order_by("lesson_id", "position", "pk").first()
     return Queue(
         card=card,

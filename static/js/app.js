@@ -13,13 +13,11 @@
     }
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  document.addEventListener("htmx:afterSettle", function (event) {
     shownAt = performance.now();
-    focusIn(event.detail.target.isConnected ? event.detail.target : document);
-    var fresh = document.getElementById(event.detail.target.id);
-    if (fresh) {
-      focusIn(fresh);
-    }
+    var swapped = event.detail.target;
+    var fresh = (swapped && swapped.id && document.getElementById(swapped.id)) || document;
+    focusIn(fresh);
   });
 
   // How long the student took: filled in just before a timed form is sent.

@@ -1,6 +1,7 @@
 """Accounts, roles, the dashboard, the lesson reader, the health check and the demo data."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,12 +160,14 @@ def test_the_dashboard_query_count_does_not_grow_with_assignments(
             EnrollmentFactory(classroom=assignment.classroom, student=student)
             LessonSetItemFactory(lesson_set=assignment.lesson_set)
 
-    # session, user, user's groups, assignments, their lesson-set items with lessons
+    # session, user, user's groups; assignments and their lesson-set items with lessons;
+    # profile, course; flashcard reviews and new cards today, due count, unseen count;
+    # card counts and memory states per lesson; the forecast; the streak.
     add_assignments(1)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(15):
         client.get("/")
     add_assignments(9)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(15):
         assert client.get("/").content.decode().count('<article class="assignment') == 10
 
 
@@ -323,3 +326,46 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_a_student_sets_their_time_zone_and_day_start(client):
+    from courses.models import Profile
+
+    student = StudentFactory()
+    client.force_login(student)
+    assert client.get("/settings/").status_code == 200
+    response = client.post("/settings/", {"time_zone": "Asia/Ho_Chi_Minh", "day_starts_at": "5"})
+    assert response.status_code == 302
+    profile = Profile.objects.get(user=student)
+    assert (profile.time_zone, profile.day_starts_at) == ("Asia/Ho_Chi_Minh", 5)
+    bad = client.post("/settings/", {"time_zone": "Mars/Olympus", "day_starts_at": "25"})
+    assert bad.status_code == 422
+    assert Profile.objects.get(user=student).time_zone == "Asia/Ho_Chi_Minh"
+
+
+@pytest.mark.django_db
+def test_the_student_dashboard_shows_today_retention_and_the_forecast(client, student):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from quizzes.models import Card
+    from quizzes.services import review_record
+
+    client.force_login(student)
+    empty = client.get("/").content.decode()
+    assert "0 of 5 cards studied" in empty
+    assert "Study now" in empty
+
+    card = Card.objects.get(key="mini-f1")
+    review_record(
+        student=student, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=2)
+    )
+    html = client.get("/").content.decode()
+
+    assert "1 of 5 cards studied" in html
+    assert "How much you remember" in html
+    assert re.search(r"<td>1 / 5</td>\s*<td>\d+%</td>\s*<td>\d+%</td>", html)
+    assert html.count('class="bar"') == 14
+    assert "Reviews due per day" in html
