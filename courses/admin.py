@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from courses.models import Assignment, Classroom, Course, Enrollment, LessonSet, LessonSetItem
+from courses.models import (
+    Assignment,
+    AssignmentLesson,
+    Classroom,
+    Course,
+    Enrollment,
+    LessonSet,
+    LessonSetItem,
+)
 
 
 class LessonSetItemInline(admin.TabularInline):
@@ -36,8 +44,16 @@ class ClassroomAdmin(admin.ModelAdmin):
     inlines = [EnrollmentInline]
 
 
+class AssignmentLessonInline(admin.TabularInline):
+    model = AssignmentLesson
+    extra = 0
+    autocomplete_fields = ["lesson"]
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["lesson_set", "classroom", "kind", "due_at"]
+    list_display = ["title", "classroom", "kind", "due_at"]
     list_filter = ["kind", "classroom"]
-    list_select_related = ["lesson_set", "classroom"]
+    list_select_related = ["classroom"]
+    raw_id_fields = ["students", "quiz", "created_by"]
+    inlines = [AssignmentLessonInline]

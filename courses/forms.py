@@ -1,6 +1,10 @@
 from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
-from courses.models import Profile, time_zone_choices
+from content.models import Lesson
+from courses.models import AssignmentKind, LessonSet, Profile, time_zone_choices
+from quizzes.models import FeedbackMode
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,3 +16,108 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["time_zone", "day_starts_at"]
+
+
+class ClassroomForm(forms.Form):
+    name = forms.CharField(label=_("Class name"), max_length=200)
+
+
+class UsernameForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+
+
+class RosterForm(forms.Form):
+    roster = forms.FileField(
+        label=_("Roster (CSV: username, name, email)"),
+        help_text=_("One student per line. A header row is optional. At most 1 MB."),
+    )
+
+    def clean_roster(self) -> str:
+        upload = self.cleaned_data["roster"]
+        if upload.size > 1_000_000:
+            raise forms.ValidationError(_("The file is larger than 1 MB."))
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(label=_("Join code"), max_length=20)
+
+
+class AssignmentForm(forms.Form):
+    lesson_set = forms.ModelChoiceField(
+        label=_("Lesson set"), queryset=LessonSet.objects.none(), required=False
+    )
+    lessons = forms.ModelMultipleChoiceField(
+        label=_("Or single lessons"),
+        queryset=Lesson.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    students = forms.ModelMultipleChoiceField(
+        label=_("Only for these students (leave empty for the whole class)"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=AssignmentKind.choices, widget=forms.RadioSelect
+    )
+    opens_at = forms.DateTimeField(
+        label=_("Opens (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due (UTC)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    target_recall = forms.IntegerField(
+        label=_("Study goal: target recall (%)"), min_value=50, max_value=99, initial=85
+    )
+    question_count = forms.IntegerField(
+        label=_("Quiz: number of questions (empty for all)"),
+        min_value=1,
+        required=False,
+        initial=10,
+    )
+    shuffle = forms.BooleanField(
+        label=_("Quiz: shuffle questions and options"), required=False, initial=True
+    )
+    attempts_allowed = forms.IntegerField(
+        label=_("Quiz: attempts allowed (empty for unlimited)"), min_value=1, required=False
+    )
+    time_limit_minutes = forms.IntegerField(
+        label=_("Quiz: time limit in minutes (optional)"),
+        min_value=1,
+        max_value=600,
+        required=False,
+    )
+    feedback = forms.ChoiceField(
+        label=_("Quiz: feedback"), choices=FeedbackMode.choices, initial=FeedbackMode.IMMEDIATE
+    )
+
+    def __init__(self, *args, classroom, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lesson_set"].queryset = LessonSet.objects.select_related("course").order_by(
+            "course__title", "position"
+        )
+        self.fields["lessons"].queryset = Lesson.objects.active().order_by("title")
+        self.fields["students"].queryset = (
+            get_user_model()
+            .objects.filter(enrollments__classroom=classroom, enrollments__removed_at__isnull=True)
+            .order_by("username")
+        )
+        self.fields["students"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("lesson_set") and not data.get("lessons"):
+            raise forms.ValidationError(_("Choose a lesson set or at least one lesson."))
+        if data.get("lesson_set") and data.get("lessons"):
+            raise forms.ValidationError(_("Choose a lesson set or single lessons, not both."))
+        opens, due = data.get("opens_at"), data.get("due_at")
+        if opens and due and opens >= due:
+            self.add_error("due_at", _("The due date must come after the opening date."))
+        return data

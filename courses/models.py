@@ -127,8 +127,24 @@ class AssignmentKind(models.TextChoices):
 
 
 class Assignment(models.Model):
+    """Lessons assigned to a class, or to some of its students, between two dates.
+
+    The lessons are copied from the lesson set when the assignment is made, so that a later
+    edit of the set cannot change what students were asked to do.
+    """
+
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="assignments")
-    lesson_set = models.ForeignKey(LessonSet, on_delete=models.PROTECT, related_name="assignments")
+    title = models.CharField(_("title"), max_length=300)
+    lesson_set = models.ForeignKey(
+        LessonSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignments"
+    )
+    lessons = models.ManyToManyField(
+        "content.Lesson", through="AssignmentLesson", related_name="assignments"
+    )
+    # Empty: the whole class.
+    students = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assignments_given"
+    )
     kind = models.CharField(
         _("kind"), max_length=10, choices=AssignmentKind.choices, default=AssignmentKind.STUDY
     )
@@ -138,21 +154,49 @@ class Assignment(models.Model):
     target_recall = models.FloatField(_("target recall"), default=0.85)
     opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["due_at"]
+        ordering = ["due_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind="study") | models.Q(quiz__isnull=False),
                 name="assignment_quiz_has_quiz",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_recall__gte=0.5, target_recall__lte=0.99),
+                name="assignment_target_recall_range",
             ),
         ]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
 
     def __str__(self) -> str:
-        return f"{self.lesson_set} → {self.classroom}"
+        return f"{self.title} → {self.classroom}"
+
+
+class AssignmentLesson(models.Model):
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="assignment_lessons"
+    )
+    lesson = models.ForeignKey("content.Lesson", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"))
+
+    class Meta:
+        ordering = ["assignment", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "lesson"], name="assignmentlesson_unique"
+            ),
+        ]
+        verbose_name = _("assigned lesson")
+        verbose_name_plural = _("assigned lessons")
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.lesson}"
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -171,6 +215,8 @@ class Profile(models.Model):
         default=4,
         help_text=_("As in Anki: reviews done before this hour count for the day before."),
     )
+    # Set for accounts created from a roster with a one-time password.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         constraints = [

@@ -31,7 +31,8 @@ ROLE_PERMISSIONS = {
         "courses": {"course": ["view"], "lessonset": ["view"], "lessonsetitem": ["view"],
                     "classroom": ["add", "change", "view"],
                     "enrollment": ["add", "change", "view"],
-                    "assignment": ["add", "change", "delete", "view"]},
+                    "assignment": ["add", "change", "delete", "view"],
+                    "assignmentlesson": ["add", "change", "delete", "view"]},
     },
     "Author": {
         "content": {"lesson": ["add", "change", "view"],

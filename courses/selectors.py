@@ -4,18 +4,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from courses.models import Assignment, Classroom, Course, LessonSetItem, Profile
+from courses.models import Assignment, AssignmentLesson, Classroom, Course, Profile
 from quizzes import selectors as quiz_selectors
 from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds
 
 
 def assignments_for_student(*, student: AbstractBaseUser) -> QuerySet[Assignment]:
-    """Open assignments of the active classes the student is enrolled in, soonest due first."""
+    """Open assignments of the active classes the student is in, given to the whole class or to
+    them by name, soonest due first, with their active lessons in order."""
     now = timezone.now()
+    given = Assignment.students.through.objects.filter(assignment_id=OuterRef("pk"))
     return (
         Assignment.objects.filter(
             classroom__enrollments__student=student,
@@ -23,11 +25,12 @@ def assignments_for_student(*, student: AbstractBaseUser) -> QuerySet[Assignment
             classroom__archived_at__isnull=True,
         )
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
-        .select_related("lesson_set", "lesson_set__course", "classroom")
+        .filter(~Exists(given) | Exists(given.filter(user_id=student.pk)))
+        .select_related("classroom", "quiz")
         .prefetch_related(
             Prefetch(
-                "lesson_set__items",
-                queryset=LessonSetItem.objects.filter(lesson__retired_at__isnull=True)
+                "assignment_lessons",
+                queryset=AssignmentLesson.objects.filter(lesson__retired_at__isnull=True)
                 .select_related("lesson")
                 .order_by("position"),
             )
@@ -53,43 +56,29 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
 
 
 def assigned_lesson_ids(*, student: AbstractBaseUser) -> list[int]:
-    """Active lessons of the lesson sets assigned to the student's active classes, in order."""
-    now = timezone.now()
-    items = (
-        LessonSetItem.objects.filter(
-            lesson_set__assignments__classroom__enrollments__student=student,
-            lesson_set__assignments__classroom__enrollments__removed_at__isnull=True,
-            lesson_set__assignments__classroom__archived_at__isnull=True,
+    """The active lessons of the student's open assignments, soonest due first, in order."""
+    rows = (
+        AssignmentLesson.objects.filter(
+            assignment__in=assignments_for_student(student=student).values("pk"),
             lesson__retired_at__isnull=True,
         )
-        .filter(
-            Q(lesson_set__assignments__opens_at__isnull=True)
-            | Q(lesson_set__assignments__opens_at__lte=now)
-        )
-        .order_by("lesson_set__course_id", "lesson_set__position", "position")
+        .order_by("assignment__due_at", "assignment_id", "position")
         .values_list("lesson_id", flat=True)
     )
-    return list(dict.fromkeys(items))
+    return list(dict.fromkeys(rows))
 
 
-def study_day_for(
-    *, user: AbstractBaseUser, now: datetime, lesson_id: int | None = None
-) -> StudyDay:
+def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int]) -> StudyDay:
     """The user's current study day, with the limits of the course they study.
 
-    The course is the one holding `lesson_id` if given, else the first course assigned to the
-    student; a student with several courses works to the limits of the first.
+    The course is the one holding the first of `lesson_ids`; a student with several courses
+    works to the limits of the course of their first lesson.
     """
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
-    courses = Course.objects.all()
-    if lesson_id is not None:
-        courses = courses.filter(lesson_sets__lessons=lesson_id)
-    else:
-        courses = courses.filter(
-            lesson_sets__assignments__classroom__enrollments__student=user,
-            lesson_sets__assignments__classroom__enrollments__removed_at__isnull=True,
-        )
-    course = courses.order_by("pk").first() or Course()
+    course = None
+    if lesson_ids:
+        course = Course.objects.filter(lesson_sets__lessons=lesson_ids[0]).order_by("pk").first()
+    course = course or Course()
     start, end = day_bounds(now, time_zone=profile.time_zone, day_starts_at=profile.day_starts_at)
     return StudyDay(
         now=now,
@@ -145,17 +134,17 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
     assignments = list(assignments_for_student(student=student))
     lessons = {}
     for assignment in assignments:
-        for item in assignment.lesson_set.items.all():
+        for item in assignment.assignment_lessons.all():
             lessons.setdefault(item.lesson_id, item.lesson)
     lesson_ids = list(lessons)
-    day = study_day_for(user=student, now=now)
+    day = study_day_for(user=student, now=now, lesson_ids=lesson_ids)
     queue = quiz_selectors.study_queue(
         student=student, lesson_ids=lesson_ids, day=day, with_card=False
     )
     retention = quiz_selectors.retention_by_lesson(student=student, lesson_ids=lesson_ids, day=day)
     progress = []
     for assignment in assignments:
-        ids = [item.lesson_id for item in assignment.lesson_set.items.all()]
+        ids = [item.lesson_id for item in assignment.assignment_lessons.all()]
         progress.append(
             AssignmentProgress(
                 assignment=assignment,

@@ -1,15 +1,26 @@
+import csv
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content.models import Lesson
-from courses import selectors
-from courses.forms import ProfileForm
-from courses.models import Profile
+from courses import results, selectors, services
+from courses.forms import (
+    AssignmentForm,
+    ClassroomForm,
+    JoinForm,
+    ProfileForm,
+    RosterForm,
+    UsernameForm,
+)
+from courses.models import AssignmentKind, Classroom, Profile
 from courses.roles import Role, roles_of
 
 
@@ -41,3 +52,265 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request, "courses/profile.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+# Teachers ---------------------------------------------------------------------------------------
+# Every view below is for teachers of the class only: anyone else, students included, gets 404.
+
+
+def _teacher_class(request: HttpRequest, class_id: int, *, archived: bool = True) -> Classroom:
+    if Role.TEACHER not in roles_of(request.user):
+        raise Http404
+    classes = Classroom.objects.filter(pk=class_id, teachers=request.user)
+    if not archived:
+        classes = classes.filter(archived_at__isnull=True)
+    classroom = classes.first()
+    if classroom is None:
+        raise Http404
+    return classroom
+
+
+def _student_of(classroom: Classroom, student_id: int):
+    """A student who is, or was, in the class (a removed student's record stays readable)."""
+    student = (
+        get_user_model().objects.filter(pk=student_id, enrollments__classroom=classroom).first()
+    )
+    if student is None:
+        raise Http404
+    return student
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def class_new(request: HttpRequest) -> HttpResponse:
+    """Teachers: create a class they teach."""
+    if Role.TEACHER not in roles_of(request.user):
+        raise Http404
+    form = ClassroomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        classroom = services.classroom_create(name=form.cleaned_data["name"], teacher=request.user)
+        messages.success(
+            request, _("Class created. Students can join with the code %s.") % classroom.join_code
+        )
+        return redirect("class_detail", class_id=classroom.pk)
+    return render(
+        request, "courses/class_new.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: overview, students by who needs attention, and class management.
+
+    POST `action`: add-student, remove-student, add-teacher, archive.
+    """
+    classroom = _teacher_class(request, class_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add-student":
+                form = UsernameForm(request.POST)
+                if form.is_valid():
+                    services.enrollment_add_by_username(
+                        classroom=classroom, username=form.cleaned_data["username"]
+                    )
+                    messages.success(request, _("Student added."))
+            elif action == "remove-student":
+                student = _student_of(classroom, _int(request.POST.get("student")))
+                services.enrollment_remove(classroom=classroom, student_id=student.pk)
+                messages.success(
+                    request, _("%s was removed; their history stays.") % student.get_username()
+                )
+            elif action == "add-teacher":
+                form = UsernameForm(request.POST)
+                if form.is_valid():
+                    services.coteacher_add(
+                        classroom=classroom, username=form.cleaned_data["username"]
+                    )
+                    messages.success(request, _("Co-teacher added."))
+            elif action == "archive":
+                services.classroom_archive(classroom=classroom)
+                messages.success(request, _("The class is archived."))
+        except services.ClassError as exc:
+            messages.error(request, str(exc))
+        return redirect("class_detail", class_id=classroom.pk)
+    now = timezone.now()
+    book = results.gradebook(classroom=classroom, now=now)
+    retention = results.class_retention(classroom=classroom, now=now)
+    return render(
+        request,
+        "courses/class.html",
+        {
+            "classroom": classroom,
+            "book": book,
+            "attention": results.needing_attention(book),
+            "retention": retention,
+            "chart": _retention_chart(retention),
+            "teachers": classroom.teachers.order_by("username"),
+            "username_form": UsernameForm(),
+            "roster_form": RosterForm(),
+        },
+    )
+
+
+def _retention_chart(rows: list) -> list[dict]:
+    """Bar geometry for the server-drawn retention chart (two bars per lesson)."""
+    bars = []
+    for i, row in enumerate(rows):
+        y = i * 34
+        bars.append(
+            {
+                "title": row.title,
+                "y": y,
+                "now_width": round((row.now or 0) * 300, 1),
+                "week_width": round((row.week or 0) * 300, 1),
+                "now": row.now,
+                "week": row.week,
+            }
+        )
+    return bars
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+@require_http_methods(["POST"])
+@login_required
+def class_roster(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: import a CSV roster; the new accounts' passwords are shown once."""
+    classroom = _teacher_class(request, class_id, archived=False)
+    form = RosterForm(request.POST, request.FILES)
+    errors: list[str] = []
+    imported = []
+    if form.is_valid():
+        try:
+            imported = services.roster_import(classroom=classroom, text=form.cleaned_data["roster"])
+        except services.RosterError as exc:
+            errors = exc.errors
+    else:
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    response = render(
+        request,
+        "courses/roster_result.html",
+        {"classroom": classroom, "imported": imported, "errors": errors},
+        status=422 if errors else 200,
+    )
+    response["Cache-Control"] = "no-store"  # the one-time passwords are on this page
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: assign a lesson set or lessons, as a study goal or a quiz."""
+    classroom = _teacher_class(request, class_id, archived=False)
+    form = AssignmentForm(request.POST or None, classroom=classroom)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assignment_create(
+                classroom=classroom,
+                teacher=request.user,
+                lesson_set=data["lesson_set"],
+                lessons=list(data["lessons"]),
+                students=list(data["students"]),
+                kind=data["kind"],
+                opens_at=data["opens_at"],
+                due_at=data["due_at"],
+                target_recall=data["target_recall"] / 100,
+                quiz_settings=services.QuizSettings(
+                    question_count=data["question_count"],
+                    shuffle_questions=data["shuffle"],
+                    shuffle_options=data["shuffle"],
+                    attempts_allowed=data["attempts_allowed"],
+                    time_limit_minutes=data["time_limit_minutes"],
+                    feedback=data["feedback"],
+                ),
+            )
+        except services.ClassError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Assigned."))
+            return redirect("class_detail", class_id=classroom.pk)
+    return render(
+        request,
+        "courses/assignment_new.html",
+        {"classroom": classroom, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@login_required
+def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: students × assignments."""
+    classroom = _teacher_class(request, class_id)
+    book = results.gradebook(classroom=classroom, now=timezone.now())
+    return render(request, "courses/gradebook.html", {"classroom": classroom, "book": book})
+
+
+@require_GET
+@login_required
+def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: the gradebook as CSV, with formula-like cells escaped."""
+    classroom = _teacher_class(request, class_id)
+    book = results.gradebook(classroom=classroom, now=timezone.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = slugify(classroom.name) or "class"
+    response["Content-Disposition"] = f'attachment; filename="{filename}-gradebook.csv"'
+    csv.writer(response).writerows(results.gradebook_csv_rows(book))
+    return response
+
+
+@require_GET
+@login_required
+def item_analysis(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: question statistics for one of the class's quiz assignments."""
+    classroom = _teacher_class(request, class_id)
+    quizzes = list(classroom.assignments.filter(kind=AssignmentKind.QUIZ).order_by("due_at", "pk"))
+    chosen = next((a for a in quizzes if str(a.pk) == request.GET.get("assignment")), None)
+    chosen = chosen or (quizzes[0] if quizzes else None)
+    analysis = results.item_analysis(assignment=chosen) if chosen else None
+    return render(
+        request,
+        "courses/item_analysis.html",
+        {"classroom": classroom, "quizzes": quizzes, "chosen": chosen, "analysis": analysis},
+    )
+
+
+@require_GET
+@login_required
+def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
+    """The class's teachers: one student's attempts, time on task, recall and weakest cards."""
+    classroom = _teacher_class(request, class_id)
+    student = _student_of(classroom, student_id)
+    record = results.student_record(classroom=classroom, student=student, now=timezone.now())
+    return render(
+        request,
+        "courses/student.html",
+        {"classroom": classroom, "student": student, "record": record},
+    )
+
+
+@require_http_methods(["POST"])
+@login_required
+def join(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user: join a class with its code (they become its student)."""
+    form = JoinForm(request.POST)
+    if form.is_valid():
+        try:
+            classroom = services.classroom_join(
+                code=form.cleaned_data["code"], student=request.user
+            )
+        except services.ClassError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("You joined %s.") % classroom.name)
+    else:
+        messages.error(request, _("Enter the join code your teacher gave you."))
+    return redirect("dashboard")

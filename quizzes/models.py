@@ -267,6 +267,9 @@ class MemoryState(models.Model):
     difficulty = models.FloatField(_("difficulty"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"))
     last_review_at = models.DateTimeField(_("last review at"), null=True, blank=True)
+    # `last_review_at` as days since 1970-01-01 UTC, so that predicted recall can be computed
+    # and averaged in SQL on every database (see quizzes.scheduling.recall_expression).
+    last_review_days = models.FloatField(_("last review (days since 1970)"), null=True, blank=True)
     reps = models.PositiveIntegerField(_("reviews"), default=0)
     lapses = models.PositiveIntegerField(_("lapses"), default=0)
 

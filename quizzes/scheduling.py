@@ -78,3 +78,31 @@ def retrievability(
     scheduler: Scheduler, state: MemoryState, *, card_id: int, at: datetime
 ) -> float:
     return scheduler.get_card_retrievability(to_fsrs(state, card_id=card_id, now=at), utc(at))
+
+
+def epoch_days(moment: datetime) -> float:
+    return utc(moment).timestamp() / 86400
+
+
+def recall_constants(scheduler: Scheduler | None = None) -> tuple[float, float]:
+    """FSRS's forgetting curve R(t) = (1 + factor * t / S) ** decay, as (decay, factor)."""
+    parameters = (scheduler or Scheduler()).parameters
+    decay = -parameters[20]
+    return decay, 0.9 ** (1 / decay) - 1
+
+
+def recall_expression(at: datetime):
+    """A SQL expression for a MemoryState's predicted recall at `at` (NULL for a new card).
+
+    The same curve as `Scheduler.get_card_retrievability`; tests compare the two.
+    """
+    from django.db.models import F, FloatField, Value
+    from django.db.models.functions import Greatest, Power
+
+    decay, factor = recall_constants()
+    elapsed = Greatest(Value(epoch_days(at)) - F("last_review_days"), Value(0.0))
+    return Power(
+        Value(1.0) + Value(factor) * elapsed / F("stability"),
+        Value(decay),
+        output_field=FloatField(),
+    )

@@ -42,6 +42,7 @@ def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: i
     state.difficulty = result.difficulty
     state.due_at = result.due_at
     state.last_review_at = result.last_review_at
+    state.last_review_days = scheduling.epoch_days(result.last_review_at)
     state.reps += 1
     if rating == Rating.AGAIN and before == CardState.REVIEW:
         state.lapses += 1

@@ -194,14 +194,14 @@ def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
     position = _int(request.POST.get("position"))
     if not 0 <= position < len(attempt.versions):
         raise services.QuizError("This form is out of date; here is the current question.")
-    version = QuestionVersion.objects.get(pk=attempt.versions[position])
+    version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
     order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
     form = AnswerForm(request.POST, version=version, order=order)
     if not form.is_valid():
         if position != attempt.position:
             raise services.QuizError("This form is out of date; here is the current question.")
         return form
-    day = study_day_for(user=request.user, now=now)
+    day = study_day_for(user=request.user, now=now, lesson_ids=[version.question.lesson_id])
     services.answer_record(
         attempt=attempt,
         seq=form.cleaned_data["seq"],
@@ -281,11 +281,11 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     if lesson_key is None:
         lesson = None
         lesson_ids = assigned_lesson_ids(student=request.user)
-        day = study_day_for(user=request.user, now=now)
+        day = study_day_for(user=request.user, now=now, lesson_ids=lesson_ids)
     else:
         lesson = get_object_or_404(Lesson.objects.active(), key=lesson_key)
         lesson_ids = [lesson.pk]
-        day = study_day_for(user=request.user, now=now, lesson_id=lesson.pk)
+        day = study_day_for(user=request.user, now=now, lesson_ids=lesson_ids)
     here = request.path
 
     if request.method == "POST":

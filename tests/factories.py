@@ -10,6 +10,7 @@ from django.utils import timezone
 from content.models import Citation, KeyTerm, Lesson, Section, Source
 from courses.models import (
     Assignment,
+    AssignmentLesson,
     Classroom,
     Course,
     Enrollment,
@@ -286,12 +287,33 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
+    """An assignment of a lesson set to a class; its lessons are copied from the set."""
+
     class Meta:
         model = Assignment
+        skip_postgeneration_save = True
 
     classroom = factory.SubFactory(ClassroomFactory)
     lesson_set = factory.SubFactory(LessonSetFactory)
+    title = factory.LazyAttribute(lambda o: o.lesson_set.title if o.lesson_set else "Lessons")
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+    @factory.post_generation
+    def copy_lessons(self, create, extracted, **kwargs):
+        if create and self.lesson_set:
+            for item in self.lesson_set.items.order_by("position"):
+                AssignmentLesson.objects.create(
+                    assignment=self, lesson=item.lesson, position=item.position
+                )
+
+
+class AssignmentLessonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssignmentLesson
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    lesson = factory.SubFactory(LessonFactory)
+    position = factory.Sequence(lambda n: n)
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):

@@ -17,11 +17,11 @@ from courses.models import Assignment, Classroom
 from tests.factories import (
     PASSWORD,
     AssignmentFactory,
+    AssignmentLessonFactory,
     AuthorFactory,
     ClassroomFactory,
     EnrollmentFactory,
     LessonFactory,
-    LessonSetItemFactory,
     SectionFactory,
     StudentFactory,
     TeacherFactory,
@@ -116,7 +116,7 @@ def test_a_student_sees_their_assignments_and_not_others(client):
     student = StudentFactory()
     mine = AssignmentFactory(lesson_set__title="Mine")
     EnrollmentFactory(classroom=mine.classroom, student=student)
-    LessonSetItemFactory(lesson_set=mine.lesson_set, lesson__title="A lesson of mine")
+    AssignmentLessonFactory(assignment=mine, lesson__title="A lesson of mine")
     AssignmentFactory(lesson_set__title="Someone else's")
     client.force_login(student)
 
@@ -158,7 +158,7 @@ def test_the_dashboard_query_count_does_not_grow_with_assignments(
         for _ in range(n):
             assignment = AssignmentFactory()
             EnrollmentFactory(classroom=assignment.classroom, student=student)
-            LessonSetItemFactory(lesson_set=assignment.lesson_set)
+            AssignmentLessonFactory(assignment=assignment)
 
     # session, user, user's groups; assignments and their lesson-set items with lessons;
     # profile, course; flashcard reviews and new cards today, due count, unseen count;

@@ -1,0 +1,50 @@
+"""One-time passwords: an account made from a roster must choose its own password first."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from courses.models import Profile
+
+SESSION_FLAG = "must_change_password"
+
+
+@receiver(user_logged_in)
+def flag_one_time_password(sender, request, user, **kwargs) -> None:
+    if Profile.objects.filter(user=user, must_change_password=True).exists():
+        request.session[SESSION_FLAG] = True
+
+
+class PasswordChangeRequiredMiddleware:
+    """Sends a user who logged in with a one-time password to choose their own first.
+
+    It reads only the session, so it adds no query to any request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.session.get(SESSION_FLAG):
+            allowed = (reverse("password_change"), reverse("logout"))
+            if not request.path.startswith(allowed) and not request.path.startswith("/static/"):
+                return redirect("password_change")
+        return self.get_response(request)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, which also clears the one-time-password flag."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        Profile.objects.filter(user=self.request.user).update(must_change_password=False)
+        self.request.session.pop(SESSION_FLAG, None)
+        messages.success(self.request, _("Your password is changed."))
+        return response
+
+    def get_success_url(self) -> str:
+        return reverse("dashboard")

@@ -1,0 +1,456 @@
+"""What teachers read: class overview, gradebook, one student's record, item analysis and
+retention. Every count, sum, mean and rank is computed by the database; Python only arranges
+the aggregated rows into tables. Each function runs a fixed number of queries, whatever the
+number of students, answers or reviews."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models.expressions import Window
+from django.db.models.functions import Coalesce, Ntile
+
+from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom
+from quizzes.grading import response_text
+from quizzes.models import Answer, Attempt, Card, MemoryState, QuestionVersion, ReviewLog
+from quizzes.scheduling import recall_expression
+
+User = get_user_model()
+
+
+def class_students(classroom: Classroom):
+    """The class's current students, by name."""
+    return User.objects.filter(
+        enrollments__classroom=classroom, enrollments__removed_at__isnull=True
+    ).order_by("last_name", "first_name", "username")
+
+
+def _given_to(assignments: list[Assignment]) -> dict[int, set[int]]:
+    """For assignments given to some students only: those students' ids."""
+    rows = Assignment.students.through.objects.filter(
+        assignment_id__in=[a.pk for a in assignments]
+    ).values_list("assignment_id", "user_id")
+    given: dict[int, set[int]] = defaultdict(set)
+    for assignment_id, user_id in rows:
+        given[assignment_id].add(user_id)
+    return given
+
+
+@dataclass
+class Cell:
+    """One student's standing on one assignment."""
+
+    assigned: bool
+    complete: bool = False
+    score: float | None = None  # a quiz's best score, or a study goal's progress (0 to 1)
+    introduced: int = 0
+    cards: int = 0
+    recall: float | None = None
+    attempts: int = 0
+    overdue: bool = False
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.score is None else round(self.score * 100)
+
+
+@dataclass
+class Row:
+    student: AbstractBaseUser
+    cells: list[Cell]
+    overdue: int = 0
+    mean_score: float | None = None
+    recall: float | None = None
+
+
+@dataclass
+class AssignmentSummary:
+    assignment: Assignment
+    assigned: int
+    complete: int
+    overdue: int
+    mean_score: float | None
+
+
+@dataclass
+class Gradebook:
+    assignments: list[Assignment]
+    rows: list[Row]
+    summaries: list[AssignmentSummary] = field(default_factory=list)
+
+
+def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
+    """Students × assignments: best quiz scores, study-goal progress, and who is overdue.
+
+    Queries: assignments; their lessons; who each is given to; students; best quiz scores;
+    cards per lesson; memory-state counts and recall sums per student and lesson.
+    """
+    assignments = list(classroom.assignments.select_related("quiz").order_by("due_at", "pk"))
+    lessons_of: dict[int, list[int]] = defaultdict(list)
+    for assignment_id, lesson_id in AssignmentLesson.objects.filter(
+        assignment__classroom=classroom
+    ).values_list("assignment_id", "lesson_id"):
+        lessons_of[assignment_id].append(lesson_id)
+    given = _given_to(assignments)
+    students = list(class_students(classroom))
+    student_ids = [s.pk for s in students]
+    lesson_ids = {lesson for ids in lessons_of.values() for lesson in ids}
+
+    best = {
+        (row["quiz_id"], row["student_id"]): row
+        for row in Attempt.objects.filter(
+            quiz_id__in=[a.quiz_id for a in assignments if a.quiz_id],
+            student_id__in=student_ids,
+            finished_at__isnull=False,
+        )
+        .values("quiz_id", "student_id")
+        .annotate(best=Max("score"), attempts=Count("id"))
+    }
+    cards_per_lesson = Counter(
+        dict(
+            Card.objects.active()
+            .filter(lesson_id__in=lesson_ids)
+            .values_list("lesson_id")
+            .annotate(n=Count("id"))
+        )
+    )
+    studied: dict[tuple[int, int], tuple[int, float]] = {
+        (row["student_id"], row["card__lesson_id"]): (row["n"], row["recall"] or 0.0)
+        for row in MemoryState.objects.filter(
+            student_id__in=student_ids,
+            card__lesson_id__in=lesson_ids,
+            card__retired_at__isnull=True,
+            stability__isnull=False,
+        )
+        .values("student_id", "card__lesson_id")
+        .annotate(n=Count("id"), recall=Sum(recall_expression(now)))
+    }
+
+    rows = []
+    for student in students:
+        cells = []
+        for assignment in assignments:
+            targets = given.get(assignment.pk)
+            cell = Cell(assigned=not targets or student.pk in targets)
+            if cell.assigned:
+                if assignment.kind == AssignmentKind.QUIZ:
+                    found = best.get((assignment.quiz_id, student.pk))
+                    if found:
+                        cell.score, cell.attempts = found["best"], found["attempts"]
+                        cell.complete = True
+                else:
+                    ids = lessons_of[assignment.pk]
+                    cell.cards = sum(cards_per_lesson[i] for i in ids)
+                    cell.introduced = sum(studied.get((student.pk, i), (0, 0))[0] for i in ids)
+                    recall_sum = sum(studied.get((student.pk, i), (0, 0.0))[1] for i in ids)
+                    cell.recall = recall_sum / cell.introduced if cell.introduced else None
+                    share = cell.introduced / cell.cards if cell.cards else 0.0
+                    recall_part = min(1.0, (cell.recall or 0.0) / assignment.target_recall)
+                    cell.score = (share + recall_part) / 2
+                    cell.complete = (
+                        cell.cards > 0
+                        and cell.introduced >= cell.cards
+                        and (cell.recall or 0) >= assignment.target_recall
+                    )
+                cell.overdue = not cell.complete and assignment.due_at < now
+            cells.append(cell)
+        scores = [c.score for c in cells if c.assigned and c.score is not None]
+        recalls = [c.recall for c in cells if c.recall is not None]
+        rows.append(
+            Row(
+                student=student,
+                cells=cells,
+                overdue=sum(1 for c in cells if c.overdue),
+                mean_score=sum(scores) / len(scores) if scores else None,
+                recall=sum(recalls) / len(recalls) if recalls else None,
+            )
+        )
+    summaries = []
+    for i, assignment in enumerate(assignments):
+        column = [row.cells[i] for row in rows if row.cells[i].assigned]
+        scores = [c.score for c in column if c.score is not None]
+        summaries.append(
+            AssignmentSummary(
+                assignment=assignment,
+                assigned=len(column),
+                complete=sum(1 for c in column if c.complete),
+                overdue=sum(1 for c in column if c.overdue),
+                mean_score=sum(scores) / len(scores) if scores else None,
+            )
+        )
+    return Gradebook(assignments=assignments, rows=rows, summaries=summaries)
+
+
+def needing_attention(book: Gradebook) -> list[Row]:
+    """Students who most need attention first: most overdue, then lowest score, then recall."""
+    return sorted(
+        book.rows,
+        key=lambda row: (
+            -row.overdue,
+            row.mean_score if row.mean_score is not None else -1,
+            row.recall if row.recall is not None else -1,
+        ),
+    )
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def gradebook_csv_rows(book: Gradebook) -> list[list[str]]:
+    header = ["username", "name", *[a.title for a in book.assignments]]
+    rows = [[csv_safe(h) for h in header]]
+    for row in book.rows:
+        cells = []
+        for cell in row.cells:
+            if not cell.assigned:
+                cells.append("")
+            elif cell.percent is None:
+                cells.append("overdue" if cell.overdue else "")
+            else:
+                cells.append(f"{cell.percent}%")
+        name = row.student.get_full_name()
+        rows.append([csv_safe(row.student.get_username()), csv_safe(name), *cells])
+    return rows
+
+
+# Retention --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LessonRecall:
+    lesson_id: int
+    title: str
+    now: float | None
+    week: float | None
+    studied: int
+
+
+def class_retention(*, classroom: Classroom, now: datetime) -> list[LessonRecall]:
+    """Mean predicted recall per assigned lesson across the class's students, now and in 7 days."""
+    lessons = list(
+        AssignmentLesson.objects.filter(assignment__classroom=classroom)
+        .values_list("lesson_id", "lesson__title")
+        .order_by("assignment__due_at", "position")
+    )
+    order = dict.fromkeys(lessons)
+    stats = {
+        row["card__lesson_id"]: row
+        for row in MemoryState.objects.filter(
+            student__in=class_students(classroom),
+            card__lesson_id__in=[lesson_id for lesson_id, _ in order],
+            card__retired_at__isnull=True,
+            stability__isnull=False,
+        )
+        .values("card__lesson_id")
+        .annotate(
+            now=Avg(recall_expression(now)),
+            week=Avg(recall_expression(now + timedelta(days=7))),
+            studied=Count("id"),
+        )
+    }
+    return [
+        LessonRecall(
+            lesson_id=lesson_id,
+            title=title,
+            now=stats.get(lesson_id, {}).get("now"),
+            week=stats.get(lesson_id, {}).get("week"),
+            studied=stats.get(lesson_id, {}).get("studied", 0),
+        )
+        for lesson_id, title in order
+    ]
+
+
+# One student ------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudentRecord:
+    attempts: list[Attempt]
+    time_on_task_ms: int
+    lessons: list[dict]
+    weakest: list[MemoryState]
+
+
+def student_record(
+    *, classroom: Classroom, student: AbstractBaseUser, now: datetime
+) -> StudentRecord:
+    """A student's attempts on the class's quizzes with every answer, their time on task, and
+    per lesson their predicted recall now and in 7 days, with their weakest cards."""
+    lesson_rows = list(
+        AssignmentLesson.objects.filter(assignment__classroom=classroom)
+        .values_list("lesson_id", "lesson__title")
+        .order_by("assignment__due_at", "position")
+    )
+    lessons = dict(lesson_rows)
+    lesson_ids = list(lessons)
+    attempts = list(
+        Attempt.objects.filter(student=student, quiz__lessons__in=lesson_ids)
+        .distinct()
+        .select_related("quiz")
+        .prefetch_related(
+            "answers__version__question",
+        )
+        .order_by("-started_at")
+    )
+    for attempt in attempts:
+        for answer in attempt.answers.all():
+            version = answer.version
+            answer.text = response_text(version.type, version.body, answer.response)
+    quiz_ms = Answer.objects.filter(attempt__in=attempts).aggregate(
+        ms=Coalesce(Sum("duration_ms"), 0)
+    )["ms"]
+    review_ms = ReviewLog.objects.filter(
+        student=student, card__lesson_id__in=lesson_ids, source="flashcard"
+    ).aggregate(ms=Coalesce(Sum("duration_ms"), 0))["ms"]
+    states = MemoryState.objects.filter(
+        student=student,
+        card__lesson_id__in=lesson_ids,
+        card__retired_at__isnull=True,
+        stability__isnull=False,
+    )
+    per_lesson = {
+        row["card__lesson_id"]: row
+        for row in states.values("card__lesson_id").annotate(
+            now=Avg(recall_expression(now)),
+            week=Avg(recall_expression(now + timedelta(days=7))),
+            studied=Count("id"),
+        )
+    }
+    cards = dict(
+        Card.objects.active()
+        .filter(lesson_id__in=lesson_ids)
+        .values_list("lesson_id")
+        .annotate(n=Count("id"))
+    )
+    weakest = list(
+        states.annotate(recall=recall_expression(now))
+        .select_related("card", "card__lesson")
+        .order_by("-lapses", "recall", "pk")[:10]
+    )
+    return StudentRecord(
+        attempts=attempts,
+        time_on_task_ms=quiz_ms + review_ms,
+        lessons=[
+            {
+                "title": lessons[lesson_id],
+                "cards": cards.get(lesson_id, 0),
+                "studied": per_lesson.get(lesson_id, {}).get("studied", 0),
+                "now": per_lesson.get(lesson_id, {}).get("now"),
+                "week": per_lesson.get(lesson_id, {}).get("week"),
+            }
+            for lesson_id in dict.fromkeys(lesson_ids)
+        ],
+        weakest=weakest,
+    )
+
+
+# Item analysis ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemStats:
+    version: QuestionVersion
+    answered: int
+    facility: float | None  # share of answers that were correct
+    discrimination: float | None  # share correct in the top third minus in the bottom third
+    common_wrong: str | None
+    common_wrong_count: int = 0
+
+    @property
+    def flags(self) -> list[str]:
+        from django.utils.translation import gettext as _
+
+        found = []
+        if self.facility is not None and self.facility <= 0.1:
+            found.append(_("almost nobody gets it right: check the answer key"))
+        if self.discrimination is not None and self.discrimination < 0:
+            found.append(_("weaker students do better than stronger ones"))
+        return found
+
+
+@dataclass
+class ItemAnalysis:
+    attempts: int
+    items: list[ItemStats]
+
+
+def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
+    """Moodle-style statistics for a quiz assignment, over each student's first finished attempt.
+
+    Students are ranked by that attempt's score and split into thirds (SQL NTILE(3)); an
+    item's discrimination is its share correct in the top third minus that in the bottom third.
+    Queries: the ranked attempts; per-version counts; the wrong responses grouped; the versions.
+    """
+    students = class_students(assignment.classroom)
+    earlier = Attempt.objects.filter(
+        quiz_id=assignment.quiz_id,
+        student=OuterRef("student"),
+        finished_at__isnull=False,
+        number__lt=OuterRef("number"),
+    )
+    ranked = list(
+        Attempt.objects.filter(
+            quiz_id=assignment.quiz_id, student__in=students, finished_at__isnull=False
+        )
+        .filter(~Exists(earlier))
+        .annotate(third=Window(Ntile(3), order_by=[F("score").desc(), F("pk").asc()]))
+        .values_list("pk", "third")
+    )
+    attempt_ids = [pk for pk, _ in ranked]
+    top = [pk for pk, third in ranked if third == 1]
+    bottom = [pk for pk, third in ranked if third == 3]
+    counts = (
+        Answer.objects.filter(attempt_id__in=attempt_ids)
+        .values("version_id")
+        .annotate(
+            answered=Count("id"),
+            right=Count("id", filter=Q(correct=True)),
+            top_n=Count("id", filter=Q(attempt_id__in=top)),
+            top_correct=Count("id", filter=Q(attempt_id__in=top, correct=True)),
+            bottom_n=Count("id", filter=Q(attempt_id__in=bottom)),
+            bottom_correct=Count("id", filter=Q(attempt_id__in=bottom, correct=True)),
+        )
+        .order_by("version_id")
+    )
+    counts = {row["version_id"]: row for row in counts}
+    wrong: dict[int, tuple[object, int]] = {}
+    for row in (
+        Answer.objects.filter(attempt_id__in=attempt_ids, correct=False)
+        .values("version_id", "response")
+        .annotate(n=Count("id"))
+        .order_by("version_id", "-n")
+    ):
+        wrong.setdefault(row["version_id"], (row["response"], row["n"]))
+    versions = QuestionVersion.objects.filter(pk__in=counts).select_related("question")
+    items = []
+    for version in sorted(versions, key=lambda v: (v.question.lesson_id, v.question.position)):
+        row = counts[version.pk]
+        top_share = row["top_correct"] / row["top_n"] if row["top_n"] else None
+        bottom_share = row["bottom_correct"] / row["bottom_n"] if row["bottom_n"] else None
+        response, n = wrong.get(version.pk, (None, 0))
+        items.append(
+            ItemStats(
+                version=version,
+                answered=row["answered"],
+                facility=row["right"] / row["answered"] if row["answered"] else None,
+                discrimination=(
+                    top_share - bottom_share
+                    if top_share is not None and bottom_share is not None
+                    else None
+                ),
+                common_wrong=response_text(version.type, version.body, response)
+                if response is not None
+                else None,
+                common_wrong_count=n,
+            )
+        )
+    return ItemAnalysis(attempts=len(attempt_ids), items=items)
