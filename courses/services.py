@@ -358,7 +358,7 @@ def demo_seed(*, due_in: timedelta) -> list[str]:
         done.append("no course is loaded: run load_content first to get an assignment")
         return done
     for lesson_set in LessonSet.objects.filter(course=course).order_by("position"):
-        if Assignment.objects.filter(classroom=classroom, lesson_set=lesson_set).exists():
+        if classroom.assignments.filter(lesson_set=lesson_set, kind=AssignmentKind.STUDY).exists():
             continue
         assignment_create(
             classroom=classroom,
@@ -367,4 +367,15 @@ def demo_seed(*, due_in: timedelta) -> list[str]:
             due_at=timezone.now() + due_in,
         )
         done.append(f"assigned {lesson_set.title!r} to {DEMO_CLASS!r}")
+    first_set = LessonSet.objects.filter(course=course).order_by("position").first()
+    if first_set and not classroom.assignments.filter(kind=AssignmentKind.QUIZ).exists():
+        assignment_create(
+            classroom=classroom,
+            teacher=users["teacher"],
+            lesson_set=first_set,
+            kind=AssignmentKind.QUIZ,
+            due_at=timezone.now() + due_in,
+            quiz_settings=QuizSettings(question_count=10),
+        )
+        done.append(f"assigned a quiz on {first_set.title!r} to {DEMO_CLASS!r}")
     return done

@@ -147,6 +147,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             "attention": results.needing_attention(book),
             "retention": retention,
             "chart": _retention_chart(retention),
+            "chart_height": len(retention) * 34 + 4,
             "teachers": classroom.teachers.order_by("username"),
             "username_form": UsernameForm(),
             "roster_form": RosterForm(),

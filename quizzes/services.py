@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext as _
 
 from quizzes import scheduling
 from quizzes.grading import grade
@@ -176,7 +177,7 @@ def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> At
         return current
     left = attempts_left(quiz=quiz, student=student)
     if left == 0:
-        raise QuizError("You have used all the attempts this quiz allows.")
+        raise QuizError(_("You have used all the attempts this quiz allows."))
     versions = list(
         QuestionVersion.objects.filter(
             question__lesson__in=quiz.lessons.all(),
@@ -187,7 +188,7 @@ def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> At
         .values_list("pk", "type", "body", "answer_key", named=True)
     )
     if not versions:
-        raise QuizError("This quiz has no questions yet.")
+        raise QuizError(_("This quiz has no questions yet."))
     rng = random.Random()
     if quiz.shuffle_questions:
         rng.shuffle(versions)
@@ -252,17 +253,21 @@ def answer_record(
     if existing is not None:
         if existing.response == response:
             return Recorded(existing, duplicate=True)
-        raise QuizError("This question has already been answered; your new answer was not saved.")
+        raise QuizError(
+            _("This question has already been answered; your new answer was not saved.")
+        )
     if attempt.finished_at is not None:
-        raise QuizError("This attempt is finished; your answer was not saved.")
+        raise QuizError(_("This attempt is finished; your answer was not saved."))
     if seq != attempt.seq or position != attempt.position:
         raise QuizError(
-            "This form is out of date (the quiz moved on, perhaps in another tab); "
-            "your answer was not saved. Here is the current question."
+            _(
+                "This form is out of date (the quiz moved on, perhaps in another tab); "
+                "your answer was not saved. Here is the current question."
+            )
         )
     deadline = attempt_deadline(attempt)
     if deadline and now > deadline:
-        raise QuizError("Time is up for this attempt; your answer was not saved.")
+        raise QuizError(_("Time is up for this attempt; your answer was not saved."))
     version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
     result = grade(version.type, version.answer_key, response)
     try:
@@ -278,7 +283,7 @@ def answer_record(
                 duration_ms=duration_ms,
             )
     except IntegrityError as exc:  # a concurrent request recorded this slot first
-        raise QuizError("This question has already been answered.") from exc
+        raise QuizError(_("This question has already been answered.")) from exc
     attempt.seq += 1
     if attempt.settings_snapshot.get("feedback") == "end":
         attempt.position = min(position + 1, len(attempt.versions))
@@ -316,7 +321,7 @@ def attempt_advance(*, attempt: Attempt, seq: int) -> Attempt:
     if seq != attempt.seq:
         return attempt  # a resent "Next": it already moved on
     if not attempt.answers.filter(position=attempt.position).exists():
-        raise QuizError("Answer this question first.")
+        raise QuizError(_("Answer this question first."))
     attempt.position = min(attempt.position + 1, len(attempt.versions))
     attempt.seq += 1
     attempt.save(update_fields=["position", "seq"])

@@ -46,7 +46,7 @@ def quiz(request: HttpRequest, quiz_id: int) -> HttpResponse:
         try:
             attempt = services.attempt_start(quiz=quiz, student=request.user, now=timezone.now())
         except services.QuizError as exc:
-            messages.error(request, _(str(exc)))
+            messages.error(request, str(exc))
             return redirect("quizzes:quiz", quiz_id=quiz.pk)
         return redirect("quizzes:attempt", attempt_id=attempt.pk)
     attempts = list(Attempt.objects.filter(quiz=quiz, student=request.user).order_by("-number"))
@@ -162,7 +162,7 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
             else:
                 form = _answer(request, attempt, now)
         except services.QuizError as exc:
-            messages.warning(request, _(str(exc)))
+            messages.warning(request, str(exc))
             form = None
         attempt.refresh_from_db()
         if not request.htmx and form is None:
@@ -193,13 +193,13 @@ def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
     """Record the posted answer. Returns the bound form if it is invalid, else None."""
     position = _int(request.POST.get("position"))
     if not 0 <= position < len(attempt.versions):
-        raise services.QuizError("This form is out of date; here is the current question.")
+        raise services.QuizError(_("This form is out of date; here is the current question."))
     version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
     order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
     form = AnswerForm(request.POST, version=version, order=order)
     if not form.is_valid():
         if position != attempt.position:
-            raise services.QuizError("This form is out of date; here is the current question.")
+            raise services.QuizError(_("This form is out of date; here is the current question."))
         return form
     day = study_day_for(user=request.user, now=now, lesson_ids=[version.question.lesson_id])
     services.answer_record(
