@@ -4,7 +4,7 @@ import csv
 import io
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -293,16 +293,7 @@ def assignment_create(
     quiz = None
     if kind == AssignmentKind.QUIZ:
         settings = quiz_settings or QuizSettings()
-        quiz = Quiz.objects.create(
-            title=title,
-            created_by=teacher,
-            question_count=settings.question_count,
-            shuffle_questions=settings.shuffle_questions,
-            shuffle_options=settings.shuffle_options,
-            attempts_allowed=settings.attempts_allowed,
-            time_limit_minutes=settings.time_limit_minutes,
-            feedback=settings.feedback,
-        )
+        quiz = Quiz.objects.create(title=title, created_by=teacher, **asdict(settings))
         quiz.lessons.set(chosen)
     assignment = Assignment.objects.create(
         classroom=classroom,
