@@ -175,3 +175,12 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
         forecast_max=top,
         streak=quiz_selectors.streak(student=student, day=day),
     )
+
+
+def quiz_is_open_to(*, user: AbstractBaseUser, quiz_id: int, quiz_key: str | None) -> bool:
+    """Content quizzes (a lesson's or a lesson set's) are open to everyone signed in; a quiz a
+    teacher set is open to the students it was given to and to the class's teachers."""
+    if quiz_key:
+        return True
+    given = assignments_for_student(student=user).filter(quiz_id=quiz_id).exists()
+    return given or Assignment.objects.filter(quiz_id=quiz_id, classroom__teachers=user).exists()

@@ -17,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from content.markdown import render_markdown
 from content.models import Lesson
-from courses.selectors import assigned_lesson_ids, study_day_for
+from courses.selectors import assigned_lesson_ids, quiz_is_open_to, study_day_for
 from quizzes import selectors, services
 from quizzes.forms import AnswerForm, RatingForm
 from quizzes.grading import answer_text, response_text
@@ -40,8 +40,13 @@ def _citations(question_id: int) -> list:
 @require_http_methods(["GET", "POST"])
 @login_required
 def quiz(request: HttpRequest, quiz_id: int) -> HttpResponse:
-    """Any signed-in user: a quiz's settings and the user's own attempts; POST starts or resumes."""
+    """A quiz's settings and the user's own attempts; POST starts or resumes an attempt.
+
+    Open to everyone signed in for a lesson's quiz; a teacher's quiz only to those it was set for.
+    """
     quiz = get_object_or_404(Quiz, pk=quiz_id)
+    if not quiz_is_open_to(user=request.user, quiz_id=quiz.pk, quiz_key=quiz.key):
+        raise Http404
     if request.method == "POST":
         try:
             attempt = services.attempt_start(quiz=quiz, student=request.user, now=timezone.now())

@@ -468,3 +468,17 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_a_teachers_quiz_is_open_only_to_the_students_it_was_set_for(client, classroom, teacher):
+    (student,) = enroll(classroom, 1)
+    assignment = quiz_assignment(classroom, teacher)
+    url = f"/quizzes/{assignment.quiz_id}/"
+    client.force_login(StudentFactory())
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    client.force_login(student)
+    assert client.get(url).status_code == 200
+    client.force_login(teacher)
+    assert client.get(url).status_code == 200
