@@ -5,6 +5,7 @@ DEBUG is off unless DJANGO_DEBUG is set. `config.settings.production` adds the H
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +87,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests use a file, not an in-memory database, so that the browser tests' live server
+    # threads each open their own connection instead of sharing one across threads.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"learnhall-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -20,6 +20,13 @@
     focusIn(fresh);
   });
 
+  // A plain page load (JavaScript was slow to start, or a form was posted before htmx took it
+  // over) puts focus in the same place a swap would.
+  var panel = document.getElementById("review-card") || document.getElementById("question-panel");
+  if (panel) {
+    focusIn(panel);
+  }
+
   // How long the student took: filled in just before a timed form is sent.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -23,6 +23,7 @@ def test_a_review_session_by_keyboard_with_undo(student, log_in, live_server, pa
     page.goto(f"{live_server.url}/study/")
     card = page.locator("#review-card")
 
+    expect(card.locator("a:focus")).to_have_text("Show answer")
     page.keyboard.press("Space")
     expect(card.get_by_role("button", name=re.compile("^Good"))).to_be_focused()
     expect(card.get_by_role("button", name=re.compile("^Again"))).to_contain_text(
@@ -39,12 +40,13 @@ def test_a_review_session_by_keyboard_with_undo(student, log_in, live_server, pa
     assert not MemoryState.objects.exists()
 
     for _ in range(3):  # the mini course allows three new cards a day
+        expect(card.locator("a:focus")).to_have_text("Show answer")  # focus follows each swap
         page.keyboard.press("Enter")
         expect(card.get_by_role("button", name=re.compile("^Easy"))).to_be_visible()
         page.keyboard.press("4")
         expect(card.locator(".back")).to_have_count(0)
     expect(card.get_by_role("heading", name="Done for today")).to_be_visible()
-    page.wait_for_function("document.activeElement.textContent.trim() === 'Done for today'")
+    expect(card.locator("h2:focus")).to_have_text("Done for today")
     assert ReviewLog.objects.filter(rating=4).count() == 3
     assert all(log.duration_ms is not None for log in ReviewLog.objects.all())
 
