@@ -7,4 +7,4 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self) -> None:
-        from courses import passwords  # noqa: F401 - connects the login signal
+        from courses import passwords, timezones  # noqa: F401 - connect the login signals

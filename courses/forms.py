@@ -66,12 +66,12 @@ class AssignmentForm(forms.Form):
         label=_("Kind"), choices=AssignmentKind.choices, widget=forms.RadioSelect
     )
     opens_at = forms.DateTimeField(
-        label=_("Opens (UTC)"),
+        label=_("Opens"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     due_at = forms.DateTimeField(
-        label=_("Due (UTC)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     target_recall = forms.IntegerField(
         label=_("Study goal: target recall (%)"), min_value=50, max_value=99, initial=85

@@ -22,6 +22,7 @@ from courses.forms import (
 )
 from courses.models import AssignmentKind, Classroom, Profile
 from courses.roles import Role, roles_of
+from courses.timezones import remember_time_zone
 
 
 @require_GET
@@ -47,6 +48,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         form.save()
+        remember_time_zone(request, form.instance.time_zone)
         messages.success(request, _("Your settings are saved."))
         return redirect("profile")
     return render(

@@ -2,11 +2,11 @@
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, When
 
 from quizzes import scheduling
 from quizzes.models import Attempt, Card, MemoryState, ReviewLog, ReviewSource
@@ -34,8 +34,6 @@ class Queue:
     due_count: int
     new_count: int
     done_today: int
-    learning_later: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def remaining(self) -> int:
@@ -70,7 +68,12 @@ def study_queue(
     new_count = min(unseen.count(), max(0, day.new_per_day - new_today))
     card = state.card if state else None
     if card is None and new_count and with_card and not due_count:
-        card = unseen.order_by("lesson_id", "position", "pk").first()
+        # New cards come in the order of the lessons given: assignment order, then lesson order.
+        lesson_order = Case(
+            *[When(lesson_id=lesson_id, then=i) for i, lesson_id in enumerate(lesson_ids)],
+            output_field=IntegerField(),
+        )
+        card = unseen.order_by(lesson_order, "position", "pk").first()
     return Queue(
         card=card,
         state=state,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from content.markdown import render_markdown
-from content.models import Lesson
+from content.models import Citation, Lesson
 from courses.selectors import assigned_lesson_ids, quiz_is_open_to, study_day_for
 from quizzes import selectors, services
 from quizzes.forms import AnswerForm, RatingForm
@@ -29,8 +29,6 @@ def wants_partial(request: HttpRequest) -> bool:
 
 
 def _citations(question_id: int) -> list:
-    from content.models import Citation
-
     return list(Citation.objects.filter(questions=question_id).select_related("source"))
 
 
@@ -232,8 +230,6 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("quizzes:attempt", attempt_id=attempt.pk)
     versions = QuestionVersion.objects.in_bulk(attempt.versions)
     answers = {a.position: a for a in attempt.answers.all()}
-    from content.models import Citation
-
     citations: dict[int, list] = {}
     for citation in (
         Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])

@@ -369,3 +369,22 @@ def test_the_student_dashboard_shows_today_retention_and_the_forecast(client, st
     assert re.search(r"<td>1 / 5</td>\s*<td>\d+%</td>\s*<td>\d+%</td>", html)
     assert html.count('class="bar"') == 14
     assert "Reviews due per day" in html
+
+
+@pytest.mark.django_db
+def test_times_are_shown_in_the_users_time_zone(client):
+    from courses.models import Profile
+
+    student = StudentFactory(username="hanoi")
+    Profile.objects.create(user=student, time_zone="Asia/Ho_Chi_Minh")
+    assignment = AssignmentFactory()
+    EnrollmentFactory(classroom=assignment.classroom, student=student)
+    from datetime import UTC, datetime
+
+    type(assignment).objects.filter(pk=assignment.pk).update(
+        due_at=datetime(2030, 1, 1, 20, 0, tzinfo=UTC)  # 03:00 on 2 January in Hanoi
+    )
+    client.post("/accounts/login/", {"username": "hanoi", "password": PASSWORD})
+    assert "2 Jan 2030" in client.get("/").content.decode()
+    client.post("/settings/", {"time_zone": "UTC", "day_starts_at": "4"})
+    assert "1 Jan 2030" in client.get("/").content.decode()

@@ -225,3 +225,18 @@ def test_the_new_card_count_follows_the_students_day(client, student):
     )
     page = client.get("/study/").content.decode()
     assert re.search(r"\d+ due · 3 new", page)
+
+
+@pytest.mark.django_db
+def test_new_cards_come_in_the_order_of_the_assignments(client, student):
+    from courses.models import Enrollment
+    from tests.factories import AssignmentFactory, AssignmentLessonFactory, CardFactory
+
+    classroom = Enrollment.objects.get(student=student).classroom
+    sooner = AssignmentFactory(
+        classroom=classroom, lesson_set=None, due_at=timezone.now() + timedelta(days=1)
+    )
+    link = AssignmentLessonFactory(assignment=sooner)
+    first = CardFactory(lesson=link.lesson, position=5)
+    client.force_login(student)
+    assert front_card_id(client.get("/study/").content.decode()) == first.pk
