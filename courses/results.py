@@ -5,18 +5,19 @@ number of students, answers or reviews."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 
 from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom
 from quizzes.grading import response_text
-from quizzes.models import Answer, Attempt, Card, MemoryState, QuestionVersion, ReviewLog
+from quizzes.models import Answer, Attempt, MemoryState, QuestionVersion, ReviewLog
 from quizzes.scheduling import recall_expression
+from quizzes.selectors import card_counts, recall_by_lesson
 
 User = get_user_model()
 
@@ -109,14 +110,7 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
         .values("quiz_id", "student_id")
         .annotate(best=Max("score"), attempts=Count("id"))
     }
-    cards_per_lesson = Counter(
-        dict(
-            Card.objects.active()
-            .filter(lesson_id__in=lesson_ids)
-            .values_list("lesson_id")
-            .annotate(n=Count("id"))
-        )
-    )
+    cards_per_lesson = Counter(card_counts(lesson_ids))
     studied: dict[tuple[int, int], tuple[int, float]] = {
         (row["student_id"], row["card__lesson_id"]): (row["n"], row["recall"] or 0.0)
         for row in MemoryState.objects.filter(
@@ -242,21 +236,13 @@ def class_retention(*, classroom: Classroom, now: datetime) -> list[LessonRecall
         .order_by("assignment__due_at", "position")
     )
     order = dict.fromkeys(lessons)
-    stats = {
-        row["card__lesson_id"]: row
-        for row in MemoryState.objects.filter(
+    stats = recall_by_lesson(
+        MemoryState.objects.filter(
             student__in=class_students(classroom),
             card__lesson_id__in=[lesson_id for lesson_id, _ in order],
-            card__retired_at__isnull=True,
-            stability__isnull=False,
-        )
-        .values("card__lesson_id")
-        .annotate(
-            now=Avg(recall_expression(now)),
-            week=Avg(recall_expression(now + timedelta(days=7))),
-            studied=Count("id"),
-        )
-    }
+        ),
+        at=now,
+    )
     return [
         LessonRecall(
             lesson_id=lesson_id,
@@ -317,20 +303,8 @@ def student_record(
         card__retired_at__isnull=True,
         stability__isnull=False,
     )
-    per_lesson = {
-        row["card__lesson_id"]: row
-        for row in states.values("card__lesson_id").annotate(
-            now=Avg(recall_expression(now)),
-            week=Avg(recall_expression(now + timedelta(days=7))),
-            studied=Count("id"),
-        )
-    }
-    cards = dict(
-        Card.objects.active()
-        .filter(lesson_id__in=lesson_ids)
-        .values_list("lesson_id")
-        .annotate(n=Count("id"))
-    )
+    per_lesson = recall_by_lesson(states, at=now)
+    cards = card_counts(lesson_ids)
     weakest = list(
         states.annotate(recall=recall_expression(now))
         .select_related("card", "card__lesson")

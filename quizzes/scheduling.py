@@ -74,12 +74,6 @@ def review(
     )
 
 
-def retrievability(
-    scheduler: Scheduler, state: MemoryState, *, card_id: int, at: datetime
-) -> float:
-    return scheduler.get_card_retrievability(to_fsrs(state, card_id=card_id, now=at), utc(at))
-
-
 def epoch_days(moment: datetime) -> float:
     return utc(moment).timestamp() / 86400
 
@@ -94,7 +88,7 @@ def recall_constants(scheduler: Scheduler | None = None) -> tuple[float, float]:
 def recall_expression(at: datetime):
     """A SQL expression for a MemoryState's predicted recall at `at` (NULL for a new card).
 
-    The same curve as `Scheduler.get_card_retrievability`; tests compare the two.
+    The same curve as py-fsrs's `Scheduler.get_card_retrievability`; a test compares the two.
     """
     from django.db.models import F, FloatField, Value
     from django.db.models.functions import Greatest, Power

@@ -1,12 +1,12 @@
 """Reads for students: the review queue, due counts, the forecast, retention and streaks."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, QuerySet, When
+from django.db.models import Avg, Case, Count, IntegerField, QuerySet, When
 
 from quizzes import scheduling
 from quizzes.models import Attempt, Card, MemoryState, ReviewLog, ReviewSource
@@ -125,44 +125,49 @@ class LessonRetention:
     recall_week: float | None
 
 
+def card_counts(lesson_ids: Iterable[int]) -> dict[int, int]:
+    """Active cards per lesson, counted by the database."""
+    rows = _cards(lesson_ids).order_by().values_list("lesson_id").annotate(n=Count("id"))
+    return dict(rows)
+
+
+def recall_by_lesson(states: QuerySet[MemoryState], *, at: datetime) -> dict[int, dict]:
+    """Per lesson, the mean predicted recall of these memory states at `at` and 7 days later,
+    and how many there are; averaged by the database (quizzes.scheduling.recall_expression)."""
+    rows = (
+        states.filter(card__retired_at__isnull=True, stability__isnull=False)
+        .order_by()
+        .values("card__lesson_id")
+        .annotate(
+            now=Avg(scheduling.recall_expression(at)),
+            week=Avg(scheduling.recall_expression(at + timedelta(days=7))),
+            studied=Count("id"),
+        )
+    )
+    return {row["card__lesson_id"]: row for row in rows}
+
+
 def retention_by_lesson(
     *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay
 ) -> dict[int, LessonRetention]:
     """Mean predicted recall of the student's studied cards per lesson, now and in 7 days.
 
-    Two queries: card counts per lesson, and the student's memory states in those lessons.
+    Two queries: card counts per lesson, and the recall of the student's cards per lesson.
     """
-    totals = Counter(_cards(lesson_ids).values_list("lesson_id", flat=True))
-    scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
-    now_values: dict[int, list[float]] = defaultdict(list)
-    week_values: dict[int, list[float]] = defaultdict(list)
-    states = MemoryState.objects.filter(
-        student=student, card__in=_cards(lesson_ids), stability__isnull=False
-    ).select_related("card")
-    for state in states:
-        lesson_id = state.card.lesson_id
-        now_values[lesson_id].append(
-            scheduling.retrievability(scheduler, state, card_id=state.card_id, at=day.now)
-        )
-        week_values[lesson_id].append(
-            scheduling.retrievability(
-                scheduler, state, card_id=state.card_id, at=day.now + timedelta(days=7)
-            )
-        )
+    totals = card_counts(lesson_ids)
+    recall = recall_by_lesson(
+        MemoryState.objects.filter(student=student, card__lesson_id__in=lesson_ids), at=day.now
+    )
     return {
         lesson_id: LessonRetention(
             lesson_id=lesson_id,
-            cards=totals[lesson_id],
-            studied=len(now_values[lesson_id]),
-            recall_now=_mean(now_values[lesson_id]),
-            recall_week=_mean(week_values[lesson_id]),
+            cards=totals.get(lesson_id, 0),
+            studied=recall.get(lesson_id, {}).get("studied", 0),
+            recall_now=recall.get(lesson_id, {}).get("now"),
+            recall_week=recall.get(lesson_id, {}).get("week"),
         )
         for lesson_id in lesson_ids
     }
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
 
 
 def forecast(
