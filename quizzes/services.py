@@ -28,14 +28,6 @@ from quizzes.models import (
 )
 
 
-def desired_retention_for(card: Card) -> float:
-    """The desired retention of the first course whose lesson sets hold the card's lesson."""
-    from courses.models import Course
-
-    course = Course.objects.filter(lesson_sets__lessons=card.lesson_id).order_by("pk").first()
-    return course.desired_retention if course else 0.9
-
-
 def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: int | None) -> None:
     state.state = result.state
     state.step = result.step
@@ -59,14 +51,15 @@ def review_record(
     duration_ms: int | None = None,
     source: str = ReviewSource.FLASHCARD,
     answer: Answer | None = None,
-    desired_retention: float | None = None,
+    desired_retention: float = 0.9,
     fuzz: bool = True,
 ) -> MemoryState:
-    """Apply a rating to the student's memory state for the card and append it to the log."""
+    """Apply a rating to the student's memory state for the card and append it to the log.
+
+    `desired_retention` is the course's setting (views read it with the study day).
+    """
     state = MemoryState.objects.select_for_update().filter(student=student, card=card).first()
-    scheduler = scheduling.scheduler_for(
-        desired_retention=desired_retention or desired_retention_for(card), fuzz=fuzz
-    )
+    scheduler = scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz)
     result = scheduling.review(
         scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
     )
@@ -239,6 +232,7 @@ def answer_record(
     response: dict[str, Any],
     now: datetime,
     day_start: datetime,
+    desired_retention: float = 0.9,
     duration_ms: int | None = None,
 ) -> Recorded:
     """Grade and record the answer to the attempt's question at `position`.
@@ -288,7 +282,7 @@ def answer_record(
     if attempt.settings_snapshot.get("feedback") == "end":
         attempt.position = min(position + 1, len(attempt.versions))
     attempt.save(update_fields=["seq", "position"])
-    _feed_schedule(attempt.student, version, answer, now, day_start)
+    _feed_schedule(attempt.student, version, answer, now, day_start, desired_retention)
     return Recorded(answer, duplicate=False)
 
 
@@ -298,6 +292,7 @@ def _feed_schedule(
     answer: Answer,
     now: datetime,
     day_start: datetime,
+    desired_retention: float,
 ) -> None:
     card = Card.objects.active().filter(question_id=version.question_id).first()
     if card is None:
@@ -311,6 +306,7 @@ def _feed_schedule(
         reviewed_at=now,
         source=ReviewSource.QUIZ,
         answer=answer,
+        desired_retention=desired_retention,
     )
 
 

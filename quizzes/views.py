@@ -212,6 +212,7 @@ def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
         response=form.response(),
         now=now,
         day_start=day.start,
+        desired_retention=day.desired_retention,
         duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
     )
     return None
