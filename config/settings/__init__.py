@@ -89,6 +89,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A class can run on SQLite: write-ahead logging lets readers go on while one request writes;
+    # IMMEDIATE transactions take the write lock at BEGIN, so two writers queue (for up to
+    # `timeout` seconds) instead of one failing with "database is locked" when it upgrades a
+    # read lock mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     # Tests use a file, not an in-memory database, so that the browser tests' live server
     # threads each open their own connection instead of sharing one across threads.
     DATABASES["default"]["TEST"] = {
