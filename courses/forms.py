@@ -3,7 +3,13 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from content.models import Lesson
-from courses.models import AssignmentKind, LessonSet, Profile, time_zone_choices
+from courses.models import (
+    AssignmentKind,
+    LessonSet,
+    Profile,
+    time_zone_choices,
+    validate_sane_date,
+)
 from quizzes.models import FeedbackMode
 
 
@@ -42,6 +48,15 @@ class RosterForm(forms.Form):
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
 
 
+class SignInCodeForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    code = forms.CharField(
+        label=_("Sign-in code"),
+        max_length=20,
+        help_text=_("The code your teacher gave you, like ABCD-EFGH-JKMN."),
+    )
+
+
 class JoinForm(forms.Form):
     code = forms.CharField(label=_("Join code"), max_length=20)
 
@@ -68,10 +83,17 @@ class AssignmentForm(forms.Form):
     opens_at = forms.DateTimeField(
         label=_("Opens"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "min": "2000-01-01T00:00", "max": "2200-12-31T23:59"}
+        ),
+        validators=[validate_sane_date],
     )
     due_at = forms.DateTimeField(
-        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Due"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "min": "2000-01-01T00:00", "max": "2200-12-31T23:59"}
+        ),
+        validators=[validate_sane_date],
     )
     target_recall = forms.IntegerField(
         label=_("Study goal: target recall (%)"), min_value=50, max_value=99, initial=85
@@ -79,6 +101,7 @@ class AssignmentForm(forms.Form):
     question_count = forms.IntegerField(
         label=_("Quiz: number of questions (empty for all)"),
         min_value=1,
+        max_value=1000,
         required=False,
         initial=10,
     )
@@ -86,7 +109,10 @@ class AssignmentForm(forms.Form):
         label=_("Quiz: shuffle questions and options"), required=False, initial=True
     )
     attempts_allowed = forms.IntegerField(
-        label=_("Quiz: attempts allowed (empty for unlimited)"), min_value=1, required=False
+        label=_("Quiz: attempts allowed (empty for unlimited)"),
+        min_value=1,
+        max_value=100,
+        required=False,
     )
     time_limit_minutes = forms.IntegerField(
         label=_("Quiz: time limit in minutes (optional)"),

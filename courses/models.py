@@ -4,10 +4,25 @@ import secrets
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+# Dates a teacher or author may enter. Beyond them a date is a typo, and near year 9999 the
+# conversion between time zones overflows what Python and the databases can represent.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+
+
+def validate_sane_date(value) -> None:
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Enter a date between the years %(first)d and %(last)d."),
+            code="date_range",
+            params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
 
 
 def new_join_code() -> str:
@@ -121,6 +136,51 @@ class Enrollment(models.Model):
         return f"{self.student} in {self.classroom}"
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Invitation(models.Model):
+    """A teacher's invitation of an existing student account to a class.
+
+    Nobody is put into a class without their consent: a teacher who adds a student by username
+    invites them, and the student accepts or declines on their dashboard. (The join code, typed
+    by the student, and the accounts a teacher creates from a roster need no invitation.)
+    """
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="invitations")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["classroom", "student"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending",
+            ),
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.student} to {self.classroom} ({self.status})"
+
+
 class AssignmentKind(models.TextChoices):
     STUDY = "study", _("Study goal")
     QUIZ = "quiz", _("Quiz")
@@ -152,8 +212,10 @@ class Assignment(models.Model):
         "quizzes.Quiz", on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
     )
     target_recall = models.FloatField(_("target recall"), default=0.85)
-    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
-    due_at = models.DateTimeField(_("due at"))
+    opens_at = models.DateTimeField(
+        _("opens at"), null=True, blank=True, validators=[validate_sane_date]
+    )
+    due_at = models.DateTimeField(_("due at"), validators=[validate_sane_date])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,7 +1,9 @@
-"""One-time passwords: an account made from a roster must choose its own password first."""
+"""First sign-in: an account made from a roster signs in once with a code (courses.signin) and
+must choose its own password before anything else."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect
@@ -37,7 +39,13 @@ class PasswordChangeRequiredMiddleware:
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change, which also clears the one-time-password flag."""
+    """Django's password change, which also clears the first-sign-in flag. An account that has
+    never had a password (it signed in with a code) sets one without giving an old one."""
+
+    def get_form_class(self):
+        if not self.request.user.has_usable_password():
+            return SetPasswordForm
+        return super().get_form_class()
 
     def form_valid(self, form):
         response = super().form_valid(form)

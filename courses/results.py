@@ -3,6 +3,7 @@ retention. Every count, sum, mean and rank is computed by the database; Python o
 the aggregated rows into tables. Each function runs a fixed number of queries, whatever the
 number of students, answers or reviews."""
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 
-from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom
+from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom, Enrollment
 from quizzes.grading import response_text
 from quizzes.models import Answer, Attempt, MemoryState, QuestionVersion, ReviewLog
 from quizzes.scheduling import recall_expression
@@ -190,13 +191,20 @@ def needing_attention(book: Gradebook) -> list[Row]:
     )
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Where a spreadsheet may start a new cell: a reader in a locale whose list separator is ";" or
+# "\t" splits "a;=cmd" into two cells, the second a formula.
+_CELL_BREAK = re.compile(r"(^|[;,\t\r\n])(\s*)(?=[=+\-@])")
 
 
 def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection):
+    a quote is put before a formula character that starts the cell, or that follows anything a
+    spreadsheet might split the cell at."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if text.startswith(("\t", "\r", "\n")):
+        text = "'" + text
+    return _CELL_BREAK.sub(r"\1\2'", text)
 
 
 def gradebook_csv_rows(book: Gradebook) -> list[list[str]]:
@@ -264,13 +272,19 @@ class StudentRecord:
     time_on_task_ms: int
     lessons: list[dict]
     weakest: list[MemoryState]
+    left_at: datetime | None  # when the student left the class; nothing after it is shown
 
 
 def student_record(
     *, classroom: Classroom, student: AbstractBaseUser, now: datetime
 ) -> StudentRecord:
-    """A student's attempts on the class's quizzes with every answer, their time on task, and
-    per lesson their predicted recall now and in 7 days, with their weakest cards."""
+    """What the student did for this class, and nothing else: their attempts at the quizzes
+    assigned in the class with every answer, their time on those quizzes and on reviewing the
+    class's lessons while in the class, and, while they are in it, per lesson their predicted
+    recall now and in 7 days with their weakest cards. Self-study, other classes' quizzes and
+    anything after the student left are not shown."""
+    enrollment = Enrollment.objects.get(classroom=classroom, student=student)
+    left_at = enrollment.removed_at
     lesson_rows = list(
         AssignmentLesson.objects.filter(assignment__classroom=classroom)
         .values_list("lesson_id", "lesson__title")
@@ -278,13 +292,22 @@ def student_record(
     )
     lessons = dict(lesson_rows)
     lesson_ids = list(lessons)
+    attempts = Attempt.objects.filter(
+        student=student,
+        quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
+    )
+    reviews = ReviewLog.objects.filter(
+        student=student,
+        card__lesson_id__in=lesson_ids,
+        source="flashcard",
+        reviewed_at__gte=enrollment.joined_at,
+    )
+    if left_at is not None:
+        attempts = attempts.filter(started_at__lte=left_at)
+        reviews = reviews.filter(reviewed_at__lte=left_at)
     attempts = list(
-        Attempt.objects.filter(student=student, quiz__lessons__in=lesson_ids)
-        .distinct()
-        .select_related("quiz")
-        .prefetch_related(
-            "answers__version__question",
-        )
+        attempts.select_related("quiz")
+        .prefetch_related("answers__version__question")
         .order_by("-started_at")
     )
     for attempt in attempts:
@@ -294,22 +317,23 @@ def student_record(
     quiz_ms = Answer.objects.filter(attempt__in=attempts).aggregate(
         ms=Coalesce(Sum("duration_ms"), 0)
     )["ms"]
-    review_ms = ReviewLog.objects.filter(
-        student=student, card__lesson_id__in=lesson_ids, source="flashcard"
-    ).aggregate(ms=Coalesce(Sum("duration_ms"), 0))["ms"]
-    states = MemoryState.objects.filter(
-        student=student,
-        card__lesson_id__in=lesson_ids,
-        card__retired_at__isnull=True,
-        stability__isnull=False,
-    )
-    per_lesson = recall_by_lesson(states, at=now)
+    review_ms = reviews.aggregate(ms=Coalesce(Sum("duration_ms"), 0))["ms"]
     cards = card_counts(lesson_ids)
-    weakest = list(
-        states.annotate(recall=recall_expression(now))
-        .select_related("card", "card__lesson")
-        .order_by("-lapses", "recall", "pk")[:10]
-    )
+    per_lesson: dict = {}
+    weakest: list[MemoryState] = []
+    if left_at is None:  # memory as it is now: only while the student is in the class
+        states = MemoryState.objects.filter(
+            student=student,
+            card__lesson_id__in=lesson_ids,
+            card__retired_at__isnull=True,
+            stability__isnull=False,
+        )
+        per_lesson = recall_by_lesson(states, at=now)
+        weakest = list(
+            states.annotate(recall=recall_expression(now))
+            .select_related("card", "card__lesson")
+            .order_by("-lapses", "recall", "pk")[:10]
+        )
     return StudentRecord(
         attempts=attempts,
         time_on_task_ms=quiz_ms + review_ms,
@@ -324,6 +348,7 @@ def student_record(
             for lesson_id in dict.fromkeys(lesson_ids)
         ],
         weakest=weakest,
+        left_at=left_at,
     )
 
 

@@ -7,7 +7,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from courses.models import Assignment, AssignmentLesson, Classroom, Course, Profile
+from courses.models import (
+    Assignment,
+    AssignmentLesson,
+    Classroom,
+    Course,
+    Invitation,
+    InvitationStatus,
+    Profile,
+)
 from quizzes import selectors as quiz_selectors
 from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds
@@ -36,6 +44,19 @@ def assignments_for_student(*, student: AbstractBaseUser) -> QuerySet[Assignment
             )
         )
         .order_by("due_at", "pk")
+    )
+
+
+def invitations_for_student(*, student: AbstractBaseUser):
+    """The student's invitations still waiting for an answer, to classes still open."""
+    return (
+        Invitation.objects.filter(
+            student=student,
+            status=InvitationStatus.PENDING,
+            classroom__archived_at__isnull=True,
+        )
+        .select_related("classroom", "invited_by")
+        .order_by("created_at")
     )
 
 

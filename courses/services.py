@@ -2,21 +2,22 @@
 
 import csv
 import io
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from content.models import Lesson
+from courses import selectors, signin
 from courses.models import (
     Assignment,
     AssignmentKind,
@@ -24,6 +25,8 @@ from courses.models import (
     Classroom,
     Course,
     Enrollment,
+    Invitation,
+    InvitationStatus,
     LessonSet,
     Profile,
 )
@@ -57,9 +60,11 @@ def classroom_create(*, name: str, teacher: AbstractBaseUser) -> Classroom:
 
 
 def enrollment_add(*, classroom: Classroom, student: AbstractBaseUser) -> Enrollment:
-    """Enroll a student, or enroll them again after a removal (their history is still there)."""
-    if Role.STUDENT not in roles_of(student):
-        user_add_role(user=student, role=Role.STUDENT)
+    """Enroll a student, or enroll them again after a removal (their history is still there).
+
+    Callers have the student's consent: they typed the join code, accepted an invitation, or
+    their account was made for this class from a roster. Safe against a concurrent enrolment.
+    """
     enrollment, created = Enrollment.objects.get_or_create(classroom=classroom, student=student)
     if not created and enrollment.removed_at is not None:
         enrollment.removed_at = None
@@ -67,12 +72,62 @@ def enrollment_add(*, classroom: Classroom, student: AbstractBaseUser) -> Enroll
     return enrollment
 
 
-def enrollment_add_by_username(*, classroom: Classroom, username: str) -> Enrollment:
-    user = get_user_model().objects.filter(username__iexact=username.strip(), is_active=True)
-    student = user.first()
-    if student is None:
-        raise ClassError(_("There is no account with the username “%s”.") % username.strip())
-    return enrollment_add(classroom=classroom, student=student)
+def _is_enrolled(classroom: Classroom, student: AbstractBaseUser) -> bool:
+    return classroom.enrollments.filter(student=student, removed_at__isnull=True).exists()
+
+
+@transaction.atomic
+def invitation_create(
+    *, classroom: Classroom, username: str, invited_by: AbstractBaseUser
+) -> Invitation:
+    """Invite an existing student account to the class; they join when they accept.
+
+    Only accounts with the Student role can be invited, so a teacher cannot pull an author,
+    another teacher or themselves into a class. Inviting twice gives the same invitation.
+    """
+    username = username.strip()
+    user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
+    if user is None:
+        raise ClassError(_("There is no account with the username “%s”.") % username)
+    if Role.STUDENT not in roles_of(user):
+        raise ClassError(
+            _("“%s” is not a student account; only students can be added to a class.") % username
+        )
+    if _is_enrolled(classroom, user):
+        raise ClassError(_("%s is already in this class.") % user.get_username())
+    pending = classroom.invitations.filter(student=user, status=InvitationStatus.PENDING)
+    invitation = pending.first()
+    if invitation is None:
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    classroom=classroom, student=user, invited_by=invited_by
+                )
+        except IntegrityError:  # the same invitation, sent at the same instant
+            invitation = pending.get()
+    return invitation
+
+
+@transaction.atomic
+def invitation_respond(
+    *, invitation_id: int, student: AbstractBaseUser, accept: bool, now: datetime
+) -> Invitation | None:
+    """Accept or decline the student's own pending invitation. None if there is no such
+    invitation (someone else's, already answered, or its class archived)."""
+    invitation = (
+        selectors.invitations_for_student(student=student)
+        .select_for_update(of=("self",))
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        return None
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.responded_at = now
+    invitation.save(update_fields=["status", "responded_at"])
+    if accept:
+        enrollment_add(classroom=invitation.classroom, student=student)
+    return invitation
 
 
 def enrollment_remove(*, classroom: Classroom, student_id: int) -> None:
@@ -82,14 +137,26 @@ def enrollment_remove(*, classroom: Classroom, student_id: int) -> None:
     ).update(removed_at=timezone.now())
 
 
+@transaction.atomic
 def classroom_join(*, code: str, student: AbstractBaseUser) -> Classroom:
+    """The student typed the class's code: they join it, and become a student if they were not
+    one (an account with no role yet). A teacher of the class cannot join it as a student."""
     classroom = Classroom.objects.filter(
         join_code=code.strip().upper().replace(" ", "").replace("-", ""),
         archived_at__isnull=True,
     ).first()
     if classroom is None:
         raise ClassError(_("No open class has that join code. Check it with your teacher."))
+    if classroom.teachers.filter(pk=student.pk).exists():
+        raise ClassError(_("You teach this class, so you cannot join it as a student."))
+    if _is_enrolled(classroom, student):
+        raise ClassError(_("You are already in %s.") % classroom.name)
+    if Role.STUDENT not in roles_of(student):
+        user_add_role(user=student, role=Role.STUDENT)
     enrollment_add(classroom=classroom, student=student)
+    classroom.invitations.filter(student=student, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.ACCEPTED, responded_at=timezone.now()
+    )
     return classroom
 
 
@@ -118,11 +185,19 @@ class RosterRow:
     email: str
 
 
+class RosterOutcome(models.TextChoices):
+    CREATED = "created", _("new account, enrolled")
+    INVITED = "invited", _("existing account, invited")
+    ALREADY = "already", _("already in this class")
+
+
 @dataclass(frozen=True)
 class Imported:
     username: str
     name: str
-    password: str | None  # a one-time password, for an account the import created
+    outcome: str
+    # A one-time sign-in code, for an account made for this class that has not signed in yet.
+    code: str | None = None
 
 
 class RosterError(Exception):
@@ -132,6 +207,8 @@ class RosterError(Exception):
 
 
 MAX_ROSTER_ROWS = 1000
+MAX_EMAIL_LENGTH = 254  # the column's length
+MAX_NAME_LENGTH = 300  # first and last name, 150 characters each at most
 
 
 def roster_parse(text: str) -> list[RosterRow]:
@@ -143,7 +220,7 @@ def roster_parse(text: str) -> list[RosterRow]:
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    for line, record in enumerate(reader, start=1):
+    for line, record in _csv_records(reader, errors):
         cells = [cell.strip() for cell in record]
         if not any(cells):
             continue
@@ -159,8 +236,15 @@ def roster_parse(text: str) -> list[RosterRow]:
         problem = _username_problem(username)
         if problem:
             errors.append(_("line %(line)d: %(problem)s") % {"line": line, "problem": problem})
+        if len(name) > MAX_NAME_LENGTH:
+            errors.append(
+                _("line %(line)d: the name is longer than %(n)d characters")
+                % {"line": line, "n": MAX_NAME_LENGTH}
+            )
         if email:
             try:
+                if len(email) > MAX_EMAIL_LENGTH:
+                    raise ValidationError("too long")
                 validate_email(email)
             except ValidationError:
                 errors.append(
@@ -185,6 +269,23 @@ def roster_parse(text: str) -> list[RosterRow]:
     return rows
 
 
+def _csv_records(reader, errors: list[str]):
+    """(line number, cells) for each record; a record the csv module cannot read (an unclosed
+    quote, a field over its size limit) ends the file with an error rather than a crash."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(
+                _("line %(line)d: this line cannot be read as CSV (%(reason)s)")
+                % {"line": reader.line_num, "reason": exc}
+            )
+            return
+        yield reader.line_num, record
+
+
 def _username_problem(username: str) -> str | None:
     if not username:
         return _("the username is empty")
@@ -199,12 +300,20 @@ def _username_problem(username: str) -> str | None:
 
 
 @transaction.atomic
-def roster_import(*, classroom: Classroom, text: str) -> list[Imported]:
-    """Enroll everyone on the roster, creating missing accounts with one-time passwords.
+def roster_import(
+    *, classroom: Classroom, text: str, invited_by: AbstractBaseUser | None = None
+) -> list[Imported]:
+    """Bring everyone on the roster into the class. All or nothing: any bad row raises
+    RosterError and nothing is imported.
 
-    All or nothing: any bad row raises RosterError and nothing is imported.
+    A username with no account gets a new student account, enrolled, with a one-time sign-in
+    code (courses.signin) and no password hash, so a roster of 1,000 takes seconds. A student
+    account that exists already is invited, not enrolled: its owner consents on their dashboard.
+    Accounts made for this class that have not signed in yet get their code again, so a teacher
+    who lost the list uploads it again. Imports into one class are serialised on its row.
     """
     rows = roster_parse(text)
+    Classroom.objects.select_for_update().filter(pk=classroom.pk).first()
     User = get_user_model()
     existing = {
         user.username.lower(): user
@@ -212,36 +321,79 @@ def roster_import(*, classroom: Classroom, text: str) -> list[Imported]:
             lower__in=[row.username.lower() for row in rows]
         )
     }
+    student_ids = set(
+        User.objects.filter(
+            pk__in=[u.pk for u in existing.values()], groups__name=Role.STUDENT
+        ).values_list("pk", flat=True)
+    )
     errors = [
-        _("line %(line)d: “%(username)s” belongs to a teacher or author, not a student")
-        % {"line": row.line, "username": row.username}
+        _("line %(line)d: “%(username)s” is not a student account")
+        % {
+            "line": row.line,
+            "username": row.username,
+        }
         for row in rows
-        if (user := existing.get(row.username.lower()))
-        and roles_of(user) & {Role.TEACHER, Role.AUTHOR}
+        if (user := existing.get(row.username.lower())) and user.pk not in student_ids
     ]
     if errors:
         raise RosterError(errors)
+    enrolled = set(
+        classroom.enrollments.filter(
+            student__in=existing.values(), removed_at__isnull=True
+        ).values_list("student_id", flat=True)
+    )
+    new_rows = [row for row in rows if row.username.lower() not in existing]
+    created = _accounts_create(new_rows)
+    Enrollment.objects.bulk_create(
+        Enrollment(classroom=classroom, student=user) for user in created.values()
+    )
     imported = []
     for row in rows:
         user = existing.get(row.username.lower())
-        password = None
         if user is None:
-            first, _sep, last = row.name.partition(" ")
-            password = one_time_password()
-            user = User.objects.create_user(
-                username=row.username, email=row.email, first_name=first, last_name=last
-            )
-            user.set_password(password)
-            user.save(update_fields=["password"])
-            Profile.objects.create(user=user, must_change_password=True)
-        enrollment_add(classroom=classroom, student=user)
-        imported.append(Imported(user.username, row.name, password))
+            user = created[row.username.lower()]
+            outcome, code = RosterOutcome.CREATED, signin.sign_in_code(user)
+        elif user.pk in enrolled:
+            outcome, code = RosterOutcome.ALREADY, None
+            if user.last_login is None and not user.has_usable_password():
+                code = signin.sign_in_code(user)
+        else:
+            invitation_create(classroom=classroom, username=user.username, invited_by=invited_by)
+            outcome, code = RosterOutcome.INVITED, None
+        imported.append(Imported(user.username, row.name or user.get_full_name(), outcome, code))
     return imported
 
 
-def one_time_password() -> str:
-    words = "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))
-    return f"{words[:4]}-{words[4:8]}-{words[8:]}"
+def _accounts_create(rows: Sequence[RosterRow]) -> dict[str, AbstractBaseUser]:
+    """New student accounts, with unusable passwords, in a fixed number of queries."""
+    User = get_user_model()
+    users = []
+    for row in rows:
+        first, _sep, last = row.name.partition(" ")
+        users.append(
+            User(
+                username=row.username,
+                email=row.email,
+                first_name=first[:150],
+                last_name=last[:150].strip(),
+                password=make_password(None),
+            )
+        )
+    try:
+        with transaction.atomic():
+            User.objects.bulk_create(users)
+    except IntegrityError as exc:  # another import created one of them at the same instant
+        raise RosterError(
+            [_("some of these accounts were created by another import just now; upload again")]
+        ) from exc
+    if users and users[0].pk is None:  # a database that does not return ids from bulk inserts
+        users = list(User.objects.filter(username__in=[u.username for u in users]))
+    Profile.objects.bulk_create(Profile(user=user, must_change_password=True) for user in users)
+    group = Group.objects.get(name=Role.STUDENT)
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=group.pk) for user in users
+    )
+    return {user.username.lower(): user for user in users}
 
 
 # Assignments ------------------------------------------------------------------------------------

@@ -1,20 +1,23 @@
 from django.urls import path
 
+from content import urlconverters  # noqa: F401  (registers <id:...>)
 from courses import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("settings/", views.profile, name="profile"),
+    path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),
     path("join/", views.join, name="join"),
+    path("invitations/<id:invitation_id>/", views.invitation, name="invitation"),
     path("classes/new/", views.class_new, name="class_new"),
-    path("classes/<int:class_id>/", views.class_detail, name="class_detail"),
-    path("classes/<int:class_id>/roster/", views.class_roster, name="class_roster"),
-    path("classes/<int:class_id>/assignments/new/", views.assignment_new, name="assignment_new"),
-    path("classes/<int:class_id>/gradebook/", views.gradebook, name="gradebook"),
-    path("classes/<int:class_id>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
-    path("classes/<int:class_id>/item-analysis/", views.item_analysis, name="item_analysis"),
+    path("classes/<id:class_id>/", views.class_detail, name="class_detail"),
+    path("classes/<id:class_id>/roster/", views.class_roster, name="class_roster"),
+    path("classes/<id:class_id>/assignments/new/", views.assignment_new, name="assignment_new"),
+    path("classes/<id:class_id>/gradebook/", views.gradebook, name="gradebook"),
+    path("classes/<id:class_id>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
+    path("classes/<id:class_id>/item-analysis/", views.item_analysis, name="item_analysis"),
     path(
-        "classes/<int:class_id>/students/<int:student_id>/",
+        "classes/<id:class_id>/students/<id:student_id>/",
         views.class_student,
         name="class_student",
     ),

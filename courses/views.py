@@ -1,7 +1,8 @@
 import csv
+from collections import Counter
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,16 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content.models import Lesson
-from courses import results, selectors, services
+from courses import results, selectors, services, signin
 from courses.forms import (
     AssignmentForm,
     ClassroomForm,
     JoinForm,
     ProfileForm,
     RosterForm,
+    SignInCodeForm,
     UsernameForm,
 )
-from courses.models import AssignmentKind, Classroom, Profile
+from courses.models import AssignmentKind, Classroom, InvitationStatus, Profile
 from courses.roles import Role, roles_of
 from courses.timezones import remember_time_zone
 
@@ -33,6 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict = {"roles": roles, "now": timezone.now()}
     if Role.STUDENT in roles:
         context["overview"] = selectors.student_overview(student=request.user, now=context["now"])
+        context["invitations"] = selectors.invitations_for_student(student=request.user)
     if Role.TEACHER in roles:
         context["classes"] = selectors.classes_for_teacher(teacher=request.user)
     if Role.AUTHOR in roles:
@@ -114,10 +117,19 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             if action == "add-student":
                 form = UsernameForm(request.POST)
                 if form.is_valid():
-                    services.enrollment_add_by_username(
-                        classroom=classroom, username=form.cleaned_data["username"]
+                    invitation = services.invitation_create(
+                        classroom=classroom,
+                        username=form.cleaned_data["username"],
+                        invited_by=request.user,
                     )
-                    messages.success(request, _("Student added."))
+                    messages.success(
+                        request,
+                        _(
+                            "%s is invited. They join the class when they accept the "
+                            "invitation on their dashboard."
+                        )
+                        % invitation.student.get_username(),
+                    )
             elif action == "remove-student":
                 student = _student_of(classroom, _int(request.POST.get("student")))
                 services.enrollment_remove(classroom=classroom, student_id=student.pk)
@@ -151,6 +163,9 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             "chart": _retention_chart(retention),
             "chart_height": len(retention) * 34 + 4,
             "teachers": classroom.teachers.order_by("username"),
+            "invited": classroom.invitations.filter(status=InvitationStatus.PENDING)
+            .select_related("student")
+            .order_by("created_at"),
             "username_form": UsernameForm(),
             "roster_form": RosterForm(),
         },
@@ -176,10 +191,9 @@ def _retention_chart(rows: list) -> list[dict]:
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    """A posted id, or -1 (no such row) for anything that is not one, huge numbers included."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
 
 
 @require_http_methods(["POST"])
@@ -192,7 +206,9 @@ def class_roster(request: HttpRequest, class_id: int) -> HttpResponse:
     imported = []
     if form.is_valid():
         try:
-            imported = services.roster_import(classroom=classroom, text=form.cleaned_data["roster"])
+            imported = services.roster_import(
+                classroom=classroom, text=form.cleaned_data["roster"], invited_by=request.user
+            )
         except services.RosterError as exc:
             errors = exc.errors
     else:
@@ -200,10 +216,16 @@ def class_roster(request: HttpRequest, class_id: int) -> HttpResponse:
     response = render(
         request,
         "courses/roster_result.html",
-        {"classroom": classroom, "imported": imported, "errors": errors},
+        {
+            "classroom": classroom,
+            "imported": imported,
+            "errors": errors,
+            "counts": Counter(row.outcome for row in imported),
+            "codes_valid_until": signin.valid_until(),
+        },
         status=422 if errors else 200,
     )
-    response["Cache-Control"] = "no-store"  # the one-time passwords are on this page
+    response["Cache-Control"] = "no-store"  # the one-time sign-in codes are on this page
     return response
 
 
@@ -266,7 +288,7 @@ def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = slugify(classroom.name) or "class"
     response["Content-Disposition"] = f'attachment; filename="{filename}-gradebook.csv"'
-    csv.writer(response).writerows(results.gradebook_csv_rows(book))
+    csv.writer(response, quoting=csv.QUOTE_ALL).writerows(results.gradebook_csv_rows(book))
     return response
 
 
@@ -298,6 +320,59 @@ def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpR
         "courses/student.html",
         {"classroom": classroom, "student": student, "record": record},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_with_code(request: HttpRequest) -> HttpResponse:
+    """Anyone: sign in once with the code a teacher handed out, then choose a password.
+
+    It goes through `authenticate`, so wrong codes are throttled like wrong passwords.
+    """
+    form = SignInCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"],
+            sign_in_code=form.cleaned_data["code"],
+        )
+        if user is not None:
+            login(request, user)
+            return redirect("password_change")
+        form.add_error(
+            None,
+            _(
+                "That username and code do not match, or the code was used or is too old. "
+                "Ask your teacher for a new one."
+            ),
+        )
+    response = render(
+        request, "courses/sign_in_code.html", {"form": form}, status=422 if form.errors else 200
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["POST"])
+@login_required
+def invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """The invited student only (404 for anyone else): accept or decline (`action`)."""
+    action = request.POST.get("action")
+    if action not in {"accept", "decline"}:
+        messages.error(request, _("Choose whether to accept or decline the invitation."))
+        return redirect("dashboard")
+    answered = services.invitation_respond(
+        invitation_id=invitation_id,
+        student=request.user,
+        accept=action == "accept",
+        now=timezone.now(),
+    )
+    if answered is None:
+        raise Http404
+    if action == "accept":
+        messages.success(request, _("You joined %s.") % answered.classroom.name)
+    else:
+        messages.info(request, _("You declined the invitation to %s.") % answered.classroom.name)
+    return redirect("dashboard")
 
 
 @require_http_methods(["POST"])

@@ -162,12 +162,12 @@ def test_the_dashboard_query_count_does_not_grow_with_assignments(
 
     # session, user, user's groups; assignments and their lesson-set items with lessons;
     # profile, course; flashcard reviews and new cards today, due count, unseen count;
-    # card counts and memory states per lesson; the forecast; the streak.
+    # card counts and memory states per lesson; the forecast; the streak; class invitations.
     add_assignments(1)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         client.get("/")
     add_assignments(9)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert client.get("/").content.decode().count('<article class="assignment') == 10
 
 

@@ -139,19 +139,28 @@ def test_a_teacher_creates_a_class_and_adds_students_three_ways(client, teacher,
     assert response["Location"] == f"/classes/{classroom.pk}/"
     assert list(classroom.teachers.all()) == [teacher]
 
-    StudentFactory(username="ana")
+    # By username: an invitation, which the student accepts on their dashboard.
+    ana = StudentFactory(username="ana")
     client.post(f"/classes/{classroom.pk}/", {"action": "add-student", "username": "ANA"})
+    assert not classroom.students.exists()
     missing = client.post(
         f"/classes/{classroom.pk}/", {"action": "add-student", "username": "nobody"}, follow=True
     )
     assert "no account with the username" in missing.content.decode()
+    client.force_login(ana)
+    dashboard = client.get("/").content.decode()
+    assert "invites you to the class <strong>Period 4</strong>" in dashboard
+    invitation = ana.class_invitations.get()
+    client.post(f"/invitations/{invitation.pk}/", {"action": "accept"})
 
+    # By join code, typed by the student.
     joiner = StudentFactory(username="ben")
     client.force_login(joiner)
     client.post("/join/", {"code": classroom.join_code.lower()})
     bad = client.post("/join/", {"code": "NOPE"}, follow=True)
     assert "No open class has that join code" in bad.content.decode()
 
+    # By roster: new accounts, each with a one-time sign-in code.
     client.force_login(teacher)
     roster = SimpleUploadedFile(
         "roster.csv", b"username,name,email\ncat,Cat Tran,cat@example.org\nana,Ana,\n"
@@ -159,23 +168,22 @@ def test_a_teacher_creates_a_class_and_adds_students_three_ways(client, teacher,
     page = client.post(f"/classes/{classroom.pk}/roster/", {"roster": roster})
     html = page.content.decode()
 
-    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
-    assert "2 students enrolled" in html and "(existing account)" in html
-    password = html.split("<code>")[1].split("</code>")[0]
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "1 new account enrolled" in html and "already in this class" in html
+    code = html.split("<code>")[1].split("</code>")[0]
     assert set(classroom.students.values_list("username", flat=True)) == {"ana", "ben", "cat"}
     client.logout()
-    assert client.login(username="cat", password=password)
+    signed_in = client.post("/sign-in/code/", {"username": "cat", "code": code.lower()})
+    assert signed_in["Location"] == "/accounts/password_change/"
     assert client.get("/")["Location"] == "/accounts/password_change/"
     client.post(
         "/accounts/password_change/",
-        {
-            "old_password": password,
-            "new_password1": "a-new-pass-2026!",
-            "new_password2": "a-new-pass-2026!",
-        },
+        {"new_password1": "a-new-pass-2026!", "new_password2": "a-new-pass-2026!"},
     )
     assert client.get("/").status_code == 200
     assert not Profile.objects.get(user__username="cat").must_change_password
+    client.logout()
+    assert client.login(username="cat", password="a-new-pass-2026!")
 
 
 @pytest.mark.django_db
@@ -213,7 +221,7 @@ def test_a_roster_with_bad_rows_is_reported_row_by_row_and_nothing_is_imported(
         f"/classes/{classroom.pk}/roster/",
         {"roster": SimpleUploadedFile("r.csv", b"boss,The Boss,\n")},
     )
-    assert "belongs to a teacher or author" in page.content.decode()
+    assert "“boss” is not a student account" in page.content.decode()
 
 
 @pytest.mark.django_db
@@ -447,8 +455,8 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     base = f"/classes/{classroom.pk}"
     pages = {
         # session, user, groups, class; gradebook (assignments, lessons, targets, students,
-        # best scores, cards, studied); retention (lessons, recall); teachers
-        f"{base}/": 14,
+        # best scores, cards, studied); retention (lessons, recall); teachers; invitations
+        f"{base}/": 15,
         # session, user, groups, class; the gradebook's seven
         f"{base}/gradebook/": 11,
         f"{base}/gradebook.csv": 11,
@@ -457,9 +465,9 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     }
     populate(classroom, teacher, 5)
     student = classroom.students.first()
-    # session, user, groups, class, student; lessons, attempts, answers, versions, questions,
-    # quiz time, review time, recall per lesson, cards per lesson, weakest cards
-    pages[f"{base}/students/{student.pk}/"] = 15
+    # session, user, groups, class, student; enrollment, lessons, attempts, answers, versions,
+    # questions, quiz time, review time, cards per lesson, recall per lesson, weakest cards
+    pages[f"{base}/students/{student.pk}/"] = 16
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
