@@ -1,0 +1,368 @@
+"""Issue 8's defects in the teacher pages: consent before enrolment, a class's view of a student
+limited to that class, sane dates and numbers, rosters that finish, and CSV cells that stay
+text. Each test failed before its fix."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from courses import services, signin
+from courses.models import (
+    Assignment,
+    AssignmentKind,
+    Enrollment,
+    Invitation,
+    InvitationStatus,
+    LessonSet,
+    Profile,
+)
+from courses.roles import Role, roles_of
+from quizzes.models import Attempt, Quiz
+from quizzes.services import attempt_finish, attempt_start
+from tests.factories import AuthorFactory, StudentFactory, TeacherFactory
+
+
+@pytest.fixture
+def teacher_a(db):
+    return TeacherFactory(username="teacher-a")
+
+
+@pytest.fixture
+def teacher_b(db):
+    return TeacherFactory(username="teacher-b")
+
+
+def quiz_for(classroom, teacher) -> Assignment:
+    return services.assignment_create(
+        classroom=classroom,
+        teacher=teacher,
+        lesson_set=LessonSet.objects.get(key="mini-set"),
+        kind=AssignmentKind.QUIZ,
+        due_at=timezone.now() + timedelta(days=3),
+        quiz_settings=services.QuizSettings(question_count=2),
+    )
+
+
+def finished_attempt(quiz, student, at=None) -> Attempt:
+    at = at or timezone.now()
+    return attempt_finish(attempt=attempt_start(quiz=quiz, student=student, now=at), now=at)
+
+
+# Defect 1: consent, and a class sees only what the student did for it ----------------------------
+
+
+@pytest.mark.django_db
+def test_another_teacher_cannot_enrol_a_student_or_read_their_work_without_consent(
+    client, mini, teacher_a, teacher_b
+):
+    student = StudentFactory(username="student")
+    class_a = services.classroom_create(name="A", teacher=teacher_a)
+    services.enrollment_add(classroom=class_a, student=student)
+    finished_attempt(quiz_for(class_a, teacher_a).quiz, student)
+    class_b = services.classroom_create(name="B", teacher=teacher_b)
+
+    client.force_login(teacher_b)
+    client.post(f"/classes/{class_b.pk}/", {"action": "add-student", "username": "student"})
+
+    assert not Enrollment.objects.filter(classroom=class_b).exists()
+    assert Invitation.objects.get(classroom=class_b).status == InvitationStatus.PENDING
+    assert client.get(f"/classes/{class_b.pk}/students/{student.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_only_student_accounts_can_be_invited_and_nobody_gains_a_role_by_it(
+    client, mini, teacher_a, teacher_b
+):
+    author = AuthorFactory(username="writer")
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    for username in ["writer", "teacher-b", "teacher-a"]:
+        page = client.post(
+            f"/classes/{classroom.pk}/",
+            {"action": "add-student", "username": username},
+            follow=True,
+        )
+        assert "is not a student account" in page.content.decode()
+    assert not Invitation.objects.exists() and not Enrollment.objects.exists()
+    author.refresh_from_db()
+    assert Role.STUDENT not in set(author.groups.values_list("name", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_student_accepts_or_declines_only_their_own_invitation(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    invited, other = StudentFactory(), StudentFactory()
+    invitation = services.invitation_create(
+        classroom=classroom, username=invited.username, invited_by=teacher_a
+    )
+    again = services.invitation_create(
+        classroom=classroom, username=invited.username, invited_by=teacher_a
+    )
+    assert again.pk == invitation.pk
+
+    client.force_login(other)
+    assert client.post(f"/invitations/{invitation.pk}/", {"action": "accept"}).status_code == 404
+    assert not classroom.enrollments.exists()
+
+    client.force_login(invited)
+    client.post(f"/invitations/{invitation.pk}/", {"action": "decline"})
+    assert not classroom.enrollments.exists()
+    assert client.post(f"/invitations/{invitation.pk}/", {"action": "accept"}).status_code == 404
+    assert "invites you" not in client.get("/").content.decode()
+
+    second = services.invitation_create(
+        classroom=classroom, username=invited.username, invited_by=teacher_a
+    )
+    client.post(f"/invitations/{second.pk}/", {"action": "accept"})
+    assert list(classroom.students.all()) == [invited]
+    page = client.post(
+        f"/classes/{classroom.pk}/", {"action": "add-student", "username": invited.username}
+    )
+    assert page.status_code == 404  # the student is no teacher; and a teacher is told below
+    client.force_login(teacher_a)
+    page = client.post(
+        f"/classes/{classroom.pk}/",
+        {"action": "add-student", "username": invited.username},
+        follow=True,
+    )
+    assert "is already in this class" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_roster_invites_existing_students_instead_of_enrolling_them(client, mini, teacher_b):
+    student = StudentFactory(username="student")
+    classroom = services.classroom_create(name="B", teacher=teacher_b)
+    client.force_login(teacher_b)
+    page = client.post(
+        f"/classes/{classroom.pk}/roster/",
+        {"roster": SimpleUploadedFile("r.csv", b"student,Sam,\nnewbie,New Bie,\n")},
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "existing account, invited" in html
+    assert list(classroom.students.all()) == [get_user_model().objects.get(username="newbie")]
+    assert Invitation.objects.get(student=student).status == InvitationStatus.PENDING
+    assert html.count("<code>") == 2  # the new account's sign-in code, and the address
+
+
+@pytest.mark.django_db
+def test_the_class_record_shows_only_that_class_and_nothing_after_the_student_left(
+    client, mini, teacher_a, teacher_b
+):
+    student = StudentFactory()
+    class_a = services.classroom_create(name="A", teacher=teacher_a)
+    class_b = services.classroom_create(name="B", teacher=teacher_b)
+    services.enrollment_add(classroom=class_a, student=student)
+    services.enrollment_add(classroom=class_b, student=student)
+    quiz_a = quiz_for(class_a, teacher_a).quiz
+    quiz_b = quiz_for(class_b, teacher_b).quiz
+    self_study = Quiz.objects.get(key="lesson-mini-lesson")
+    for quiz in (quiz_a, quiz_b, self_study):
+        finished_attempt(quiz, student)
+
+    record = client_record = None
+    client.force_login(teacher_b)
+    url = f"/classes/{class_b.pk}/students/{student.pk}/"
+    html = client.get(url).content.decode()
+    assert quiz_b.title in html
+    assert html.count('<article class="attempt">') == 1  # not A's quiz, not self-study
+
+    client.post(f"/classes/{class_b.pk}/", {"action": "remove-student", "student": student.pk})
+    later = timezone.now() + timedelta(hours=1)
+    finished_attempt(quiz_b, student, at=later)  # started after leaving: not the class's
+    record = client.get(url)
+    client_record = record.content.decode()
+    assert record.status_code == 200
+    assert client_record.count('<article class="attempt">') == 1
+    assert "left the class on" in client_record
+    assert "Weakest cards" in client_record and "No cards studied yet" in client_record
+
+
+@pytest.mark.django_db
+def test_a_teacher_cannot_join_their_own_class_and_a_member_is_told_they_are_in(
+    client, mini, teacher_a
+):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    page = client.post("/join/", {"code": classroom.join_code}, follow=True)
+    assert "You teach this class" in page.content.decode()
+    assert not classroom.enrollments.exists()
+    assert Role.STUDENT not in roles_of(get_user_model().objects.get(pk=teacher_a.pk))
+
+    student = StudentFactory()
+    client.force_login(student)
+    client.post("/join/", {"code": classroom.join_code})
+    page = client.post("/join/", {"code": classroom.join_code}, follow=True)
+    assert "You are already in A" in page.content.decode()
+    assert classroom.enrollments.count() == 1
+
+
+# Defects 6 and 7: dates and numbers within what the columns hold ------------------------------
+
+
+def assignment_post(lesson_set, **fields) -> dict:
+    data = {
+        "lesson_set": lesson_set.pk,
+        "kind": AssignmentKind.QUIZ,
+        "due_at": "2030-01-01T10:00",
+        "target_recall": 85,
+        "question_count": 10,
+        "feedback": "immediate",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"due_at": "9999-12-31T23:59"}, "between the years 2000 and 2200"),
+        ({"opens_at": "1900-01-01T00:00"}, "between the years 2000 and 2200"),
+        ({"question_count": 32768}, "less than or equal to 1000"),
+        ({"attempts_allowed": 40000}, "less than or equal to 100"),
+        ({"time_limit_minutes": 10**24}, "less than or equal to 600"),
+    ],
+)
+def test_far_off_dates_and_huge_numbers_are_form_errors(client, mini, teacher_a, fields, message):
+    Profile.objects.create(user=teacher_a, time_zone="Pacific/Pago_Pago")
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    lesson_set = LessonSet.objects.get(key="mini-set")
+    page = client.post(
+        f"/classes/{classroom.pk}/assignments/new/", assignment_post(lesson_set, **fields)
+    )
+    assert page.status_code == 422
+    assert message in page.content.decode()
+    assert not Assignment.objects.exists()
+    assert client.get(f"/classes/{classroom.pk}/").status_code == 200
+    assert (
+        client.post(
+            f"/classes/{classroom.pk}/assignments/new/", assignment_post(lesson_set)
+        ).status_code
+        == 302
+    )
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_far_off_dates_too_for_the_admin(mini, teacher_a):
+    from django.core.exceptions import ValidationError
+
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    assignment = Assignment(
+        classroom=classroom,
+        title="x",
+        due_at=timezone.now().replace(year=9999),
+    )
+    with pytest.raises(ValidationError, match="between the years"):
+        assignment.full_clean()
+
+
+@pytest.mark.django_db
+def test_ids_that_overflow_the_database_are_not_found(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    huge = "1" + "0" * 24
+    assert client.get(f"/classes/{huge}/").status_code == 404
+    assert client.get(f"/classes/{classroom.pk}/students/{huge}/").status_code == 404
+    assert client.get(f"/quizzes/{huge}/").status_code == 404
+    assert client.get(f"/attempts/{huge}/").status_code == 404
+    page = client.post(
+        f"/classes/{classroom.pk}/", {"action": "remove-student", "student": huge}, follow=True
+    )
+    assert page.status_code == 404
+
+
+# Defect 8: a roster of 1,000 without 1,000 password hashes ---------------------------------------
+
+
+def roster(n: int, start: int = 0) -> SimpleUploadedFile:
+    lines = "".join(f"s{i:04d},Student {i},s{i}@example.org\n" for i in range(start, start + n))
+    return SimpleUploadedFile("roster.csv", ("username,name,email\n" + lines).encode())
+
+
+@pytest.mark.django_db
+def test_a_roster_creates_accounts_in_a_fixed_number_of_queries_without_hashing(
+    client, mini, teacher_a, settings, django_assert_num_queries
+):
+    # The real, slow hasher: were one hash made per account, 1,000 rows would take minutes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    # session, user, groups, class; savepoint; class row lock, existing accounts; savepoint,
+    # insert users, release; profiles, student group, group memberships, enrolments; release
+    with django_assert_num_queries(15):
+        page = client.post(f"/classes/{classroom.pk}/roster/", {"roster": roster(10)})
+    assert page.status_code == 200
+    with django_assert_num_queries(15):
+        page = client.post(f"/classes/{classroom.pk}/roster/", {"roster": roster(1000, 10)})
+    assert "1000 new accounts enrolled" in page.content.decode()
+    created = get_user_model().objects.filter(username__startswith="s")
+    assert created.count() == 1010 and classroom.enrollments.count() == 1010
+    assert not any(user.has_usable_password() for user in created)
+    assert Profile.objects.filter(user__in=created, must_change_password=True).count() == 1010
+    assert all(Role.STUDENT in roles_of(user) for user in created[:5])
+
+
+@pytest.mark.django_db
+def test_a_sign_in_code_works_once_and_not_after_two_weeks(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    kim = get_user_model().objects.get(username="kim")
+    code = signin.sign_in_code(kim)
+
+    assert not signin.sign_in_code_is_valid(kim, code, now=timezone.now() + timedelta(days=15))
+    assert signin.sign_in_code_is_valid(kim, code, now=timezone.now() + timedelta(days=13))
+    wrong = client.post("/sign-in/code/", {"username": "kim", "code": "AAAA-BBBB-CCCC"})
+    assert wrong.status_code == 422 and "do not match" in wrong.content.decode()
+    assert client.post("/sign-in/code/", {"username": "KIM", "code": code}).status_code == 302
+    client.logout()
+    used = client.post("/sign-in/code/", {"username": "kim", "code": code})
+    assert used.status_code == 422  # signing in changed last_login: the code is spent
+
+    again = services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    assert again[0].outcome == "already" and again[0].code is None  # kim has signed in
+
+
+@pytest.mark.django_db
+def test_a_roster_line_too_long_for_csv_is_a_clear_error(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    text = 'ok,Okay,\n"' + "x" * 140_000 + '",name,\n'
+    page = client.post(
+        f"/classes/{classroom.pk}/roster/",
+        {"roster": SimpleUploadedFile("r.csv", text.encode())},
+    )
+    assert page.status_code == 422
+    assert "line 2: this line cannot be read as CSV" in page.content.decode()
+    assert not classroom.enrollments.exists()
+
+
+# Defect 14: nothing stored by caches, and CSV cells that stay text ------------------------------
+
+
+@pytest.mark.django_db
+def test_private_pages_are_not_stored_and_csv_cells_stay_text(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    student = StudentFactory(username="x;=cmd", first_name="\t=1+1", last_name="a;@SUM(A1)")
+    services.enrollment_add(classroom=classroom, student=student)
+    client.force_login(teacher_a)
+    for url in [
+        f"/classes/{classroom.pk}/gradebook.csv",
+        f"/classes/{classroom.pk}/students/{student.pk}/",
+        f"/classes/{classroom.pk}/",
+        "/",
+    ]:
+        assert "no-store" in client.get(url)["Cache-Control"], url
+    body = client.get(f"/classes/{classroom.pk}/gradebook.csv").content.decode()
+    cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+    for separator in [";", "\t", ","]:
+        for cell in cells:
+            for part in cell.split(separator):
+                assert not part.lstrip().startswith(("=", "+", "-", "@")), cell
+    assert "x;'=cmd" in cells
