@@ -165,7 +165,6 @@ def test_the_class_record_shows_only_that_class_and_nothing_after_the_student_le
     for quiz in (quiz_a, quiz_b, self_study):
         finished_attempt(quiz, student)
 
-    record = client_record = None
     client.force_login(teacher_b)
     url = f"/classes/{class_b.pk}/students/{student.pk}/"
     html = client.get(url).content.decode()
@@ -176,11 +175,11 @@ def test_the_class_record_shows_only_that_class_and_nothing_after_the_student_le
     later = timezone.now() + timedelta(hours=1)
     finished_attempt(quiz_b, student, at=later)  # started after leaving: not the class's
     record = client.get(url)
-    client_record = record.content.decode()
+    html = record.content.decode()
     assert record.status_code == 200
-    assert client_record.count('<article class="attempt">') == 1
-    assert "left the class on" in client_record
-    assert "Weakest cards" in client_record and "No cards studied yet" in client_record
+    assert html.count('<article class="attempt">') == 1
+    assert "left the class on" in html
+    assert "Weakest cards" in html and "No cards studied yet" in html
 
 
 @pytest.mark.django_db
