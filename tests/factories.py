@@ -14,6 +14,7 @@ from courses.models import (
     Classroom,
     Course,
     Enrollment,
+    Invitation,
     LessonSet,
     LessonSetItem,
     Profile,
@@ -284,6 +285,17 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     classroom = factory.SubFactory(ClassroomFactory)
     student = factory.SubFactory(StudentFactory)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation of a student to a class."""
+
+    class Meta:
+        model = Invitation
+
+    classroom = factory.SubFactory(ClassroomFactory)
+    student = factory.SubFactory(StudentFactory)
+    invited_by = factory.SubFactory(TeacherFactory)
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):
