@@ -6,6 +6,7 @@ DEBUG is off unless DJANGO_DEBUG is set. `config.settings.production` adds the H
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "content",
     "quizzes",
     "courses",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes requires: it turns a login that axes locked into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every login, right or wrong, while the username or address is locked.
+    "config.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     # The one-time sign-in codes of accounts made from a roster (courses.signin).
     "courses.signin.SignInCodeBackend",
@@ -120,6 +126,31 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling with django-axes; the rules that need code are in config/login_throttle.py.
+# A username locks after AXES_FAILURE_LIMIT failures from anywhere; an address after
+# LOGIN_FAILURE_LIMIT_PER_ADDRESS failures for any usernames, a limit high enough for a class
+# signing in from one school address. Failures count while each came within the cool-off of
+# the one before; a lock lifts one cool-off after the last counted failure, and attempts while
+# locked do not count, so the page's "try again in N minutes" holds.
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(
+    os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "50")
+)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "config.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No row per successful login with its address and browser, kept forever.
+AXES_DISABLE_ACCESS_LOG = True
+# Kept out of the failed attempts' stored POST data, besides the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For;
+# 0 uses REMOTE_ADDR. production.py assumes one.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 
 
 def discover_languages(locale_dir: Path) -> list[tuple[str, str]]:
