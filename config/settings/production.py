@@ -14,6 +14,8 @@ except KeyError as exc:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY for production settings.") from exc
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# An internal checker (load balancer, container runtime) asks over plain HTTP and wants JSON.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Production runs behind one reverse proxy (it sets X-Forwarded-Proto above); login throttling
 # reads the client's address from the X-Forwarded-For entry that proxy appended.
