@@ -7,20 +7,33 @@ The format is documented in docs/authoring.md.
 
 import hashlib
 import json
+import os
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-import yaml
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
 from content.markdown import collapse_whitespace, footnote_refs, paragraphs
 from content.models import Citation, KeyTerm, Lesson, Section, Source
+from content.reading import (
+    MAX_FILES,
+    Budget,
+    Located,
+    Unreadable,
+    check_source_text,
+    read_text,
+    shorten,
+)
 from content.schema import (
+    LESSON_QUIZ_PREFIX,
+    QUESTION_CARD_OFFSET,
     QUESTION_TYPES,
+    SET_QUIZ_PREFIX,
     CourseFile,
     FlashcardIn,
     LessonFile,
@@ -32,6 +45,8 @@ from quizzes.grading import answer_text, stored_form
 from quizzes.models import Card, Question, QuestionType, QuestionVersion, Quiz
 
 COURSE_FILE = "course.yaml"
+# A lesson remembers the file it was loaded from.
+SOURCE_FILE_MAX_LENGTH = Lesson._meta.get_field("source_file").max_length
 
 
 class ContentError(Exception):
@@ -51,62 +66,7 @@ class LoadReport:
         self.changes.append(message)
 
 
-# Reading YAML with line numbers -----------------------------------------------------------------
-
-
-class Located:
-    """A parsed YAML document and the line of every key and item in it, by path."""
-
-    def __init__(self, path: Path, display: str, text: str):
-        self.path = path
-        self.display = display
-        self.lines: dict[tuple, int] = {}
-        self.errors: list[str] = []
-        self.data: Any = None
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = mark.line + 1 if mark else 1
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.errors.append(f"{display}:{line}: invalid YAML: {problem}")
-            return
-        if node is not None:
-            self._walk(node, ())
-
-    def _walk(self, node: yaml.Node, path: tuple) -> None:
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                key = key_node.value
-                line = key_node.start_mark.line + 1
-                if key in seen:
-                    self.errors.append(
-                        f"{self.display}:{line}: duplicate field {key!r} "
-                        f"(first at line {seen[key]})"
-                    )
-                seen[key] = line
-                self.lines[(*path, key)] = line
-                self._walk(value_node, (*path, key))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self._walk(item, (*path, index))
-
-    def line(self, loc: Iterable) -> int:
-        """The line of the deepest part of `loc` that exists in the file."""
-        path: tuple = ()
-        best = self.lines.get((), 1)
-        for part in loc:
-            candidate = (*path, str(part) if not isinstance(part, int) else part)
-            if candidate in self.lines:
-                path = candidate
-                best = self.lines[path]
-        return best
-
-    def error(self, loc: Iterable, message: str) -> str:
-        return f"{self.display}:{self.line(loc)}: {message}"
+# Errors from pydantic, located ---------------------------------------------------------------
 
 
 def _loc_text(loc: Iterable) -> str:
@@ -115,7 +75,8 @@ def _loc_text(loc: Iterable) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif part not in QUESTION_TYPES:
-            text += f".{part}" if text else str(part)
+            part = str(part) if len(str(part)) <= 60 else shorten(part)
+            text += f".{part}" if text else part
     return text
 
 
@@ -127,16 +88,17 @@ def _pydantic_errors(doc: Located, exc: ValidationError) -> list[str]:
         kind = err["type"]
         if kind == "extra_forbidden":
             parent, name = where.rpartition(".")[0], loc[-1]
-            message = f"unknown field {name!r}"
+            message = f"unknown field {shorten(name)}"
             where = parent
         elif kind == "missing":
             parent, name = where.rpartition(".")[0], loc[-1]
-            message = f"missing required field {name!r}"
+            message = f"missing required field {shorten(name)}"
             where = parent
         elif kind == "union_tag_invalid":
             tag = err.get("ctx", {}).get("tag")
             message = (
-                f"unknown question type {tag!r} (expected one of: {', '.join(QUESTION_TYPES)})"
+                f"unknown question type {shorten(tag)} "
+                f"(expected one of: {', '.join(QUESTION_TYPES)})"
             )
         elif kind == "union_tag_not_found":
             message = "missing required field 'type'"
@@ -169,49 +131,93 @@ class ParsedLesson:
 
 
 def _display(path: Path) -> str:
+    """The path as the author knows it: relative to the current folder, symlinks not followed."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
-def _files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]], list[str]]:
-    """Course files, lesson files with the key of the course folder they belong to, errors."""
-    courses: list[Path] = []
-    lessons: list[tuple[Path, str]] = []
+@dataclass
+class FoundFile:
+    path: Path
+    course_file: str = ""  # the course.yaml of the folder a lesson file was found in
+    folder: Path | None = None  # the course folder it was found in, which it may not leave
+
+
+def _files(paths: Sequence[Path]) -> tuple[list[FoundFile], list[FoundFile], list[str]]:
+    """Course files, lesson files (with the course folder they were found in), errors."""
+    courses: list[FoundFile] = []
+    lessons: list[FoundFile] = []
     errors: list[str] = []
     for path in paths:
         if path.is_dir():
             course_file = path / COURSE_FILE
             if course_file.is_file():
-                courses.append(course_file)
+                courses.append(FoundFile(course_file, folder=path))
                 lesson_dir = path / "lessons"
                 found = sorted(lesson_dir.glob("*.yaml")) + sorted(lesson_dir.glob("*.yml"))
-                lessons.extend((p, str(course_file)) for p in sorted(found))
+                lessons.extend(FoundFile(p, str(course_file), path) for p in sorted(found))
             else:
                 found = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
                 if not found:
                     errors.append(f"{_display(path)}: no {COURSE_FILE} and no lesson files here")
-                lessons.extend((p, "") for p in found)
+                lessons.extend(FoundFile(p, folder=path) for p in found)
         elif path.is_file():
             if path.name == COURSE_FILE:
-                courses.append(path)
+                courses.append(FoundFile(path))
             else:
-                lessons.append((path, ""))
+                lessons.append(FoundFile(path))
+        elif path.exists():
+            errors.append(f"{_display(path)}: not a regular file or a folder")
         else:
             errors.append(f"{_display(path)}: no such file or folder")
+    if len(courses) + len(lessons) > MAX_FILES:
+        errors.append(
+            f"{len(courses) + len(lessons)} files to load; one load may read at most "
+            f"{MAX_FILES}: load fewer at a time"
+        )
+        return [], [], errors
     return courses, lessons, errors
 
 
-def _read(path: Path) -> Located:
-    display = _display(path)
+def _read(found: FoundFile, budget: Budget) -> Located | None:
+    """The file, parsed; None if the load may read no more."""
+    if budget.exhausted:
+        return None
+    display = _display(found.path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        doc = Located(path, display, "")
-        doc.errors.append(f"{display}:1: cannot read the file: {exc}")
+        text = read_text(found.path, budget, inside=found.folder)
+    except Unreadable as exc:
+        doc = Located(display)
+        doc.errors.append(f"{display}:{exc.line}: the file {exc.reason}")
         return doc
-    return Located(path, display, text)
+    return Located(display, text)
+
+
+def _read_sources(doc: Located, spec: CourseFile, folder: Path, budget: Budget) -> dict[str, str]:
+    """Each source's text, by slug. A source file must lie inside the course folder."""
+    texts: dict[str, str] = {}
+    for i, source in enumerate(spec.sources):
+        loc = ("sources", i, "file")
+        name = f"source file {shorten(source.file)}"
+        if PurePath(source.file).is_absolute():
+            doc.errors.append(doc.error(loc, f"{name}: give a path relative to {COURSE_FILE}"))
+            continue
+        if budget.exhausted:
+            continue
+        path = folder / source.file
+        try:
+            text = read_text(path, budget, inside=folder)
+        except Unreadable as exc:
+            doc.errors.append(doc.error(loc, f"{name} {exc.reason}"))
+            continue
+        problems = check_source_text(_display(path), text)
+        if problems:
+            doc.errors.extend(problems)
+        else:
+            texts[source.slug] = text
+    return texts
 
 
 def _parse(doc: Located, model: type[CourseFile] | type[LessonFile]) -> Any:
@@ -240,36 +246,40 @@ class Plan:
 
 def validate(paths: Sequence[Path]) -> Plan:
     """Read and check every file. Raises ContentError listing every problem found."""
-    course_paths, lesson_paths, errors = _files(paths)
+    course_files, lesson_files, errors = _files(paths)
     courses: list[ParsedCourse] = []
     lessons: list[ParsedLesson] = []
     course_keys: dict[str, str] = {}  # course file path -> course key
     docs: list[Located] = []
+    budget = Budget()
 
-    for path in course_paths:
-        doc = _read(path)
+    for found in course_files:
+        doc = _read(found, budget)
+        if doc is None:
+            continue
         docs.append(doc)
         spec = _parse(doc, CourseFile)
         if spec is None:
             continue
-        texts: dict[str, str] = {}
-        for i, source in enumerate(spec.sources):
-            source_path = path.parent / source.file
-            try:
-                texts[source.slug] = source_path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                doc.errors.append(
-                    doc.error(("sources", i, "file"), f"cannot read source file {source.file!r}")
-                )
-        courses.append(ParsedCourse(doc, spec, path.parent, texts))
-        course_keys[str(path)] = spec.course.key
+        folder = found.path.parent
+        texts = _read_sources(doc, spec, folder, budget)
+        courses.append(ParsedCourse(doc, spec, folder, texts))
+        course_keys[str(found.path)] = spec.course.key
 
-    for path, course_path in lesson_paths:
-        doc = _read(path)
+    for found in lesson_files:
+        doc = _read(found, budget)
+        if doc is None:
+            continue
         docs.append(doc)
+        if len(doc.display) > SOURCE_FILE_MAX_LENGTH:
+            doc.errors.append(
+                f"{doc.display}:1: the file's path has {len(doc.display)} characters; "
+                f"the limit is {SOURCE_FILE_MAX_LENGTH}"
+            )
+            continue
         spec = _parse(doc, LessonFile)
         if spec is not None:
-            lessons.append(ParsedLesson(doc, spec, course_keys.get(course_path, "")))
+            lessons.append(ParsedLesson(doc, spec, course_keys.get(found.course_file, "")))
 
     sources: dict[str, tuple[dict[str, Any], str]] = {}
     for course in courses:
@@ -278,9 +288,12 @@ def validate(paths: Sequence[Path]) -> Plan:
                 fields = {"title": source.title, "author": source.author, "year": source.year}
                 sources[source.slug] = (fields, course.source_texts[source.slug])
 
+    # A source declared but not read has an error already: its citations cannot be checked. A
+    # course file that could not be read may declare the sources that lessons cite.
+    unread = {s.slug for c in courses for s in c.spec.sources if s.slug not in c.source_texts}
     _check_keys(courses, lessons)
-    _check_references(lessons, sources)
-    if len(lessons) == len(lesson_paths):
+    _check_references(lessons, sources, unread, all_known=len(courses) == len(course_files))
+    if len(lessons) == len(lesson_files):
         # A lesson file that could not be read may define the lessons the sets name.
         _check_lesson_sets(courses, lessons)
 
@@ -336,21 +349,34 @@ def _check_keys(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> Non
 
 
 def _check_references(
-    lessons: list[ParsedLesson], sources: dict[str, tuple[dict[str, Any], str]]
+    lessons: list[ParsedLesson],
+    sources: dict[str, tuple[dict[str, Any], str]],
+    unread: set[str],
+    *,
+    all_known: bool,
 ) -> None:
     stored = dict(Source.objects.exclude(slug__in=sources).values_list("slug", "text"))
     texts = {slug: text for slug, (_, text) in sources.items()} | stored
+    found_in: dict[str, list[str]] = {}  # each source's paragraphs, split once
+
+    def paragraphs_of(slug: str) -> list[str]:
+        if slug not in found_in:
+            found_in[slug] = [collapse_whitespace(p) for p in paragraphs(texts[slug])]
+        return found_in[slug]
+
     for lesson in lessons:
         spec, doc = lesson.spec, lesson.doc
         refs = spec.lesson.citations
         for ref, citation in refs.items():
             loc = ("lesson", "citations", ref)
             if citation.source not in texts:
+                if citation.source in unread or not all_known:
+                    continue
                 doc.errors.append(
-                    doc.error((*loc, "source"), f"unknown source {citation.source!r}")
+                    doc.error((*loc, "source"), f"unknown source {shorten(citation.source)}")
                 )
                 continue
-            found = paragraphs(texts[citation.source])
+            found = paragraphs_of(citation.source)
             if citation.paragraph > len(found):
                 doc.errors.append(
                     doc.error(
@@ -358,9 +384,7 @@ def _check_references(
                         f"citation {ref!r}: {citation.source} has only {len(found)} paragraphs",
                     )
                 )
-            elif collapse_whitespace(citation.quote) not in collapse_whitespace(
-                found[citation.paragraph - 1]
-            ):
+            elif collapse_whitespace(citation.quote) not in found[citation.paragraph - 1]:
                 doc.errors.append(
                     doc.error(
                         (*loc, "quote"),
@@ -375,7 +399,9 @@ def _check_references(
         for kind, i, item in items:
             for j, ref in enumerate(item.cite):
                 if ref not in refs:
-                    doc.errors.append(doc.error((kind, i, "cite", j), f"unknown citation {ref!r}"))
+                    doc.errors.append(
+                        doc.error((kind, i, "cite", j), f"unknown citation {shorten(ref)}")
+                    )
         for loc, text in spec.footnote_texts():
             for ref in footnote_refs(text):
                 if ref not in refs:
@@ -392,7 +418,7 @@ def _check_lesson_sets(courses: list[ParsedCourse], lessons: list[ParsedLesson])
                 if key not in available:
                     course.doc.errors.append(
                         course.doc.error(
-                            ("lesson_sets", i, "lessons", j), f"unknown lesson {key!r}"
+                            ("lesson_sets", i, "lessons", j), f"unknown lesson {shorten(key)}"
                         )
                     )
 
@@ -489,7 +515,7 @@ def _write_lesson(
     _write_questions(parsed, lesson, citations, report, now)
     _write_flashcards(parsed, lesson, citations, report, now)
     _write_quiz(
-        key=f"lesson-{lesson.key}",
+        key=f"{LESSON_QUIZ_PREFIX}{lesson.key}",
         default_title=lesson.title,
         spec=spec.quiz,
         lessons=[lesson],
@@ -596,7 +622,11 @@ def _write_questions(
 def _card_sides(spec: QuestionIn, version: QuestionVersion) -> tuple[str, str]:
     front = spec.prompt
     if version.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_RESPONSE):
-        front += "\n\n" + "\n".join(f"- {choice}" for choice in version.body["choices"])
+        # Authors tend to write the right answer first. Shuffle, seeded by the card's key so
+        # that the front is the same at every load (and a reload changes nothing).
+        choices = list(version.body["choices"])
+        random.Random(spec.key).shuffle(choices)
+        front += "\n\n" + "\n".join(f"- {choice}" for choice in choices)
     elif version.type == QuestionType.CLOZE:
         front = (front + "\n\n" if front else "") + "\\_\\_\\_\\_".join(version.body["texts"])
     back = f"**{answer_text(version.type, version.body, version.answer_key)}**"
@@ -621,7 +651,7 @@ def _write_question_card(
     fields = {
         "key": spec.key,
         "lesson": question.lesson,
-        "position": 10_000 + question.position,
+        "position": QUESTION_CARD_OFFSET + question.position,
         "front": front,
         "back": back,
         "hint": "",
@@ -712,7 +742,7 @@ def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, no
         elif changed:
             report.add(f"updated lesson set {set_spec.key}")
         _write_quiz(
-            key=f"set-{set_spec.key}",
+            key=f"{SET_QUIZ_PREFIX}{set_spec.key}",
             default_title=set_spec.title,
             spec=set_spec.quiz,
             lessons=[lessons[key] for key in set_spec.lessons],

@@ -2,11 +2,18 @@
 
 Only shape and single-file rules live here; rules that need other files or the database (key
 uniqueness across files, citations against their sources) are in `content.loader`.
+
+Every limit that a database column imposes is read from the column, so that whatever passes
+here can be written on every database: text lengths from `max_length`, numbers and list lengths
+(list positions are stored) from the column's integer range.
 """
 
 from typing import Annotated, Any, Literal
 
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -17,8 +24,37 @@ from pydantic import (
 )
 
 from content.markdown import footnote_refs
+from content.models import Citation, KeyTerm, Lesson, Section, Source
+from content.reading import forbidden_character, shorten
+from courses.models import Course, LessonSet, LessonSetItem
 from quizzes.grading import CLOZE_BLANK, cloze_parts
-from quizzes.models import Level
+from quizzes.models import Card, Level, Quiz
+from quizzes.models import Question as StoredQuestion
+
+# Every lesson and every lesson set has a quiz, keyed by the lesson's or the set's key.
+LESSON_QUIZ_PREFIX = "lesson-"
+SET_QUIZ_PREFIX = "set-"
+# A question studied as a flashcard is a card positioned after the lesson's own flashcards.
+QUESTION_CARD_OFFSET = 10_000
+MAX_ITEMS = 1000  # in any one list
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def _column_max(model: type[models.Model], name: str) -> int:
+    internal_type = model._meta.get_field(name).get_internal_type()
+    return BaseDatabaseOperations.integer_field_ranges[internal_type][1]
+
+
+def _at_most(limit: int, model: type[models.Model], name: str) -> int:
+    return min(limit, _column_max(model, name))
+
+
+def _items(model: type[models.Model], offset: int = 0) -> int:
+    """How many items a list may hold when each item's index is stored in `model.position`."""
+    return min(MAX_ITEMS, _column_max(model, "position") - offset + 1)
 
 
 def _scalar_to_str(value: Any) -> Any:
@@ -30,19 +66,51 @@ def _scalar_to_str(value: Any) -> Any:
     return value
 
 
-Key = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100),
-]
-Text = Annotated[str, BeforeValidator(_scalar_to_str), StringConstraints(min_length=1)]
-OptionalText = Annotated[str, BeforeValidator(_scalar_to_str)]
+def _storable(value: str) -> str:
+    if problem := forbidden_character(value):
+        raise ValueError(problem)
+    return value
+
+
+def _key(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=max_length)]
+
+
+def _text(max_length: int | None = None, *, required: bool = True) -> Any:
+    # The constraints come first so that they apply to the string itself (and say "characters");
+    # the validators wrap it: numbers become text before, stored characters are checked after.
+    return Annotated[
+        str,
+        StringConstraints(min_length=1 if required else 0, max_length=max_length),
+        BeforeValidator(_scalar_to_str),
+        AfterValidator(_storable),
+    ]
+
+
+CourseKey = _key(_max_length(Course, "key"))
+SourceSlug = _key(_max_length(Source, "slug"))
+LessonKey = _key(
+    min(_max_length(Lesson, "key"), _max_length(Quiz, "key") - len(LESSON_QUIZ_PREFIX))
+)
+LessonSetKey = _key(
+    min(_max_length(LessonSet, "key"), _max_length(Quiz, "key") - len(SET_QUIZ_PREFIX))
+)
+CitationRef = _key(_max_length(Citation, "ref"))
+QuestionKey = _key(min(_max_length(StoredQuestion, "key"), _max_length(Card, "key")))
+CardKey = _key(_max_length(Card, "key"))
+# What names a lesson, a source or a citation; no key is longer.
+Ref = _key(max(_max_length(Lesson, "key"), _max_length(Source, "slug"),
+               _max_length(Citation, "ref")))  # fmt: skip
+Text = _text()  # stored in a text column or in JSON: limited only by the file's size
+OptionalText = _text(required=False)
+Finite = Annotated[float, Field(allow_inf_nan=False)]  # no database stores NaN or infinity
 
 
 def _distinct(values: list[str], what: str) -> list[str]:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{what} {value!r} appears twice")
+            raise ValueError(f"{what} {shorten(value)} appears twice")
         seen.add(value)
     return values
 
@@ -55,38 +123,40 @@ class Strict(BaseModel):
 
 
 class CourseIn(Strict):
-    key: Key
-    title: Text
+    key: CourseKey
+    title: _text(_max_length(Course, "title"))
     summary: OptionalText = ""
-    desired_retention: float = Field(0.9, ge=0.7, le=0.99)
-    new_cards_per_day: int = Field(20, ge=0, le=9999)
-    reviews_per_day: int = Field(200, ge=0, le=9999)
+    desired_retention: float = Field(0.9, ge=0.7, le=0.99, allow_inf_nan=False)
+    new_cards_per_day: int = Field(20, ge=0, le=_at_most(9999, Course, "new_cards_per_day"))
+    reviews_per_day: int = Field(200, ge=0, le=_at_most(9999, Course, "reviews_per_day"))
 
 
 class SourceIn(Strict):
-    slug: Key
-    title: Text
-    author: OptionalText = ""
-    year: int | None = Field(None, ge=1, le=9999)
-    file: Text
+    slug: SourceSlug
+    title: _text(_max_length(Source, "title"))
+    author: _text(_max_length(Source, "author"), required=False) = ""
+    year: int | None = Field(None, ge=1, le=_at_most(9999, Source, "year"))
+    file: _text(1000)  # a path relative to course.yaml, inside the course folder
 
 
 class QuizIn(Strict):
     """A quiz's settings. Every lesson and every lesson set has a quiz; these fields tune it."""
 
-    title: OptionalText = ""
-    question_count: int | None = Field(None, ge=1, le=500)  # None: every question
+    title: _text(_max_length(Quiz, "title"), required=False) = ""
+    # None: every question
+    question_count: int | None = Field(None, ge=1, le=_at_most(500, Quiz, "question_count"))
     shuffle_questions: bool = True
     shuffle_options: bool = True
-    attempts_allowed: int | None = Field(None, ge=1, le=100)  # None: unlimited
-    time_limit_minutes: int | None = Field(None, ge=1, le=600)
+    # None: unlimited
+    attempts_allowed: int | None = Field(None, ge=1, le=_at_most(100, Quiz, "attempts_allowed"))
+    time_limit_minutes: int | None = Field(None, ge=1, le=_at_most(600, Quiz, "time_limit_minutes"))
     feedback: Literal["immediate", "end"] = "immediate"
 
 
 class LessonSetIn(Strict):
-    key: Key
-    title: Text
-    lessons: list[Key] = Field(min_length=1)
+    key: LessonSetKey
+    title: _text(_max_length(LessonSet, "title"))
+    lessons: list[Ref] = Field(min_length=1, max_length=_items(LessonSetItem))
     quiz: QuizIn = QuizIn(question_count=20)
 
     @field_validator("lessons")
@@ -97,44 +167,47 @@ class LessonSetIn(Strict):
 
 class CourseFile(Strict):
     course: CourseIn
-    sources: list[SourceIn] = []
-    lesson_sets: list[LessonSetIn] = []
+    sources: list[SourceIn] = Field([], max_length=MAX_ITEMS)
+    lesson_sets: list[LessonSetIn] = Field([], max_length=_items(LessonSet))
 
 
 # Lesson files -----------------------------------------------------------------------------------
 
 
 class CitationIn(Strict):
-    source: Key
-    paragraph: int = Field(ge=1)
+    source: Ref
+    paragraph: int = Field(ge=1, le=_column_max(Citation, "paragraph"))
     quote: Text
 
 
 class SectionIn(Strict):
-    title: Text
+    title: _text(_max_length(Section, "title"))
     body: Text
 
 
 class KeyTermIn(Strict):
-    term: Text
+    term: _text(_max_length(KeyTerm, "term"))
     definition: Text
 
 
 class LessonIn(Strict):
-    key: Key
-    title: Text
+    key: LessonKey
+    title: _text(_max_length(Lesson, "title"))
     summary: OptionalText = ""
-    citations: dict[Key, CitationIn] = {}
-    sections: list[SectionIn] = []
-    key_terms: list[KeyTermIn] = []
+    citations: dict[CitationRef, CitationIn] = Field({}, max_length=_items(Citation))
+    sections: list[SectionIn] = Field([], max_length=_items(Section))
+    key_terms: list[KeyTermIn] = Field([], max_length=_items(KeyTerm))
     quiz: QuizIn = QuizIn()
 
 
+Cite = Annotated[list[Ref], Field(max_length=MAX_ITEMS)]
+
+
 class QuestionIn(Strict):
-    key: Key
+    key: QuestionKey
     prompt: Text
     explanation: Text
-    cite: list[Key] = []
+    cite: Cite = []
     level: Level | None = None
     flashcard: bool = False
 
@@ -148,7 +221,7 @@ class QuestionIn(Strict):
 
 
 class Choices(QuestionIn):
-    choices: list[Text] = Field(min_length=2)
+    choices: list[Text] = Field(min_length=2, max_length=MAX_ITEMS)
 
     @field_validator("choices")
     @classmethod
@@ -164,13 +237,13 @@ class SingleChoiceIn(Choices):
     @classmethod
     def answer_is_a_choice(cls, value: str, info: ValidationInfo) -> str:
         if "choices" in info.data and value not in info.data["choices"]:
-            raise ValueError(f"the answer {value!r} is not one of the choices")
+            raise ValueError(f"the answer {shorten(value)} is not one of the choices")
         return value
 
 
 class MultipleResponseIn(Choices):
     type: Literal["multiple_response"]
-    answers: list[Text] = Field(min_length=1)
+    answers: list[Text] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @field_validator("answers")
     @classmethod
@@ -178,7 +251,7 @@ class MultipleResponseIn(Choices):
         _distinct(value, "answer")
         for answer in value:
             if "choices" in info.data and answer not in info.data["choices"]:
-                raise ValueError(f"the answer {answer!r} is not one of the choices")
+                raise ValueError(f"the answer {shorten(answer)} is not one of the choices")
         return value
 
 
@@ -189,13 +262,13 @@ class TrueFalseIn(QuestionIn):
 
 class ShortAnswerIn(QuestionIn):
     type: Literal["short_answer"]
-    answers: list[Text] = Field(min_length=1)
+    answers: list[Text] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class NumericIn(QuestionIn):
     type: Literal["numeric"]
-    answer: float
-    tolerance: float = Field(0, ge=0)
+    answer: Finite
+    tolerance: float = Field(0, ge=0, allow_inf_nan=False)
     unit: OptionalText = ""
 
 
@@ -206,7 +279,7 @@ class PairIn(Strict):
 
 class MatchingIn(QuestionIn):
     type: Literal["matching"]
-    pairs: list[PairIn] = Field(min_length=2)
+    pairs: list[PairIn] = Field(min_length=2, max_length=MAX_ITEMS)
 
     @field_validator("pairs")
     @classmethod
@@ -218,7 +291,7 @@ class MatchingIn(QuestionIn):
 
 class OrderingIn(QuestionIn):
     type: Literal["ordering"]
-    items: list[Text] = Field(min_length=2)
+    items: list[Text] = Field(min_length=2, max_length=MAX_ITEMS)
 
     @field_validator("items")
     @classmethod
@@ -234,6 +307,14 @@ class ClozeIn(QuestionIn):
     @field_validator("text")
     @classmethod
     def has_blanks(cls, value: str) -> str:
+        # CLOZE_BLANK searches the rest of the line from every `[[`: quadratic in a line of many
+        # unclosed ones, linear once each `[[` has a `]]` after it on its line. If the last
+        # `[[` of a line has one, every earlier `[[` has it too.
+        for number, line in enumerate(value.split("\n"), start=1):
+            last = line.rfind("[[")
+            if last != -1 and line.find("]]", last + 3) == -1:
+                where = f" on line {number} of the text" if "\n" in value else ""
+                raise ValueError(f"a [[blank]] is not closed by ]]{where}")
         if not CLOZE_BLANK.search(value):
             raise ValueError("the text has no [[blank]]")
         _, blanks = cloze_parts(value)
@@ -261,17 +342,19 @@ QUESTION_TYPES = ["single_choice", "multiple_response", "true_false", "short_ans
 
 
 class FlashcardIn(Strict):
-    key: Key
+    key: CardKey
     front: Text
     back: Text
     hint: OptionalText = ""
-    cite: list[Key] = []
+    cite: Cite = []
 
 
 class LessonFile(Strict):
     lesson: LessonIn
-    questions: list[Question] = []
-    flashcards: list[FlashcardIn] = []
+    questions: list[Question] = Field(
+        [], max_length=min(_items(StoredQuestion), _items(Card, offset=QUESTION_CARD_OFFSET))
+    )
+    flashcards: list[FlashcardIn] = Field([], max_length=_items(Card))
 
     def footnote_texts(self) -> list[tuple[tuple, str]]:
         """Every Markdown text that may hold `[^ref]`, with its location in the file."""
