@@ -44,6 +44,19 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 class LoginThrottleHandler(AxesDatabaseHandler):
+    def user_login_failed(
+        self, sender, credentials: dict, request: HttpRequest | None = None, **kwargs
+    ) -> None:
+        """Record the failure, with the headers axes stores made safe for every database.
+
+        The client chooses its headers, and PostgreSQL refuses a NUL in text. gunicorn answers
+        400 to such a header before the app sees it; another server might pass it on.
+        """
+        if request is not None:
+            for name in ("axes_user_agent", "axes_http_accept", "axes_path_info"):
+                setattr(request, name, getattr(request, name).replace("\0", "\ufffd"))
+        super().user_login_failed(sender, credentials, request, **kwargs)
+
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         """The failures that count against this login, compared by axes with AXES_FAILURE_LIMIT.
 

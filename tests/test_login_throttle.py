@@ -179,6 +179,14 @@ def test_a_malformed_x_forwarded_for_falls_back_to_the_proxy_address(
 
 
 @pytest.mark.django_db
+def test_a_nul_in_the_headers_axes_stores_is_recorded_not_a_server_error(client, ana, limits):
+    response = log_in(client, "ana", "wrong", HTTP_USER_AGENT="bot\0", HTTP_ACCEPT="text/\0")
+    assert response.status_code == 200
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.user_agent, attempt.http_accept) == ("bot\ufffd", "text/\ufffd")
+
+
+@pytest.mark.django_db
 def test_the_test_clients_login_and_force_login_still_work(client, ana):
     """Axes wants a request to authenticate; the test client's login() has none to give."""
     assert client.login(username="ana", password=PASSWORD)
