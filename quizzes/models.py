@@ -196,6 +196,12 @@ class Attempt(models.Model):
             models.UniqueConstraint(
                 fields=["quiz", "student", "number"], name="attempt_unique_number"
             ),
+            # A student resumes their unfinished attempt rather than starting a second one.
+            models.UniqueConstraint(
+                fields=["quiz", "student"],
+                condition=models.Q(finished_at__isnull=True),
+                name="attempt_one_open",
+            ),
         ]
         verbose_name = _("attempt")
         verbose_name_plural = _("attempts")

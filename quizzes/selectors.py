@@ -2,14 +2,14 @@
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Case, Count, IntegerField, QuerySet, When
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, When
 
 from quizzes import scheduling
-from quizzes.models import Attempt, Card, MemoryState, ReviewLog, ReviewSource
+from quizzes.models import Attempt, Card, MemoryState, QuestionVersion, ReviewLog, ReviewSource
 from quizzes.studyday import study_date
 
 
@@ -34,6 +34,10 @@ class Queue:
     due_count: int
     new_count: int
     done_today: int
+    # Due or new cards left out because they ask a question of an unfinished attempt, and the
+    # student's unfinished attempts (see `study_queue`).
+    held_count: int = 0
+    held_by: list[Attempt] = field(default_factory=list)
 
     @property
     def remaining(self) -> int:
@@ -44,13 +48,40 @@ def _cards(lesson_ids: Iterable[int]) -> QuerySet[Card]:
     return Card.objects.active().filter(lesson_id__in=list(lesson_ids))
 
 
+def attempts_unfinished(*, student: AbstractBaseUser) -> list[Attempt]:
+    """The student's unfinished attempts at any quiz, oldest first, with their quizzes."""
+    return list(
+        Attempt.objects.filter(student=student, finished_at__isnull=True)
+        .select_related("quiz")
+        .only("pk", "versions", "started_at", "quiz__title")
+        .order_by("started_at", "pk")
+    )
+
+
+def questions_in(attempts: list[Attempt]) -> QuerySet:
+    """The ids of the questions these attempts ask, as a subquery."""
+    versions = {version_id for attempt in attempts for version_id in attempt.versions}
+    return QuestionVersion.objects.filter(pk__in=versions).values("question_id")
+
+
+def cards_held_back(*, student: AbstractBaseUser, cards: QuerySet[Card]) -> QuerySet[Card]:
+    """Of `cards`, those whose question is in one of the student's unfinished attempts: their
+    backs give the answers away, so they wait until the attempt is finished (one query)."""
+    return cards.filter(question_id__in=questions_in(attempts_unfinished(student=student)))
+
+
 def study_queue(
     *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, with_card: bool = True
 ) -> Queue:
     """The next card to review: due cards first (most overdue first), then new cards.
 
+    With `with_card`, cards whose question is in one of the student's unfinished attempts (at
+    any quiz) are left out of the queue and its counts until the attempt is finished: their backs
+    would give the quiz's answers away, as Moodle and Anki would not.
+
     Whatever the number of cards: four queries for the counts (reviews and new cards done
-    today, due cards, unseen cards), and with `with_card` one more for the next card.
+    today, due cards, unseen cards), and with `with_card` one for the unfinished attempts, one
+    more to count the cards they hold back (only if there are any) and one for the next card.
     """
     today = ReviewLog.objects.filter(
         student=student, reviewed_at__gte=day.start, source=ReviewSource.FLASHCARD
@@ -59,12 +90,21 @@ def study_queue(
     new_today = ReviewLog.objects.filter(
         student=student, reviewed_at__gte=day.start, state_before__isnull=True
     ).count()
-    states = MemoryState.objects.filter(
-        student=student, card__in=_cards(lesson_ids), due_at__lte=day.now
-    )
+    cards = _cards(lesson_ids)
+    held_by = attempts_unfinished(student=student) if with_card else []
+    held_count = 0
+    if held_by:
+        held = cards.filter(question_id__in=questions_in(held_by))
+        seen = MemoryState.objects.filter(student=student)
+        held_count = held.filter(
+            Q(pk__in=seen.filter(due_at__lte=day.now).values("card_id"))
+            | ~Q(pk__in=seen.values("card_id"))
+        ).count()
+        cards = cards.exclude(question_id__in=questions_in(held_by))
+    states = MemoryState.objects.filter(student=student, card__in=cards, due_at__lte=day.now)
     due_count = min(states.count(), max(0, day.reviews_per_day - reviews_today))
     state = states.select_related("card").order_by("due_at", "pk").first() if due_count else None
-    unseen = _cards(lesson_ids).exclude(memory_states__student=student)
+    unseen = cards.exclude(memory_states__student=student)
     new_count = min(unseen.count(), max(0, day.new_per_day - new_today))
     card = state.card if state else None
     if card is None and new_count and with_card and not due_count:
@@ -80,6 +120,8 @@ def study_queue(
         due_count=due_count,
         new_count=new_count,
         done_today=reviews_today + new_today,
+        held_count=held_count,
+        held_by=held_by if held_count else [],
     )
 
 

@@ -4,8 +4,10 @@ attempts from start to finish."""
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
@@ -41,6 +43,10 @@ def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: i
         state.lapses += 1
 
 
+def _state_locked(student: AbstractBaseUser, card: Card) -> MemoryState | None:
+    return MemoryState.objects.select_for_update().filter(student=student, card=card).first()
+
+
 @transaction.atomic
 def review_record(
     *,
@@ -53,12 +59,73 @@ def review_record(
     answer: Answer | None = None,
     desired_retention: float = 0.9,
     fuzz: bool = True,
-) -> MemoryState:
+    expected_reps: int | None = None,
+    unless_reviewed_since: datetime | None = None,
+) -> MemoryState | None:
     """Apply a rating to the student's memory state for the card and append it to the log.
 
+    Returns the new state, or None when nothing was recorded because a condition failed:
+    `expected_reps`, the number of reviews the card had when the rating form was drawn (a
+    double click, a resent form or a second tab finds it moved on), or `unless_reviewed_since`
+    (the card was already reviewed since then). Both are checked under the state's row lock,
+    so of several identical requests at once exactly one records. A card's first review inserts
+    its state; when a concurrent first review inserted it first, the unique constraint refuses
+    the second insert and the review is checked again under the winner's row lock.
     `desired_retention` is the course's setting (views read it with the study day).
     """
-    state = MemoryState.objects.select_for_update().filter(student=student, card=card).first()
+    review = partial(
+        _review,
+        student=student,
+        card=card,
+        rating=rating,
+        reviewed_at=reviewed_at,
+        duration_ms=duration_ms,
+        source=source,
+        answer=answer,
+        desired_retention=desired_retention,
+        fuzz=fuzz,
+        expected_reps=expected_reps,
+        unless_reviewed_since=unless_reviewed_since,
+    )
+    state = _state_locked(student, card)
+    if state is None:
+        try:
+            with transaction.atomic():
+                return review(None)
+        except IntegrityError:
+            # On PostgreSQL the insert waited for the other transaction, which has committed.
+            state = _state_locked(student, card)
+            if state is None:
+                raise
+    return review(state)
+
+
+def _review(
+    state: MemoryState | None,
+    *,
+    student: AbstractBaseUser,
+    card: Card,
+    rating: int,
+    reviewed_at: datetime,
+    duration_ms: int | None,
+    source: str,
+    answer: Answer | None,
+    desired_retention: float,
+    fuzz: bool,
+    expected_reps: int | None,
+    unless_reviewed_since: datetime | None,
+) -> MemoryState | None:
+    """review_record's work, under the lock of `state` (None: the card is new to the student)."""
+    if expected_reps is not None and (state.reps if state else 0) != expected_reps:
+        return None
+    if (
+        unless_reviewed_since is not None
+        and state is not None
+        and ReviewLog.objects.filter(
+            student=student, card=card, reviewed_at__gte=unless_reviewed_since
+        ).exists()
+    ):
+        return None
     scheduler = scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz)
     result = scheduling.review(
         scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
@@ -89,21 +156,26 @@ def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryStat
 
     Memory (state, step, stability, difficulty) is replayed without fuzzing; the due date is the
     one the last logged review gave, fuzz and all. With no log left the state is removed: the
-    card is new again.
+    card is new again. Call inside a transaction: the state's row is locked before the log is
+    read, and review_record takes the same lock before it appends, so the log cannot change
+    between reading and writing.
     """
+    state = _state_locked(student, card)
     logs = list(ReviewLog.objects.filter(student=student, card=card).order_by("reviewed_at", "pk"))
-    MemoryState.objects.filter(student=student, card=card).delete()
     if not logs:
+        if state is not None:
+            state.delete()
         return None
     scheduler = scheduling.scheduler_for(fuzz=False)
-    state = None
-    built = MemoryState(student=student, card=card)
+    built = state or MemoryState(student=student, card=card)
+    built.reps = built.lapses = 0
+    replayed = None
     for log in logs:
         result = scheduling.review(
-            scheduler, state, card_id=card.pk, rating=log.rating, reviewed_at=log.reviewed_at
+            scheduler, replayed, card_id=card.pk, rating=log.rating, reviewed_at=log.reviewed_at
         )
-        _apply(built, result, log.rating, state.state if state else None)
-        state = built
+        _apply(built, result, log.rating, replayed.state if replayed else None)
+        replayed = built
     built.due_at = logs[-1].due_after
     built.save()
     return built
@@ -111,9 +183,13 @@ def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryStat
 
 @transaction.atomic
 def review_undo(*, student: AbstractBaseUser, since: datetime) -> Card | None:
-    """Take back the student's latest flashcard rating made since `since`. Returns its card."""
+    """Take back the student's latest flashcard rating made since `since`. Returns its card.
+
+    Two undos at once take back two ratings, one after the other: the second waits for the
+    first's lock on the log row and then takes the next latest.
+    """
     last = (
-        ReviewLog.objects.select_for_update()
+        ReviewLog.objects.select_for_update(of=("self",))
         .filter(student=student, source=ReviewSource.FLASHCARD, reviewed_at__gte=since)
         .order_by("-reviewed_at", "-pk")
         .select_related("card")
@@ -163,7 +239,22 @@ def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> At
     """Resume the student's unfinished attempt at the quiz, or start a new one.
 
     The questions drawn, their option orders and the quiz settings are snapshotted.
+
+    Starts are serialised per student: the student's user row is locked (FOR NO KEY UPDATE, so
+    rows that only refer to the user, such as their reviews, are not held up) before the open
+    attempt is looked up and the attempts are counted. Six clicks at once therefore make one
+    attempt, and the limit holds even when another tab finishes an attempt in between, while a
+    class of students starting together does not queue behind one lock. On SQLite, where
+    `select_for_update` does nothing, IMMEDIATE transactions serialise the writers instead. The
+    constraint `attempt_one_open` backs this up in the database.
     """
+    # Evaluated for its lock; the row itself is not needed.
+    list(
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=student.pk)
+        .values_list("pk", flat=True)
+    )
     open_attempt = Attempt.objects.filter(quiz=quiz, student=student, finished_at__isnull=True)
     current = open_attempt.first()
     if current is not None:
@@ -297,8 +388,6 @@ def _feed_schedule(
     card = Card.objects.active().filter(question_id=version.question_id).first()
     if card is None:
         return
-    if ReviewLog.objects.filter(student=student, card=card, reviewed_at__gte=day_start).exists():
-        return
     review_record(
         student=student,
         card=card,
@@ -307,6 +396,7 @@ def _feed_schedule(
         source=ReviewSource.QUIZ,
         answer=answer,
         desired_retention=desired_retention,
+        unless_reviewed_since=day_start,
     )
 
 

@@ -21,7 +21,7 @@ from courses.selectors import assigned_lesson_ids, quiz_is_open_to, study_day_fo
 from quizzes import selectors, services
 from quizzes.forms import AnswerForm, RatingForm
 from quizzes.grading import answer_text, response_text
-from quizzes.models import Answer, Attempt, Card, MemoryState, QuestionVersion, Quiz, Rating
+from quizzes.models import Answer, Attempt, Card, QuestionVersion, Quiz, Rating
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -348,19 +348,14 @@ def _rate(request: HttpRequest, lesson_ids: list[int], day: selectors.StudyDay) 
     if not form.is_valid():
         messages.error(request, _("That rating could not be read; please rate the card again."))
         return
-    card = Card.objects.active().filter(pk=form.cleaned_data["card"], lesson_id__in=lesson_ids)
-    card = card.first()
+    cards = Card.objects.active().filter(lesson_id__in=lesson_ids)
+    held = selectors.cards_held_back(student=request.user, cards=cards)
+    card = cards.filter(pk=form.cleaned_data["card"]).exclude(pk__in=held.values("pk")).first()
     if card is None:
         messages.error(request, _("That card is not in your reviews."))
         return
-    reps = (
-        MemoryState.objects.filter(student=request.user, card=card)
-        .values_list("reps", flat=True)
-        .first()
-        or 0
-    )
-    if reps != form.cleaned_data["reps"]:
-        return  # already rated: a double click or a resent form
+    # Records nothing if the card has moved on since the form was drawn: a double click, a
+    # resent form or another tab.
     services.review_record(
         student=request.user,
         card=card,
@@ -368,4 +363,5 @@ def _rate(request: HttpRequest, lesson_ids: list[int], day: selectors.StudyDay) 
         reviewed_at=day.now,
         duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
         desired_retention=day.desired_retention,
+        expected_reps=form.cleaned_data["reps"],
     )

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from courses.models import Profile
-from quizzes.models import Card, MemoryState, ReviewLog
-from quizzes.services import review_record
+from quizzes.models import Card, MemoryState, Quiz, ReviewLog
+from quizzes.services import attempt_finish, attempt_start, review_record
 from quizzes.studyday import day_bounds, study_date
 from tests.factories import StudentFactory
 
@@ -178,18 +178,18 @@ def add_reviews(student, count: int) -> None:
 def test_study_page_and_rating_query_counts_do_not_grow(client, student, django_assert_num_queries):
     client.force_login(student)
     # The study page: session, user; assigned lessons; profile; course; then the queue (reviews
-    # today, new today, due count, first due card, unseen count).
+    # today, new today, unfinished attempts, due count, first due card, unseen count).
     add_reviews(student, 2)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/study/")
-    # A rating: session, user, lessons, profile, course, the card, its reps, then the review
-    # (savepoint, locked state, update state, insert log, release) and the redirect.
+    # A rating: session, user, lessons, profile, course, unfinished attempts, the card, then the
+    # review (savepoint, locked state, update state, insert log, release) and the redirect.
     card = MemoryState.objects.filter(student=student).first()
     with django_assert_num_queries(12):
         rate(client, card.card_id, 3, reps=card.reps)
 
     add_reviews(student, 20)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/study/")
     card = MemoryState.objects.filter(student=student, due_at__lte=timezone.now()).first()
     with django_assert_num_queries(12):
@@ -240,3 +240,72 @@ def test_new_cards_come_in_the_order_of_the_assignments(client, student):
     first = CardFactory(lesson=link.lesson, position=5)
     client.force_login(student)
     assert front_card_id(client.get("/study/").content.decode()) == first.pk
+
+
+# Cards held back by an unfinished quiz ----------------------------------------------------------
+
+
+QUESTION_CARD_BACK = "Both interests and ideology."  # mini-single's explanation, on its back
+
+
+def _only_the_question_card_left(student) -> Card:
+    """Give every other card a state due in days, so that mini-single is the next (new) card."""
+    card = Card.objects.get(key="mini-single")
+    for other in Card.objects.exclude(pk=card.pk):
+        MemoryState.objects.create(
+            student=student, card=other, state=2, due_at=timezone.now() + timedelta(days=9)
+        )
+    return card
+
+
+@pytest.mark.django_db
+def test_a_card_from_an_unfinished_attempt_waits_and_its_back_is_never_sent(client, student):
+    client.force_login(student)
+    card = _only_the_question_card_left(student)
+    assert front_card_id(client.get("/study/").content.decode()) == card.pk
+    quiz = Quiz.objects.get(key="lesson-mini-lesson")
+    attempt = attempt_start(quiz=quiz, student=student, now=timezone.now())
+
+    page = client.get("/study/").content.decode()
+    shown = client.get(f"/study/?show={card.pk}").content.decode()
+    partial = client.get(f"/study/?show={card.pk}", headers={"HX-Request": "true"})
+
+    assert "Finish your quiz first" in page
+    assert "1 card is held back" in page and f'href="/attempts/{attempt.pk}/"' in page
+    for html in (page, shown, partial.content.decode()):
+        assert QUESTION_CARD_BACK not in html and "Show answer" not in html
+    assert "Done for today" not in page
+
+    attempt_finish(attempt=attempt, now=timezone.now())
+    shown = client.get(f"/study/?show={card.pk}").content.decode()
+    assert QUESTION_CARD_BACK in shown and "held back" not in shown
+
+
+@pytest.mark.django_db
+def test_other_cards_go_on_while_a_quiz_is_unfinished_and_the_count_leaves_the_held_out(
+    client, student
+):
+    client.force_login(student)
+    quiz = Quiz.objects.get(key="lesson-mini-lesson")
+    attempt_start(quiz=quiz, student=student, now=timezone.now())
+
+    page = client.get("/study/").content.decode()
+
+    card = Card.objects.get(pk=front_card_id(page))
+    assert card.question_id is None  # an authored flashcard, not the quiz's question
+    assert "1 card is held back" in page
+    assert "0 due · 3 new" in page  # 4 authored cards, 3 new a day; mini-single is not counted
+
+
+@pytest.mark.django_db
+def test_a_card_held_back_cannot_be_rated(client, student):
+    client.force_login(student)
+    card = Card.objects.get(key="mini-single")
+    attempt_start(
+        quiz=Quiz.objects.get(key="lesson-mini-lesson"), student=student, now=timezone.now()
+    )
+
+    response = rate(client, card.pk, 3, follow=True)
+
+    assert "not in your reviews" in response.content.decode()
+    assert not ReviewLog.objects.exists()
