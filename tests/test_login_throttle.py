@@ -121,6 +121,19 @@ def test_many_failures_from_one_address_lock_every_username_there(client, bob, l
 
 
 @pytest.mark.django_db
+def test_wrong_sign_in_codes_count_like_wrong_passwords(client, ana, limits):
+    sign_in_code = reverse("sign_in_code")
+    for _ in range(limits["username"] - 1):
+        response = client.post(sign_in_code, {"username": "ana", "code": "ABCD-EFGH-JKMN"})
+        assert response.status_code == 422
+
+    response = client.post(sign_in_code, {"username": "ana", "code": "ABCD-EFGH-JKMN"})
+
+    assert is_locked_out(response)
+    assert is_locked_out(log_in(client, "ana", PASSWORD))
+
+
+@pytest.mark.django_db
 def test_a_successful_login_resets_the_usernames_failures(client, ana, limits):
     for _ in range(limits["username"] - 1):
         log_in(client, "ana", "wrong")
