@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Mapping
+from html import unescape
 
 import nh3
 from django.utils.html import escape
@@ -65,5 +66,10 @@ def render_markdown(
 
 
 def render_plain(text: str) -> str:
-    """Authored Markdown as one line of plain text (for titles, options and CSV cells)."""
-    return collapse_whitespace(nh3.clean(_markdown.renderInline(text or ""), tags=set()))
+    """Authored Markdown as one line of plain text (for titles, options and CSV cells).
+
+    The result is text, not HTML: "R2 & co" stays "R2 & co" and "<b>" stays "<b>", so a template
+    or widget escapes it exactly once. Never mark it safe.
+    """
+    html = nh3.clean(_markdown.renderInline(text or ""), tags=set())
+    return collapse_whitespace(unescape(html))

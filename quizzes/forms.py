@@ -14,6 +14,14 @@ from quizzes.models import QuestionType, QuestionVersion, Rating
 
 
 class AnswerForm(forms.Form):
+    """The answer to one question, as the student sees it.
+
+    Options are sent in the attempt's stored order, and every value and field name the browser
+    gets is a displayed position (0 for the option shown first), never an authored index, so
+    nothing in the page tells which option the file lists first. `response()` maps positions back
+    to authored indexes, which is what graders, stored answers and reviews use.
+    """
+
     seq = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     position = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     duration_ms = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
@@ -24,16 +32,18 @@ class AnswerForm(forms.Form):
         body = version.body
         match version.type:
             case QuestionType.SINGLE_CHOICE:
+                self.order = _permutation(order, len(body["choices"]))
                 self.fields["choice"] = forms.TypedChoiceField(
                     label=_("Your answer"),
-                    choices=[(i, render_plain(body["choices"][i])) for i in order],
+                    choices=self._shown(body["choices"]),
                     coerce=int,
                     widget=forms.RadioSelect,
                 )
             case QuestionType.MULTIPLE_RESPONSE:
+                self.order = _permutation(order, len(body["choices"]))
                 self.fields["choices"] = forms.TypedMultipleChoiceField(
                     label=_("Choose every answer that applies"),
-                    choices=[(i, render_plain(body["choices"][i])) for i in order],
+                    choices=self._shown(body["choices"]),
                     coerce=int,
                     widget=forms.CheckboxSelectMultiple,
                 )
@@ -53,20 +63,18 @@ class AnswerForm(forms.Form):
                     widget=forms.TextInput(attrs={"inputmode": "decimal"}),
                 )
             case QuestionType.MATCHING:
-                rights = [("", _("Choose…"))] + [
-                    (i, render_plain(body["rights"][i])) for i in order
-                ]
+                self.order = _permutation(order, len(body["rights"]))
+                rights = [("", _("Choose…")), *self._shown(body["rights"])]
                 for i, left in enumerate(body["lefts"]):
                     self.fields[f"match_{i}"] = forms.TypedChoiceField(
                         label=render_plain(left), choices=rights, coerce=int
                     )
             case QuestionType.ORDERING:
-                positions = [("", _("Choose…"))] + [
-                    (n, str(n)) for n in range(1, len(body["items"]) + 1)
-                ]
-                for i in order:
-                    self.fields[f"item_{i}"] = forms.TypedChoiceField(
-                        label=render_plain(body["items"][i]), choices=positions, coerce=int
+                self.order = _permutation(order, len(body["items"]))
+                places = [("", _("Choose…"))] + [(n, str(n)) for n in range(1, len(self.order) + 1)]
+                for shown, i in enumerate(self.order):
+                    self.fields[f"item_{shown}"] = forms.TypedChoiceField(
+                        label=render_plain(body["items"][i]), choices=places, coerce=int
                     )
             case QuestionType.CLOZE:
                 for i in range(len(body["texts"]) - 1):
@@ -76,10 +84,13 @@ class AnswerForm(forms.Form):
                         required=False,
                     )
 
+    def _shown(self, options: list[str]) -> list[tuple[int, str]]:
+        return [(shown, render_plain(options[i])) for shown, i in enumerate(self.order)]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.version.type == QuestionType.ORDERING and not self.errors:
-            places = [data[f"item_{i}"] for i in range(len(self.version.body["items"]))]
+            places = [data[f"item_{shown}"] for shown in range(len(self.order))]
             if sorted(places) != list(range(1, len(places) + 1)):
                 raise forms.ValidationError(_("Give each item a different place."))
         if self.version.type == QuestionType.CLOZE and not self.errors:
@@ -91,25 +102,38 @@ class AnswerForm(forms.Form):
         return data
 
     def response(self) -> dict[str, Any]:
-        """The cleaned data as the grader's response (see quizzes.grading)."""
+        """The cleaned data as the grader's response (see quizzes.grading), in authored indexes."""
         data, body = self.cleaned_data, self.version.body
         match self.version.type:
             case QuestionType.SINGLE_CHOICE:
-                return {"choice": data["choice"]}
+                return {"choice": self.order[data["choice"]]}
             case QuestionType.MULTIPLE_RESPONSE:
-                return {"choices": sorted(data["choices"])}
+                return {"choices": sorted(self.order[shown] for shown in data["choices"])}
             case QuestionType.TRUE_FALSE:
                 return {"value": data["value"]}
             case QuestionType.SHORT_ANSWER | QuestionType.NUMERIC:
                 return {"text": data["text"]}
             case QuestionType.MATCHING:
-                return {"matches": [data[f"match_{i}"] for i in range(len(body["lefts"]))]}
+                return {
+                    "matches": [self.order[data[f"match_{i}"]] for i in range(len(body["lefts"]))]
+                }
             case QuestionType.ORDERING:
-                places = {i: data[f"item_{i}"] for i in range(len(body["items"]))}
-                return {"order": sorted(places, key=places.__getitem__)}
+                place = {i: data[f"item_{shown}"] for shown, i in enumerate(self.order)}
+                return {"order": sorted(place, key=place.__getitem__)}
             case QuestionType.CLOZE:
                 return {"blanks": [data[f"blank_{i}"] for i in range(len(body["texts"]) - 1)]}
         raise ValueError(self.version.type)
+
+
+def _permutation(order: list[int], count: int) -> list[int]:
+    """The attempt's stored option order, or the authored order if it is not a permutation.
+
+    `attempt_start` stores a permutation of range(count) for every question; the fallback keeps
+    a damaged snapshot answerable instead of failing with an IndexError.
+    """
+    if isinstance(order, list) and sorted(order) == list(range(count)):
+        return list(order)
+    return list(range(count))
 
 
 class RatingForm(forms.Form):

@@ -6,11 +6,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from quizzes.models import Answer, Attempt, MemoryState, Quiz, ReviewLog, ReviewSource
+from quizzes.models import (
+    Answer,
+    Attempt,
+    MemoryState,
+    QuestionVersion,
+    Quiz,
+    ReviewLog,
+    ReviewSource,
+)
 from quizzes.services import attempt_start
 from tests.factories import StudentFactory
 
-# The right response to each mini-course question, as form data.
+# The right response to each mini-course question, as form data. Values are the displayed
+# positions: the mini quiz does not shuffle options, so they are the authored ones, except for
+# ordering items, which are always shuffled (see `right`).
 RIGHT = {
     "single_choice": {"choice": "1"},
     "multiple_response": {"choices": ["0", "2"]},
@@ -18,7 +28,6 @@ RIGHT = {
     "short_answer": {"text": "  Shared IDEOLOGY! "},
     "numeric": {"text": "1,977"},
     "matching": {"match_0": "0", "match_1": "1"},
-    "ordering": {"item_2": "1", "item_0": "2", "item_1": "3"},
     "cloze": {"blank_0": "1977", "blank_1": "40000"},
 }
 WRONG = {"single_choice": {"choice": "0"}, "true_false": {"value": "true"}}
@@ -41,6 +50,17 @@ def answer(client, attempt, data, **headers):
     attempt.refresh_from_db()
     form = {"action": "answer", "seq": attempt.seq, "position": attempt.position, **data}
     return client.post(f"/attempts/{attempt.pk}/", form, **headers)
+
+
+def right(attempt) -> dict:
+    """The right response to the attempt's current question, as form data."""
+    attempt.refresh_from_db()
+    version = QuestionVersion.objects.get(pk=attempt.versions[attempt.position])
+    if version.type != "ordering":
+        return RIGHT[version.type]
+    shown = attempt.settings_snapshot["orders"][str(version.pk)]
+    places = version.answer_key["order"]  # item indices, first to last
+    return {f"item_{p}": str(places.index(i) + 1) for p, i in enumerate(shown)}
 
 
 def next_question(client, attempt):
@@ -74,7 +94,7 @@ def test_a_whole_quiz_with_immediate_feedback(client, student, quiz):
         page = client.get(f"/attempts/{attempt.pk}/").content.decode()
         assert f"Question {number} of 8" in page
         assert "Check answer" in page
-        response = answer(client, attempt, RIGHT[current_type(attempt)])
+        response = answer(client, attempt, right(attempt))
         assert response.status_code == 302
         page = client.get(f"/attempts/{attempt.pk}/").content.decode()
         status = re.search(r'<div role="status"[^>]*>\s*<p class="verdict"><strong>(\w+)', page)
@@ -124,7 +144,7 @@ def test_the_answer_key_never_reaches_the_page_before_the_answer(client, student
         if qtype == "ordering":
             shown = re.findall(r'<label for="id_item_\d">([^<]+)</label>', body)
             assert shown != ["Zebra first", "Apple second", "Mango third"]
-        answer(client, attempt, RIGHT[qtype])
+        answer(client, attempt, right(attempt))
         next_question(client, attempt)
 
 
