@@ -741,13 +741,15 @@ def _asked(world: dict, cases: list) -> list[str]:
 @pytest.mark.django_db
 def test_huge_ids_in_multiple_choice_fields_are_form_errors(world):
     """A list of ids (Django's ModelMultipleChoiceField) is looked up with `pk__in`, which,
-    unlike `pk=`, sends a huge number to the database as it is."""
+    unlike `pk=`, sends a huge number to the database as it is (SQLite cannot take it)."""
     huge = str(HUGE)
     path = reverse("assignment_new", args=[world["class"]])
     form = {"kind": "study", "due_at": "2030-01-01T10:00", "target_recall": "85"}
+    quiz = {"title": "A quiz", "feedback": "immediate", "lessons": [huge]}
     cases = [
         (TEACHER, "post", path, {**form, "lessons": [huge]}, 422),
         (TEACHER, "post", path, {**form, "lesson_set": "1", "students": [huge]}, 422),
+        (AUTHOR, "post", reverse("admin:quizzes_quiz_add"), quiz, 200),  # the form, with errors
     ]
     problems = _asked(world, cases)
     assert not problems, "\n".join(problems)
