@@ -3,7 +3,10 @@
 Every URL pattern the resolver knows must have a row in `ACCESS` (the site's own views and
 Django's sign-in pages) or belong to an admin family in `ADMIN_SITE` / `ADMIN_MODELS`, so a new
 view cannot be added without stating who may see it. Each row is a list of cases: a method, the
-objects whose ids fill the URL, and the status each kind of user must get.
+objects whose ids fill the URL, and the status each kind of user must get. A new view gets a
+row like its neighbours: `GET(only(TEACHER), class_id="class")` reads "the class's teacher gets
+200, anonymous users are sent to sign in, everyone else gets 404"; objects it needs go into the
+`world` fixture.
 
 The rules the table states, from the views' docstrings:
 - Anonymous users are sent to the sign-in page, except on public pages (sign-in, password reset,
