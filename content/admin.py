@@ -1,26 +1,27 @@
 from django.contrib import admin
 
+from content import ids
 from content.models import Citation, KeyTerm, Lesson, Section, Source
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(ids.StackedInline):
     model = Section
     extra = 0
 
 
-class KeyTermInline(admin.TabularInline):
+class KeyTermInline(ids.TabularInline):
     model = KeyTerm
     extra = 0
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(ids.TabularInline):
     model = Citation
     extra = 0
     autocomplete_fields = ["source"]
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(ids.ModelAdmin):
     list_display = ["key", "title", "course_key", "retired_at", "updated_at"]
     list_filter = ["course_key", ("retired_at", admin.EmptyFieldListFilter)]
     search_fields = ["key", "title", "summary"]
@@ -29,13 +30,13 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(ids.ModelAdmin):
     list_display = ["slug", "title", "author", "year"]
     search_fields = ["slug", "title", "author"]
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(ids.ModelAdmin):
     list_display = ["lesson", "ref", "source", "paragraph", "quote"]
     list_filter = ["lesson", "source"]
     search_fields = ["quote", "ref"]

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from content.ids import IdMultipleChoiceField
 from content.models import Lesson
 from courses.models import (
     AssignmentKind,
@@ -65,13 +66,13 @@ class AssignmentForm(forms.Form):
     lesson_set = forms.ModelChoiceField(
         label=_("Lesson set"), queryset=LessonSet.objects.none(), required=False
     )
-    lessons = forms.ModelMultipleChoiceField(
+    lessons = IdMultipleChoiceField(
         label=_("Or single lessons"),
         queryset=Lesson.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    students = forms.ModelMultipleChoiceField(
+    students = IdMultipleChoiceField(
         label=_("Only for these students (leave empty for the whole class)"),
         queryset=get_user_model().objects.none(),
         required=False,

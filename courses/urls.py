@@ -1,6 +1,6 @@
 from django.urls import path
 
-from content import urlconverters  # noqa: F401  (registers <id:...>)
+from content import ids  # noqa: F401  (registers <id:...>)
 from courses import views
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from content import ids
 from quizzes.models import (
     Answer,
     Attempt,
@@ -12,7 +13,7 @@ from quizzes.models import (
 )
 
 
-class QuestionVersionInline(admin.StackedInline):
+class QuestionVersionInline(ids.StackedInline):
     model = QuestionVersion
     extra = 0
     can_delete = False
@@ -20,7 +21,7 @@ class QuestionVersionInline(admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ids.ModelAdmin):
     list_display = ["key", "lesson", "type", "level", "current_version", "retired_at"]
     list_filter = ["lesson", "type", "level", ("retired_at", admin.EmptyFieldListFilter)]
     search_fields = ["key", "versions__prompt"]
@@ -31,7 +32,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuestionVersion)
-class QuestionVersionAdmin(admin.ModelAdmin):
+class QuestionVersionAdmin(ids.ModelAdmin):
     list_display = ["question", "number", "type", "created_at"]
     list_filter = ["question__lesson", "type"]
     search_fields = ["question__key", "prompt"]
@@ -40,7 +41,7 @@ class QuestionVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
+class CardAdmin(ids.ModelAdmin):
     list_display = ["key", "lesson", "question", "retired_at"]
     list_filter = ["lesson", ("question", admin.EmptyFieldListFilter)]
     search_fields = ["key", "front", "back"]
@@ -50,13 +51,13 @@ class CardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(ids.ModelAdmin):
     list_display = ["title", "question_count", "feedback", "attempts_allowed"]
     filter_horizontal = ["lessons"]
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(ids.ModelAdmin):
     list_display = ["quiz", "student", "number", "started_at", "finished_at", "score"]
     list_filter = ["quiz"]
     list_select_related = ["quiz", "student"]
@@ -64,7 +65,7 @@ class AttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(ids.ModelAdmin):
     list_display = ["attempt", "position", "version", "correct", "score", "answered_at"]
     list_filter = ["version__question__lesson", "version__type", "correct"]
     list_select_related = ["attempt", "version"]
@@ -72,7 +73,7 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemoryState)
-class MemoryStateAdmin(admin.ModelAdmin):
+class MemoryStateAdmin(ids.ModelAdmin):
     list_display = ["student", "card", "state", "due_at", "stability", "difficulty"]
     list_filter = ["card__lesson", "state"]
     list_select_related = ["student", "card"]
@@ -80,7 +81,7 @@ class MemoryStateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewLog)
-class ReviewLogAdmin(admin.ModelAdmin):
+class ReviewLogAdmin(ids.ModelAdmin):
     list_display = ["student", "card", "rating", "reviewed_at", "source"]
     list_filter = ["card__lesson", "source", "rating"]
     list_select_related = ["student", "card"]
