@@ -4,7 +4,6 @@ attempts from start to finish."""
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -73,82 +72,54 @@ def review_record(
     the second insert and the review is checked again under the winner's row lock.
     `desired_retention` is the course's setting (views read it with the study day).
     """
-    review = partial(
-        _review,
-        student=student,
-        card=card,
-        rating=rating,
-        reviewed_at=reviewed_at,
-        duration_ms=duration_ms,
-        source=source,
-        answer=answer,
-        desired_retention=desired_retention,
-        fuzz=fuzz,
-        expected_reps=expected_reps,
-        unless_reviewed_since=unless_reviewed_since,
-    )
+
+    def record(state: MemoryState | None) -> MemoryState | None:
+        """The review under the lock of `state` (None: the card is new to the student)."""
+        if expected_reps is not None and (state.reps if state else 0) != expected_reps:
+            return None
+        if (
+            unless_reviewed_since is not None
+            and state is not None
+            and ReviewLog.objects.filter(
+                student=student, card=card, reviewed_at__gte=unless_reviewed_since
+            ).exists()
+        ):
+            return None
+        scheduler = scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz)
+        result = scheduling.review(
+            scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
+        )
+        before = state.state if state else None
+        if state is None:
+            state = MemoryState(student=student, card=card)
+        _apply(state, result, rating, before)
+        state.save()
+        ReviewLog.objects.create(
+            student=student,
+            card=card,
+            rating=rating,
+            reviewed_at=result.last_review_at,
+            elapsed_days=result.elapsed_days,
+            duration_ms=duration_ms,
+            state_before=before,
+            state_after=result.state,
+            due_after=result.due_at,
+            source=source,
+            answer=answer,
+        )
+        return state
+
     state = _state_locked(student, card)
     if state is None:
         try:
             with transaction.atomic():
-                return review(None)
+                return record(None)
         except IntegrityError:
             # On PostgreSQL the insert waited for the other transaction, which has committed.
             state = _state_locked(student, card)
             if state is None:
                 raise
-    return review(state)
-
-
-def _review(
-    state: MemoryState | None,
-    *,
-    student: AbstractBaseUser,
-    card: Card,
-    rating: int,
-    reviewed_at: datetime,
-    duration_ms: int | None,
-    source: str,
-    answer: Answer | None,
-    desired_retention: float,
-    fuzz: bool,
-    expected_reps: int | None,
-    unless_reviewed_since: datetime | None,
-) -> MemoryState | None:
-    """review_record's work, under the lock of `state` (None: the card is new to the student)."""
-    if expected_reps is not None and (state.reps if state else 0) != expected_reps:
-        return None
-    if (
-        unless_reviewed_since is not None
-        and state is not None
-        and ReviewLog.objects.filter(
-            student=student, card=card, reviewed_at__gte=unless_reviewed_since
-        ).exists()
-    ):
-        return None
-    scheduler = scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz)
-    result = scheduling.review(
-        scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
-    )
-    before = state.state if state else None
-    if state is None:
-        state = MemoryState(student=student, card=card)
-    _apply(state, result, rating, before)
-    state.save()
-    ReviewLog.objects.create(
-        student=student,
-        card=card,
-        rating=rating,
-        reviewed_at=result.last_review_at,
-        elapsed_days=result.elapsed_days,
-        duration_ms=duration_ms,
-        state_before=before,
-        state_after=result.state,
-        due_after=result.due_at,
-        source=source,
-        answer=answer,
-    )
-    return state
+    return record(state)
 
 
 def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryState | None:
