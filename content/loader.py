@@ -355,7 +355,12 @@ def _check_references(
     *,
     all_known: bool,
 ) -> None:
-    stored = dict(Source.objects.exclude(slug__in=sources).values_list("slug", "text"))
+    # Filtered here, not with `slug__in`: a load may name more sources than a query may bind.
+    stored = {
+        slug: text
+        for slug, text in Source.objects.values_list("slug", "text").iterator()
+        if slug not in sources
+    }
     texts = {slug: text for slug, (_, text) in sources.items()} | stored
     found_in: dict[str, list[str]] = {}  # each source's paragraphs, split once
 
@@ -411,7 +416,8 @@ def _check_references(
 def _check_lesson_sets(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> None:
     available = {lesson.spec.lesson.key for lesson in lessons}
     wanted = {k for c in courses for s in c.spec.lesson_sets for k in s.lessons} - available
-    available |= set(Lesson.objects.active().filter(key__in=wanted).values_list("key", flat=True))
+    # Every stored key, not `key__in=wanted`: the sets may name more lessons than a query may bind.
+    available |= wanted & set(Lesson.objects.active().values_list("key", flat=True))
     for course in courses:
         for i, lesson_set in enumerate(course.spec.lesson_sets):
             for j, key in enumerate(lesson_set.lessons):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from content.loader import load_content
 from content.models import Citation, KeyTerm, Lesson, Section, Source
@@ -274,6 +275,48 @@ def test_every_integer_limit_of_the_schema_fits_its_column():
         metadata = schema.model_fields[name].metadata
         assert next(m.le for m in metadata if isinstance(m, Le)) <= high, (schema, name)
         assert next(m.ge for m in metadata if isinstance(m, Ge)) >= low, (schema, name)
+
+
+# Queries ----------------------------------------------------------------------------------------
+
+# SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32 (Debian builds raise it to 250,000).
+SQLITE_MAX_VARIABLES = 32_766
+
+
+def bind_at_most(limit: int):
+    """An execute wrapper that refuses any query binding more than `limit` parameters."""
+
+    def wrapper(execute, sql, params, many, context):
+        for row in params if many else [params]:
+            if row is not None and len(row) > limit:
+                raise OverflowError(f"a query binds {len(row)} parameters; SQLite allows {limit}")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+@pytest.mark.django_db
+def test_lesson_sets_may_name_more_lessons_than_one_query_may_bind(tmp_path):
+    folders = []
+    for name in ["a", "b"]:
+        sets = "".join(
+            f"  - key: {name}-set-{s}\n    title: S\n    lessons: ["
+            + ", ".join(f"{name}-{s}-{i}" for i in range(1000))
+            + "]\n"
+            for s in range(17)
+        )
+        folder = tmp_path / name
+        (folder / "lessons").mkdir(parents=True)
+        (folder / "course.yaml").write_text(
+            f"course:\n  key: {name}\n  title: C\nlesson_sets:\n{sets}"
+        )
+        folders.append(folder)
+
+    with connection.execute_wrapper(bind_at_most(SQLITE_MAX_VARIABLES)):
+        errors = errors_of(*folders)
+
+    assert len(errors) == 34_000
+    assert all("unknown lesson" in e for e in errors)
 
 
 # Text: the columns' lengths, and no character a database refuses --------------------------------
