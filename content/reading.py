@@ -6,8 +6,9 @@ symlinks and `..` are resolved. YAML is parsed once, by libyaml, into nodes that
 lines; anchors, aliases, merge keys, deep nesting and very many values are refused while the
 nodes are built, before any Python value exists.
 
-Every problem is a string `file:line: message`, collected rather than raised, so that the loader
-can report it with the problems of the other files.
+Problems never escape as Python exceptions: a file's YAML problems are collected as
+`file:line: message` in `Located.errors`, and a file that is not read raises `Unreadable`, whose
+reason ends a sentence naming the file, so that the loader reports them with the other files'.
 """
 
 import os
