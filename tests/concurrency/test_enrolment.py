@@ -41,8 +41,7 @@ def test_one_roster_posted_twice_at_once_makes_each_account_and_enrolment_once(
 
         responses = race(post, post)
 
-        assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
-        assert any(r.status_code == 200 for r in responses)
+        assert [r.status_code for r in responses] == [200, 200]  # the second one finds them
         for username in usernames:
             accounts = get_user_model().objects.filter(username__iexact=username)
             assert accounts.count() == 1, username
