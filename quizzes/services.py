@@ -188,7 +188,16 @@ def attempts_left(*, quiz: Quiz, student: AbstractBaseUser) -> int | None:
     return max(0, quiz.attempts_allowed - used)
 
 
-def _option_order(version: QuestionVersion, rng: random.Random, shuffle: bool) -> list[int]:
+def _option_order(
+    version: QuestionVersion, rng: random.Random, shuffle: bool, *, seed: int
+) -> list[int]:
+    """The order the options are shown in, as authored indexes.
+
+    Without shuffling, choice options are still not shown in the authored order, which often
+    puts the right answer first: they come in one order per question, the same for everyone
+    and every attempt (as a teacher who turns shuffling off wants), drawn at random with the
+    question version as the seed, so the position says nothing about the answer.
+    """
     count = {
         QuestionType.SINGLE_CHOICE: len(version.body.get("choices", [])),
         QuestionType.MULTIPLE_RESPONSE: len(version.body.get("choices", [])),
@@ -196,7 +205,12 @@ def _option_order(version: QuestionVersion, rng: random.Random, shuffle: bool) -
         QuestionType.ORDERING: len(version.body.get("items", [])),
     }.get(version.type, 0)
     order = list(range(count))
-    if shuffle or version.type == QuestionType.ORDERING:
+    if not shuffle and version.type in {
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.MULTIPLE_RESPONSE,
+    }:
+        random.Random(seed).shuffle(order)
+    elif shuffle or version.type == QuestionType.ORDERING:
         # Ordering items are always shuffled: shown in stored order they could be the answer.
         rng.shuffle(order)
         if version.type == QuestionType.ORDERING and count > 1:
@@ -254,6 +268,7 @@ def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> At
             QuestionVersion(type=v.type, body=v.body, answer_key=v.answer_key),
             rng,
             quiz.shuffle_options,
+            seed=v.pk,
         )
         for v in versions
     }

@@ -431,3 +431,31 @@ def test_render_plain_returns_text_for_the_template_to_escape():
     assert render_plain("**R2** &amp; *co*") == "R2 & co"
     assert render_plain(SCRIPT) == SCRIPT
     assert render_plain("a  [link](https://example.org)\n`x < y`") == "a link x < y"
+
+
+@pytest.mark.django_db
+def test_options_a_teacher_does_not_shuffle_are_not_in_the_authored_order(bundle):
+    """With shuffling off, everyone sees one fixed order per question; it must not be the
+    authored one, where this course puts the right answer first (44 of 44 single choice)."""
+    load_content([bundle])
+    Quiz.objects.update(shuffle_options=False, shuffle_questions=False)
+    student = StudentFactory()
+    first_right: list[bool] = []
+    chances: list[float] = []
+    for quiz in Quiz.objects.filter(question_count__isnull=True):
+        attempt = attempt_start(quiz=quiz, student=student, now=timezone.now())
+        again = attempt_start(quiz=quiz, student=StudentFactory(), now=timezone.now())
+        versions = QuestionVersion.objects.in_bulk(attempt.versions)
+        for version_id, order in attempt.settings_snapshot["orders"].items():
+            version = versions[int(version_id)]
+            if version.type in {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_RESPONSE}:
+                assert again.settings_snapshot["orders"][version_id] == order  # one fixed order
+            if version.type == QuestionType.SINGLE_CHOICE:
+                first_right.append(order[0] == version.answer_key["choice"])
+                chances.append(1 / len(order))
+            elif version.type == QuestionType.MULTIPLE_RESPONSE:
+                rights = version.answer_key["choices"]
+                first_right.append(set(order[: len(rights)]) == set(rights))
+                chances.append(1 / math.comb(len(order), len(rights)))
+    assert len(first_right) == 72
+    assert sum(first_right) < upper_limit(chances, FALSE_ALARM)
