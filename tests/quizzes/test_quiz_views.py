@@ -18,19 +18,19 @@ from quizzes.models import (
 from quizzes.services import attempt_start
 from tests.factories import StudentFactory
 
-# The right response to each mini-course question, as form data. Values are the displayed
-# positions: the mini quiz does not shuffle options, so they are the authored ones, except for
-# ordering items, which are always shuffled (see `right`).
+# The right response to each mini-course question, as form data with authored indexes for the
+# options; `right` turns them into the displayed positions that the form sends (even unshuffled
+# options are not shown in the authored order, and ordering items are always shuffled).
 RIGHT = {
-    "single_choice": {"choice": "1"},
-    "multiple_response": {"choices": ["0", "2"]},
+    "single_choice": {"choice": 1},
+    "multiple_response": {"choices": [0, 2]},
     "true_false": {"value": "false"},
     "short_answer": {"text": "  Shared IDEOLOGY! "},
     "numeric": {"text": "1,977"},
-    "matching": {"match_0": "0", "match_1": "1"},
+    "matching": {"match_0": 0, "match_1": 1},
     "cloze": {"blank_0": "1977", "blank_1": "40000"},
 }
-WRONG = {"single_choice": {"choice": "0"}, "true_false": {"value": "true"}}
+WRONG = {"single_choice": {"choice": 0}, "true_false": {"value": "true"}}
 
 
 @pytest.fixture
@@ -52,15 +52,29 @@ def answer(client, attempt, data, **headers):
     return client.post(f"/attempts/{attempt.pk}/", form, **headers)
 
 
-def right(attempt) -> dict:
-    """The right response to the attempt's current question, as form data."""
+def right(attempt, responses=RIGHT) -> dict:
+    """The right (or, from WRONG, a wrong) response to the attempt's current question, as the
+    form data a student would send: options by their displayed position."""
     attempt.refresh_from_db()
     version = QuestionVersion.objects.get(pk=attempt.versions[attempt.position])
-    if version.type != "ordering":
-        return RIGHT[version.type]
-    shown = attempt.settings_snapshot["orders"][str(version.pk)]
-    places = version.answer_key["order"]  # item indices, first to last
-    return {f"item_{p}": str(places.index(i) + 1) for p, i in enumerate(shown)}
+    shown = attempt.settings_snapshot["orders"].get(str(version.pk), [])
+    if version.type == "ordering":
+        places = version.answer_key["order"]  # item indices, first to last
+        return {f"item_{p}": str(places.index(i) + 1) for p, i in enumerate(shown)}
+    data = {}
+    for name, value in responses[version.type].items():
+        if version.type in {"single_choice", "multiple_response", "matching"}:
+            value = (
+                [str(shown.index(i)) for i in value]
+                if isinstance(value, list)
+                else (str(shown.index(value)))
+            )
+        data[name] = value
+    return data
+
+
+def wrong(attempt) -> dict:
+    return right(attempt, WRONG)
 
 
 def next_question(client, attempt):
@@ -117,7 +131,7 @@ def test_a_whole_quiz_with_immediate_feedback(client, student, quiz):
 def test_a_wrong_answer_says_incorrect_and_shows_the_right_one(client, student, quiz):
     client.force_login(student)
     attempt = start(client, quiz)
-    answer(client, attempt, WRONG["single_choice"])
+    answer(client, attempt, wrong(attempt))
     page = client.get(f"/attempts/{attempt.pk}/").content.decode()
     assert re.search(r'role="status"[^>]*>\s*<p class="verdict"><strong>Incorrect', page)
     assert "Right answer: <strong>Shared interests and ideology</strong>" in page
@@ -155,7 +169,7 @@ def test_htmx_gets_the_partial_and_a_plain_post_redirects(client, student, quiz)
 
     full = client.get(f"/attempts/{attempt.pk}/")
     partial = client.get(f"/attempts/{attempt.pk}/", headers={"HX-Request": "true"})
-    swapped = answer(client, attempt, RIGHT["single_choice"], headers={"HX-Request": "true"})
+    swapped = answer(client, attempt, right(attempt), headers={"HX-Request": "true"})
 
     assert "<html" in full.content.decode()
     assert "HX-Request" in full["Vary"]
@@ -179,7 +193,7 @@ def test_an_invalid_answer_is_shown_again_with_an_error(client, student, quiz):
 def test_the_same_answer_sent_twice_is_recorded_once(client, student, quiz):
     client.force_login(student)
     attempt = start(client, quiz)
-    form = {"action": "answer", "seq": 0, "position": 0, **RIGHT["single_choice"]}
+    form = {"action": "answer", "seq": 0, "position": 0, **right(attempt)}
     client.post(f"/attempts/{attempt.pk}/", form)
     second = client.post(f"/attempts/{attempt.pk}/", form, follow=True)
     assert Answer.objects.filter(attempt=attempt).count() == 1
@@ -190,9 +204,9 @@ def test_the_same_answer_sent_twice_is_recorded_once(client, student, quiz):
 def test_a_stale_form_is_refused_and_not_recorded(client, student, quiz):
     client.force_login(student)
     attempt = start(client, quiz)
-    answer(client, attempt, RIGHT["single_choice"])
+    stale = {"action": "answer", "seq": 0, "position": 0, **wrong(attempt)}
+    answer(client, attempt, right(attempt))
     next_question(client, attempt)
-    stale = {"action": "answer", "seq": 0, "position": 0, **WRONG["single_choice"]}
 
     response = client.post(f"/attempts/{attempt.pk}/", stale, follow=True)
 
@@ -208,7 +222,7 @@ def test_a_stale_form_is_refused_and_not_recorded(client, student, quiz):
 def test_an_attempt_survives_logout_and_resumes_where_it_was(client, student, quiz):
     client.force_login(student)
     attempt = start(client, quiz)
-    answer(client, attempt, RIGHT["single_choice"])
+    answer(client, attempt, right(attempt))
     next_question(client, attempt)
     client.post("/accounts/logout/")
     client.force_login(student)
@@ -269,14 +283,14 @@ def test_another_students_attempt_is_404(client, student, quiz):
 def test_a_quiz_answer_feeds_the_flashcard_schedule_once_a_day(client, student, quiz):
     client.force_login(student)
     attempt = start(client, quiz)
-    answer(client, attempt, RIGHT["single_choice"])
+    answer(client, attempt, right(attempt))
     log = ReviewLog.objects.get(student=student)
     assert (log.card.key, log.rating, log.source) == ("mini-single", 3, ReviewSource.QUIZ)
     assert log.answer == Answer.objects.get()
     client.post(f"/attempts/{attempt.pk}/", {"action": "finish"})
 
     second = start(client, quiz)
-    answer(client, second, WRONG["single_choice"])
+    answer(client, second, wrong(second))
 
     assert ReviewLog.objects.filter(student=student).count() == 1
     assert MemoryState.objects.get(student=student).reps == 1
@@ -303,8 +317,8 @@ def test_the_attempt_page_query_count_does_not_grow(
 
     def page_for_new_attempt():
         attempt = start(client, quiz)
-        for qtype in ("single_choice", "multiple_response", "true_false"):
-            answer(client, attempt, RIGHT[qtype])
+        for _qtype in ("single_choice", "multiple_response", "true_false"):
+            answer(client, attempt, right(attempt))
             next_question(client, attempt)
         return attempt
 
