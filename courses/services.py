@@ -86,6 +86,8 @@ def invitation_create(
     another teacher or themselves into a class. Inviting twice gives the same invitation.
     """
     username = username.strip()
+    if classroom.archived_at is not None:
+        raise ClassError(_("This class is archived: it takes no new students."))
     user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
     if user is None:
         raise ClassError(_("There is no account with the username “%s”.") % username)

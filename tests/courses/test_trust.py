@@ -365,3 +365,17 @@ def test_private_pages_are_not_stored_and_csv_cells_stay_text(client, mini, teac
             for part in cell.split(separator):
                 assert not part.lstrip().startswith(("=", "+", "-", "@")), cell
     assert "x;'=cmd" in cells
+
+
+@pytest.mark.django_db
+def test_an_archived_class_takes_no_invitations_and_hides_old_ones(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    student = StudentFactory()
+    services.invitation_create(classroom=classroom, username=student.username, invited_by=teacher_a)
+    services.classroom_archive(classroom=classroom)
+    with pytest.raises(services.ClassError, match="archived"):
+        services.invitation_create(
+            classroom=classroom, username=StudentFactory().username, invited_by=teacher_a
+        )
+    client.force_login(student)
+    assert "invites you" not in client.get("/").content.decode()
