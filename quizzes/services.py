@@ -211,11 +211,10 @@ def _option_order(
     }:
         random.Random(seed).shuffle(order)
     elif shuffle or version.type == QuestionType.ORDERING:
-        # Ordering items are always shuffled: shown in stored order they could be the answer.
+        # Ordering items are always shuffled, uniformly: shown in the authored order they could
+        # be the answer, and never showing the answer's own order would give it away too (with
+        # two items, the order shown would always be the wrong one).
         rng.shuffle(order)
-        if version.type == QuestionType.ORDERING and count > 1:
-            while order == version.answer_key["order"]:
-                rng.shuffle(order)
     return order
 
 

@@ -236,14 +236,12 @@ def read_off(page: Page, version: QuestionVersion) -> tuple[list[Trial], dict, b
             count = len(body["items"])
             positional = page.select_names == [f"item_{n}" for n in range(count)]
             place = {plain(body["items"][i]): rank for rank, i in enumerate(key["order"])}
-            # Never shown in the answer's own order, so not quite uniform: P(the item of rank r
-            # is shown at s) = ((n-1)! - [r == s]) / (n! - 1).
-            whole = math.factorial(count) - 1
+            # Shuffled uniformly: the item of each rank is shown at each place by chance.
             for name in page.select_names:
                 rank = place[page.labels[f"id_{name}"].removesuffix(":")]
                 sent = int(name.removeprefix("item_"))
                 for r in range(count):
-                    chance = (math.factorial(count - 1) - (r == sent)) / whole
+                    chance = 1 / count
                     trials.append(Trial((qtype, r, sent), chance, rank == r))
                 data[name] = rank + 1
         case QuestionType.TRUE_FALSE:
@@ -459,3 +457,20 @@ def test_options_a_teacher_does_not_shuffle_are_not_in_the_authored_order(bundle
                 chances.append(1 / math.comb(len(order), len(rights)))
     assert len(first_right) == 72
     assert sum(first_right) < upper_limit(chances, FALSE_ALARM)
+
+
+def test_ordering_items_are_shuffled_uniformly_so_the_order_shown_says_nothing():
+    """Never showing the answer's own order would give a two-item question away: the order shown
+    would always be the wrong one. Every order must come up, the answer's as often as any."""
+    import random
+
+    from quizzes.services import _option_order
+
+    version = QuestionVersion(
+        type=QuestionType.ORDERING, body={"items": ["A", "B"]}, answer_key={"order": [1, 0]}
+    )
+    rng = random.Random(8)
+    shown = [tuple(_option_order(version, rng, False, seed=1)) for _ in range(400)]
+    answer_order = shown.count((1, 0))
+    # 400 fair coin flips: below 140 or above 260 has a chance under 1e-9.
+    assert 140 <= answer_order <= 260

@@ -155,9 +155,6 @@ def test_the_answer_key_never_reaches_the_page_before_the_answer(client, student
         assert "answer_key" not in page and "data-correct" not in page
         for secret in secrets.get(qtype, []):
             assert secret not in body, (qtype, secret)
-        if qtype == "ordering":
-            shown = re.findall(r'<label for="id_item_\d">([^<]+)</label>', body)
-            assert shown != ["Zebra first", "Apple second", "Mango third"]
         answer(client, attempt, right(attempt))
         next_question(client, attempt)
 
