@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 
@@ -194,7 +194,7 @@ def needing_attention(book: Gradebook) -> list[Row]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Where a spreadsheet may start a new cell: a reader in a locale whose list separator is ";" or
 # "\t" splits "a;=cmd" into two cells, the second a formula.
-_CELL_BREAK = re.compile(r"(^|[;,\t\r\n])(\s*)(?=[=+\-@])")
+_CELL_BREAK = re.compile(r"(^|[;,\t\r\n])([\s\"']*)(?=[=+\-@])")
 
 
 def csv_safe(value: object) -> str:
@@ -302,21 +302,23 @@ def student_record(
         source="flashcard",
         reviewed_at__gte=enrollment.joined_at,
     )
+    answers = Answer.objects.select_related("version__question")
     if left_at is not None:
         attempts = attempts.filter(started_at__lte=left_at)
+        answers = answers.filter(answered_at__lte=left_at)
         reviews = reviews.filter(reviewed_at__lte=left_at)
     attempts = list(
         attempts.select_related("quiz")
-        .prefetch_related("answers__version__question")
+        .prefetch_related(Prefetch("answers", queryset=answers))
         .order_by("-started_at")
     )
     for attempt in attempts:
         for answer in attempt.answers.all():
             version = answer.version
             answer.text = response_text(version.type, version.body, answer.response)
-    quiz_ms = Answer.objects.filter(attempt__in=attempts).aggregate(
-        ms=Coalesce(Sum("duration_ms"), 0)
-    )["ms"]
+    quiz_ms = answers.filter(attempt__in=attempts).aggregate(ms=Coalesce(Sum("duration_ms"), 0))[
+        "ms"
+    ]
     review_ms = reviews.aggregate(ms=Coalesce(Sum("duration_ms"), 0))["ms"]
     cards = card_counts(lesson_ids)
     per_lesson: dict = {}

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,8 @@ from courses.models import (
     Profile,
 )
 from courses.roles import Role, roles_grant, roles_of
-from quizzes.models import FeedbackMode, Quiz
+from quizzes.models import Attempt, FeedbackMode, Quiz
+from quizzes.services import attempt_finish
 
 DEMO_PASSWORD = "learn-2026"
 DEMO_USERS = [
@@ -67,8 +69,10 @@ def enrollment_add(*, classroom: Classroom, student: AbstractBaseUser) -> Enroll
     """
     enrollment, created = Enrollment.objects.get_or_create(classroom=classroom, student=student)
     if not created and enrollment.removed_at is not None:
+        # A new membership: what the student did while out of the class is not the class's.
         enrollment.removed_at = None
-        enrollment.save(update_fields=["removed_at"])
+        enrollment.joined_at = timezone.now()
+        enrollment.save(update_fields=["removed_at", "joined_at"])
     return enrollment
 
 
@@ -95,6 +99,8 @@ def invitation_create(
         raise ClassError(
             _("“%s” is not a student account; only students can be added to a class.") % username
         )
+    if classroom.teachers.filter(pk=user.pk).exists():
+        raise ClassError(_("%s teaches this class.") % user.get_username())
     if _is_enrolled(classroom, user):
         raise ClassError(_("%s is already in this class.") % user.get_username())
     pending = classroom.invitations.filter(student=user, status=InvitationStatus.PENDING)
@@ -132,11 +138,24 @@ def invitation_respond(
     return invitation
 
 
+@transaction.atomic
 def enrollment_remove(*, classroom: Classroom, student_id: int) -> None:
-    """End a student's membership. Their answers, reviews and grades stay."""
-    Enrollment.objects.filter(
+    """End a student's membership. Their answers, reviews and grades stay; an attempt they had
+    open at one of the class's quizzes is submitted as it stands, since the quiz is no longer
+    theirs to answer."""
+    now = timezone.now()
+    ended = Enrollment.objects.filter(
         classroom=classroom, student_id=student_id, removed_at__isnull=True
-    ).update(removed_at=timezone.now())
+    ).update(removed_at=now)
+    if not ended:
+        return
+    open_attempts = Attempt.objects.filter(
+        student_id=student_id,
+        finished_at__isnull=True,
+        quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
+    )
+    for attempt in open_attempts:
+        attempt_finish(attempt=attempt, now=now)
 
 
 @transaction.atomic
@@ -221,7 +240,7 @@ def roster_parse(text: str) -> list[RosterRow]:
     errors: list[str] = []
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     for line, record in _csv_records(reader, errors):
         cells = [cell.strip() for cell in record]
         if not any(cells):
@@ -238,6 +257,11 @@ def roster_parse(text: str) -> list[RosterRow]:
         problem = _username_problem(username)
         if problem:
             errors.append(_("line %(line)d: %(problem)s") % {"line": line, "problem": problem})
+        if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs"} for ch in name):
+            errors.append(
+                _("line %(line)d: the name contains control or invisible characters")
+                % {"line": line}
+            )
         if len(name) > MAX_NAME_LENGTH:
             errors.append(
                 _("line %(line)d: the name is longer than %(n)d characters")
@@ -298,6 +322,10 @@ def _username_problem(username: str) -> str | None:
         return " ".join(exc.messages)
     if len(username) > field.max_length:
         return _("the username is longer than %d characters") % field.max_length
+    if get_user_model().normalize_username(username) != username:
+        # Full-width and other compatibility forms: the login form would turn the name into
+        # another account's (NFKC), so its owner could never sign in with a password.
+        return _("the username has look-alike characters; use plain letters and digits")
     return None
 
 
@@ -311,8 +339,9 @@ def roster_import(
     A username with no account gets a new student account, enrolled, with a one-time sign-in
     code (courses.signin) and no password hash, so a roster of 1,000 takes seconds. A student
     account that exists already is invited, not enrolled: its owner consents on their dashboard.
-    Accounts made for this class that have not signed in yet get their code again, so a teacher
-    who lost the list uploads it again. Imports into one class are serialised on its row.
+    Students of this class who have not chosen a password yet get a current code, so a teacher
+    who lost the list, or a student who signed in and left before choosing a password, is
+    helped by uploading the roster again. Imports into one class are serialised on its row.
     """
     rows = roster_parse(text)
     Classroom.objects.select_for_update().filter(pk=classroom.pk).first()
@@ -328,15 +357,18 @@ def roster_import(
             pk__in=[u.pk for u in existing.values()], groups__name=Role.STUDENT
         ).values_list("pk", flat=True)
     )
-    errors = [
-        _("line %(line)d: “%(username)s” is not a student account")
-        % {
-            "line": row.line,
-            "username": row.username,
-        }
-        for row in rows
-        if (user := existing.get(row.username.lower())) and user.pk not in student_ids
-    ]
+    errors = []
+    for row in rows:
+        user = existing.get(row.username.lower())
+        if user is None:
+            continue
+        if user.pk not in student_ids:
+            problem = _("“%s” is not a student account") % row.username
+        elif not user.is_active:
+            problem = _("the account “%s” is deactivated") % row.username
+        else:
+            continue
+        errors.append(_("line %(line)d: %(problem)s") % {"line": row.line, "problem": problem})
     if errors:
         raise RosterError(errors)
     enrolled = set(
@@ -357,7 +389,9 @@ def roster_import(
             outcome, code = RosterOutcome.CREATED, signin.sign_in_code(user)
         elif user.pk in enrolled:
             outcome, code = RosterOutcome.ALREADY, None
-            if user.last_login is None and not user.has_usable_password():
+            # Not signed in yet, or signed in with a code but never chose a password: a new
+            # code (signing in changed the account's last login, so the old one is spent).
+            if not user.has_usable_password():
                 code = signin.sign_in_code(user)
         else:
             invitation_create(classroom=classroom, username=user.username, invited_by=invited_by)

@@ -330,12 +330,20 @@ def sign_in_with_code(request: HttpRequest) -> HttpResponse:
     """
     form = SignInCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        User = get_user_model()
+        username = form.cleaned_data["username"].strip()
+        # Failures are counted against the account, however the name's case was typed.
+        account = User.objects.filter(username__iexact=username).values_list("username").first()
         user = authenticate(
             request,
-            username=form.cleaned_data["username"],
+            username=account[0] if account else username,
             sign_in_code=form.cleaned_data["code"],
         )
-        if user is not None:
+        # Spend the code before signing in: of two requests with one code at the same instant,
+        # only one moves the last login on from the value the code was made with.
+        if user is not None and User.objects.filter(pk=user.pk, last_login=user.last_login).update(
+            last_login=timezone.now()
+        ):
             login(request, user)
             return redirect("password_change")
         form.add_error(

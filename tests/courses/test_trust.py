@@ -324,8 +324,13 @@ def test_a_sign_in_code_works_once_and_not_after_two_weeks(client, mini, teacher
     used = client.post("/sign-in/code/", {"username": "kim", "code": code})
     assert used.status_code == 422  # signing in changed last_login: the code is spent
 
+    client.force_login(kim)
+    client.post(
+        "/accounts/password_change/",
+        {"new_password1": "kims-own-2026!", "new_password2": "kims-own-2026!"},
+    )
     again = services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
-    assert again[0].outcome == "already" and again[0].code is None  # kim has signed in
+    assert again[0].outcome == "already" and again[0].code is None  # kim has a password now
 
 
 @pytest.mark.django_db
@@ -379,3 +384,121 @@ def test_an_archived_class_takes_no_invitations_and_hides_old_ones(client, mini,
         )
     client.force_login(student)
     assert "invites you" not in client.get("/").content.decode()
+
+
+# Found by a second reader attacking the above -------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_removing_a_student_submits_their_open_attempt_at_the_class_quiz(client, mini, teacher_a):
+    student = StudentFactory()
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    services.enrollment_add(classroom=classroom, student=student)
+    quiz = quiz_for(classroom, teacher_a).quiz
+    attempt = attempt_start(quiz=quiz, student=student, now=timezone.now())
+    services.enrollment_remove(classroom=classroom, student_id=student.pk)
+    attempt.refresh_from_db()
+    assert attempt.finished_at is not None
+    client.force_login(student)
+    page = client.post(
+        f"/attempts/{attempt.pk}/",
+        {"action": "answer", "seq": attempt.seq, "position": 0, "choice": "0"},
+    )
+    assert page.status_code == 302 and not attempt.answers.exists()
+
+
+@pytest.mark.django_db
+def test_study_while_out_of_the_class_is_not_the_classes_after_rejoining(mini, teacher_a):
+    from quizzes.models import Card
+    from quizzes.services import review_record
+
+    student = StudentFactory()
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    services.enrollment_add(classroom=classroom, student=student)
+    quiz_for(classroom, teacher_a)
+    services.enrollment_remove(classroom=classroom, student_id=student.pk)
+    card = Card.objects.filter(lesson__key="mini-lesson").first()
+    review_record(
+        student=student, card=card, rating=3, reviewed_at=timezone.now(), duration_ms=3_000_000
+    )
+    services.classroom_join(code=classroom.join_code, student=student)
+    from courses.results import student_record
+
+    record = student_record(classroom=classroom, student=student, now=timezone.now())
+    assert record.time_on_task_ms == 0
+
+
+@pytest.mark.django_db
+def test_a_teacher_with_a_student_role_cannot_invite_themselves(mini, teacher_a):
+    from courses.services import user_add_role
+
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    user_add_role(user=teacher_a, role=Role.STUDENT)
+    teacher_a._roles = None
+    with pytest.raises(services.ClassError, match="teaches this class"):
+        services.invitation_create(
+            classroom=classroom, username=teacher_a.username, invited_by=teacher_a
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("bob,Bo\x00b,\n", "control or invisible characters"),
+        ("bob,Bob \u202eevil,\n", "control or invisible characters"),
+        ("ｓｔｕｄｅｎｔ,Full Width,\n", "look-alike characters"),
+        ("gone,Gone Student,\n", "the account “gone” is deactivated"),
+    ],
+)
+def test_roster_rows_that_cannot_be_stored_or_trusted_are_errors(
+    client, mini, teacher_a, text, message
+):
+    StudentFactory(username="gone", is_active=False)
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    client.force_login(teacher_a)
+    page = client.post(
+        f"/classes/{classroom.pk}/roster/",
+        {"roster": SimpleUploadedFile("r.csv", text.encode())},
+    )
+    assert page.status_code == 422
+    assert message in page.content.decode()
+    assert not classroom.enrollments.exists()
+
+
+@pytest.mark.django_db
+def test_a_roster_with_old_mac_line_endings_is_read(mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    imported = services.roster_import(classroom=classroom, text="ann,Ann,\rben,Ben,\r")
+    assert [row.username for row in imported] == ["ann", "ben"]
+
+
+@pytest.mark.django_db
+def test_a_student_who_left_before_choosing_a_password_gets_a_new_code(client, mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    (row,) = services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    assert client.post("/sign-in/code/", {"username": "kim", "code": row.code}).status_code == 302
+    client.post("/accounts/logout/")
+    (again,) = services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    assert again.code and again.code != row.code
+    assert client.post("/sign-in/code/", {"username": "kim", "code": again.code}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_sign_in_code_failures_count_against_the_account_whatever_the_case(
+    client, mini, teacher_a, settings
+):
+    from axes.models import AccessAttempt
+
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    for typed in ["kim", "Kim", "KIM", "kIm"]:
+        client.post("/sign-in/code/", {"username": typed, "code": "AAAA-BBBB-CCCC"})
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"kim"}
+
+
+def test_a_formula_behind_a_quote_after_a_separator_is_neutralised():
+    from courses.results import csv_safe
+
+    assert csv_safe('a;"=1+1"') == 'a;"\'=1+1"'
+    assert csv_safe("'@cmd") == "''@cmd"
