@@ -357,6 +357,7 @@ def roster_import(
             pk__in=[u.pk for u in existing.values()], groups__name=Role.STUDENT
         ).values_list("pk", flat=True)
     )
+    teacher_ids = set(classroom.teachers.filter(pk__in=student_ids).values_list("pk", flat=True))
     errors = []
     for row in rows:
         user = existing.get(row.username.lower())
@@ -364,6 +365,8 @@ def roster_import(
             continue
         if user.pk not in student_ids:
             problem = _("“%s” is not a student account") % row.username
+        elif user.pk in teacher_ids:
+            problem = _("%s teaches this class") % row.username
         elif not user.is_active:
             problem = _("the account “%s” is deactivated") % row.username
         else:
@@ -381,6 +384,16 @@ def roster_import(
     Enrollment.objects.bulk_create(
         Enrollment(classroom=classroom, student=user) for user in created.values()
     )
+    # Existing students are invited; one already invited keeps their pending invitation (the
+    # conflict with `invitation_one_pending` is ignored).
+    Invitation.objects.bulk_create(
+        [
+            Invitation(classroom=classroom, student=user, invited_by=invited_by)
+            for user in existing.values()
+            if user.pk not in enrolled
+        ],
+        ignore_conflicts=True,
+    )
     imported = []
     for row in rows:
         user = existing.get(row.username.lower())
@@ -394,7 +407,6 @@ def roster_import(
             if not user.has_usable_password():
                 code = signin.sign_in_code(user)
         else:
-            invitation_create(classroom=classroom, username=user.username, invited_by=invited_by)
             outcome, code = RosterOutcome.INVITED, None
         imported.append(Imported(user.username, row.name or user.get_full_name(), outcome, code))
     return imported
@@ -402,6 +414,8 @@ def roster_import(
 
 def _accounts_create(rows: Sequence[RosterRow]) -> dict[str, AbstractBaseUser]:
     """New student accounts, with unusable passwords, in a fixed number of queries."""
+    if not rows:
+        return {}
     User = get_user_model()
     users = []
     for row in rows:

@@ -502,3 +502,26 @@ def test_a_formula_behind_a_quote_after_a_separator_is_neutralised():
 
     assert csv_safe('a;"=1+1"') == 'a;"\'=1+1"'
     assert csv_safe("'@cmd") == "''@cmd"
+
+
+@pytest.mark.django_db
+def test_a_roster_of_existing_students_invites_them_in_a_fixed_number_of_queries(
+    mini, teacher_a, django_assert_num_queries
+):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    students = [StudentFactory(username=f"ex{i:03d}") for i in range(300)]
+    services.invitation_create(classroom=classroom, username="ex000", invited_by=teacher_a)
+
+    def roster_of(users) -> str:
+        return "".join(f"{u.username},{u.first_name},\n" for u in users)
+
+    # savepoint; class row lock, existing accounts, students among them, teachers among them,
+    # enrolled among them; insert invitations; release
+    with django_assert_num_queries(8):
+        services.roster_import(classroom=classroom, text=roster_of(students[:10]))
+    with django_assert_num_queries(8):
+        imported = services.roster_import(classroom=classroom, text=roster_of(students))
+    assert {row.outcome for row in imported} == {"invited"}
+    pending = Invitation.objects.filter(classroom=classroom, status=InvitationStatus.PENDING)
+    assert pending.count() == 300
+    assert not classroom.enrollments.exists()
