@@ -20,6 +20,12 @@ def is_id(value: object) -> bool:
     return isinstance(value, int | str) and bool(_ID.match(str(value)))
 
 
+def parse_id(value: object) -> int:
+    """A posted id or sequence number, or -1 (matches no row, no position, no sequence) for
+    anything that is not one: missing, negative, not digits, or too long for the database."""
+    return int(value) if is_id(value) else -1
+
+
 class IdConverter:
     """`<id:name>` in URL patterns."""
 

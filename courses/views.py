@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from content.ids import parse_id
 from content.models import Lesson
 from courses import results, selectors, services, signin
 from courses.forms import (
@@ -131,7 +132,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
                         % invitation.student.get_username(),
                     )
             elif action == "remove-student":
-                student = _student_of(classroom, _int(request.POST.get("student")))
+                student = _student_of(classroom, parse_id(request.POST.get("student")))
                 services.enrollment_remove(classroom=classroom, student_id=student.pk)
                 messages.success(
                     request, _("%s was removed; their history stays.") % student.get_username()
@@ -188,12 +189,6 @@ def _retention_chart(rows: list) -> list[dict]:
             }
         )
     return bars
-
-
-def _int(value) -> int:
-    """A posted id, or -1 (no such row) for anything that is not one, huge numbers included."""
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
 
 
 @require_http_methods(["POST"])

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from content.ids import parse_id
 from content.markdown import render_markdown
 from content.models import Citation, Lesson
 from courses.selectors import assigned_lesson_ids, quiz_is_open_to, study_day_for
@@ -161,7 +162,7 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 services.attempt_finish(attempt=attempt, now=now)
                 return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
             if action == "next":
-                services.attempt_advance(attempt=attempt, seq=_int(request.POST.get("seq")))
+                services.attempt_advance(attempt=attempt, seq=parse_id(request.POST.get("seq")))
             else:
                 form = _answer(request, attempt, now)
         except services.QuizError as exc:
@@ -185,16 +186,9 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return -1
-
-
 def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
     """Record the posted answer. Returns the bound form if it is invalid, else None."""
-    position = _int(request.POST.get("position"))
+    position = parse_id(request.POST.get("position"))
     if not 0 <= position < len(attempt.versions):
         raise services.QuizError(_("This form is out of date; here is the current question."))
     version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
