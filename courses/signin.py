@@ -85,4 +85,7 @@ class SignInCodeBackend(ModelBackend):
 
 
 def valid_until(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) + timedelta(days=VALID_DAYS)
+    """When a code issued at `now` stops working: the start of the day, UTC, after its last
+    valid day (sign_in_code_is_valid accepts codes of the last VALID_DAYS days)."""
+    now = now or timezone.now()
+    return datetime(1970, 1, 1, tzinfo=now.tzinfo) + timedelta(days=_day(now) + VALID_DAYS)

@@ -525,3 +525,13 @@ def test_a_roster_of_existing_students_invites_them_in_a_fixed_number_of_queries
     pending = Invitation.objects.filter(classroom=classroom, status=InvitationStatus.PENDING)
     assert pending.count() == 300
     assert not classroom.enrollments.exists()
+
+
+@pytest.mark.django_db
+def test_the_date_the_roster_page_gives_is_when_the_code_stops_working(mini, teacher_a):
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    (row,) = services.roster_import(classroom=classroom, text="kim,Kim Le,\n")
+    kim = get_user_model().objects.get(username="kim")
+    until = signin.valid_until()
+    assert signin.sign_in_code_is_valid(kim, row.code, now=until - timedelta(microseconds=1))
+    assert not signin.sign_in_code_is_valid(kim, row.code, now=until)
