@@ -6,7 +6,7 @@ number of students, answers or reviews."""
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -58,6 +58,14 @@ class Cell:
     def percent(self) -> int | None:
         return None if self.score is None else round(self.score * 100)
 
+    @property
+    def recall_percent(self) -> int | None:
+        return None if self.recall is None else round(self.recall * 100)
+
+    @property
+    def css(self) -> str:
+        return "overdue" if self.overdue else "complete" if self.complete else ""
+
 
 @dataclass
 class Row:
@@ -66,6 +74,14 @@ class Row:
     overdue: int = 0
     mean_score: float | None = None
     recall: float | None = None
+
+    @property
+    def mean_percent(self) -> int | None:
+        return None if self.mean_score is None else round(self.mean_score * 100)
+
+    @property
+    def recall_percent(self) -> int | None:
+        return None if self.recall is None else round(self.recall * 100)
 
 
 @dataclass
@@ -78,24 +94,42 @@ class AssignmentSummary:
 
 
 @dataclass
+class LessonRecall:
+    lesson_id: int
+    title: str
+    now: float | None
+    week: float | None
+    studied: int
+
+
+@dataclass
 class Gradebook:
     assignments: list[Assignment]
     rows: list[Row]
     summaries: list[AssignmentSummary] = field(default_factory=list)
+    # The class's retention per assigned lesson, as `class_retention` gives it, from the same
+    # per-student sums: a page that shows both reads the memory states once.
+    retention: list["LessonRecall"] = field(default_factory=list)
 
 
 def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
-    """Students × assignments: best quiz scores, study-goal progress, and who is overdue.
+    """Students × assignments: best quiz scores, study-goal progress, and who is overdue; and the
+    class's mean predicted recall per assigned lesson, now and in 7 days.
 
     Queries: assignments; their lessons; who each is given to; students; best quiz scores;
-    cards per lesson; memory-state counts and recall sums per student and lesson.
+    cards per lesson; memory-state counts and recall sums (now, in 7 days) per student and
+    lesson. Python adds up those per-student rows (a few per student), never the states.
     """
     assignments = list(classroom.assignments.select_related("quiz").order_by("due_at", "pk"))
     lessons_of: dict[int, list[int]] = defaultdict(list)
-    for assignment_id, lesson_id in AssignmentLesson.objects.filter(
-        assignment__classroom=classroom
-    ).values_list("assignment_id", "lesson_id"):
+    titles: dict[int, str] = {}
+    for assignment_id, lesson_id, title in (
+        AssignmentLesson.objects.filter(assignment__classroom=classroom)
+        .order_by("assignment__due_at", "position")
+        .values_list("assignment_id", "lesson_id", "lesson__title")
+    ):
         lessons_of[assignment_id].append(lesson_id)
+        titles.setdefault(lesson_id, title)
     given = _given_to(assignments)
     students = list(class_students(classroom))
     student_ids = [s.pk for s in students]
@@ -112,17 +146,29 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
         .annotate(best=Max("score"), attempts=Count("id"))
     }
     cards_per_lesson = Counter(card_counts(lesson_ids))
-    studied: dict[tuple[int, int], tuple[int, float]] = {
-        (row["student_id"], row["card__lesson_id"]): (row["n"], row["recall"] or 0.0)
-        for row in MemoryState.objects.filter(
+    studied: dict[tuple[int, int], tuple[int, float]] = {}
+    # Per lesson over the whole class: states, and the sums of recall now and in 7 days.
+    lesson_sums: dict[int, list] = defaultdict(lambda: [0, 0.0, 0.0])
+    for student_id, lesson_id, n, recall, week in (
+        MemoryState.objects.filter(
             student_id__in=student_ids,
             card__lesson_id__in=lesson_ids,
             card__retired_at__isnull=True,
             stability__isnull=False,
         )
         .values("student_id", "card__lesson_id")
-        .annotate(n=Count("id"), recall=Sum(recall_expression(now)))
-    }
+        .annotate(
+            n=Count("id"),
+            recall=Sum(recall_expression(now)),
+            week=Sum(recall_expression(now + timedelta(days=7))),
+        )
+        .values_list("student_id", "card__lesson_id", "n", "recall", "week")
+    ):
+        studied[(student_id, lesson_id)] = (n, recall or 0.0)
+        sums = lesson_sums[lesson_id]
+        sums[0] += n
+        sums[1] += recall or 0.0
+        sums[2] += week or 0.0
 
     rows = []
     for student in students:
@@ -176,7 +222,19 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
                 mean_score=sum(scores) / len(scores) if scores else None,
             )
         )
-    return Gradebook(assignments=assignments, rows=rows, summaries=summaries)
+    retention = []
+    for lesson_id, title in titles.items():
+        n, recall_sum, week_sum = lesson_sums.get(lesson_id, (0, 0.0, 0.0))
+        retention.append(
+            LessonRecall(
+                lesson_id=lesson_id,
+                title=title,
+                now=recall_sum / n if n else None,
+                week=week_sum / n if n else None,
+                studied=n,
+            )
+        )
+    return Gradebook(assignments=assignments, rows=rows, summaries=summaries, retention=retention)
 
 
 def needing_attention(book: Gradebook) -> list[Row]:
@@ -225,15 +283,6 @@ def gradebook_csv_rows(book: Gradebook) -> list[list[str]]:
 
 
 # Retention --------------------------------------------------------------------------------------
-
-
-@dataclass
-class LessonRecall:
-    lesson_id: int
-    title: str
-    now: float | None
-    week: float | None
-    studied: int
 
 
 def class_retention(*, classroom: Classroom, now: datetime) -> list[LessonRecall]:

@@ -152,7 +152,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
         return redirect("class_detail", class_id=classroom.pk)
     now = timezone.now()
     book = results.gradebook(classroom=classroom, now=now)
-    retention = results.class_retention(classroom=classroom, now=now)
+    retention = book.retention
     return render(
         request,
         "courses/class.html",

@@ -455,8 +455,8 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     base = f"/classes/{classroom.pk}"
     pages = {
         # session, user, groups, class; gradebook (assignments, lessons, targets, students,
-        # best scores, cards, studied); retention (lessons, recall); teachers; invitations
-        f"{base}/": 15,
+        # best scores, cards, studied with the retention); teachers; invitations
+        f"{base}/": 13,
         # session, user, groups, class; the gradebook's seven
         f"{base}/gradebook/": 11,
         f"{base}/gradebook.csv": 11,

@@ -1,0 +1,124 @@
+"""Teacher reports at size: the class page reads the memory states once, its retention is the
+class aggregate's, and every teacher page runs the same number of queries at 3 and 60 students."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from courses import results, services
+from courses.models import AssignmentKind, LessonSet
+from quizzes.models import Card
+from quizzes.services import review_record
+from tests.courses.test_teaching import enroll, populate
+from tests.factories import TeacherFactory
+
+
+@pytest.fixture
+def teacher(db):
+    return TeacherFactory(username="tea")
+
+
+@pytest.fixture
+def classroom(mini, teacher):
+    classroom = services.classroom_create(name="Period 4", teacher=teacher)
+    services.assignment_create(
+        classroom=classroom,
+        teacher=teacher,
+        lesson_set=LessonSet.objects.get(key="mini-set"),
+        kind=AssignmentKind.STUDY,
+        due_at=timezone.now() - timedelta(days=1),
+    )
+    return classroom
+
+
+def study(students: list, cards: list, *, days_ago: int) -> None:
+    reviewed_at = timezone.now() - timedelta(days=days_ago)
+    for i, student in enumerate(students):
+        for card in cards[: 1 + i % len(cards)]:
+            review_record(student=student, card=card, rating=1 + i % 4, reviewed_at=reviewed_at)
+
+
+@pytest.mark.django_db
+def test_the_class_pages_retention_is_the_class_recall_aggregate(client, classroom, teacher):
+    people = enroll(classroom, 7)
+    cards = list(Card.objects.order_by("pk"))
+    study(people, cards, days_ago=3)
+    now = timezone.now()
+
+    book = results.gradebook(classroom=classroom, now=now)
+    separate = results.class_retention(classroom=classroom, now=now)
+
+    assert [(r.lesson_id, r.title, r.studied) for r in book.retention] == [
+        (r.lesson_id, r.title, r.studied) for r in separate
+    ]
+    assert sum(r.studied for r in book.retention) == sum(1 + i % len(cards) for i in range(7))
+    for mine, theirs in zip(book.retention, separate, strict=True):
+        assert mine.now == pytest.approx(theirs.now)
+        assert mine.week == pytest.approx(theirs.week)
+        assert mine.week < mine.now  # recall falls over the week
+    client.force_login(teacher)
+    html = client.get(f"/classes/{classroom.pk}/").content.decode()
+    first = book.retention[0]
+    assert f"<td>{round(first.now * 100)}%</td><td>{round(first.week * 100)}%</td>" in html
+
+
+@pytest.mark.django_db
+def test_a_removed_students_memory_leaves_the_class_retention(classroom, teacher):
+    stay, leave = enroll(classroom, 2)
+    cards = list(Card.objects.order_by("pk"))
+    study([stay], cards[:1], days_ago=1)
+    study([leave], cards, days_ago=1)
+    before = results.gradebook(classroom=classroom, now=timezone.now()).retention
+    assert sum(r.studied for r in before) == 2  # study() gives the first student one card
+
+    services.enrollment_remove(classroom=classroom, student_id=leave.pk)
+
+    after = results.gradebook(classroom=classroom, now=timezone.now()).retention
+    assert sum(r.studied for r in after) == 1
+
+
+@pytest.mark.django_db
+def test_gradebook_cells_and_class_rows_show_the_rounded_percentages(client, classroom, teacher):
+    (ana,) = enroll(classroom, 1)
+    card = Card.objects.order_by("pk").first()
+    review_record(student=ana, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=2))
+    book = results.gradebook(classroom=classroom, now=timezone.now())
+    cell = book.rows[0].cells[0]
+    assert cell.introduced == 1 and cell.overdue and cell.css == "overdue"
+
+    client.force_login(teacher)
+    html = client.get(f"/classes/{classroom.pk}/gradebook/").content.decode()
+    assert f"(1/{cell.cards} cards, {round(cell.recall * 100)}% recall)" in html
+    assert '<td class="overdue">' in html and "overdue</strong>" in html
+    html = client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert f"<td>{round(book.rows[0].mean_score * 100)}%</td>" in html
+    assert f"<td>{round(book.rows[0].recall * 100)}%</td>" in html
+
+
+@pytest.mark.django_db
+def test_teacher_pages_run_the_same_queries_at_3_and_60_students(
+    client, classroom, teacher, django_assert_num_queries
+):
+    """A study goal (fixture) and a quiz, each student with a finished attempt and reviews."""
+    client.force_login(teacher)
+    base = f"/classes/{classroom.pk}"
+    pages = {
+        # session, user, groups, class; gradebook: assignments, lessons, targets, students,
+        # best scores, cards per lesson, studied (with the retention); teachers; invitations
+        f"{base}/": 13,
+        # session, user, groups, class; the gradebook's seven
+        f"{base}/gradebook/": 11,
+        f"{base}/gradebook.csv": 11,
+        # session, user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions
+        f"{base}/item-analysis/": 9,
+    }
+    populate(classroom, teacher, 3)
+    for url, count in pages.items():
+        with django_assert_num_queries(count):
+            assert client.get(url).status_code == 200, url
+    populate(classroom, teacher, 57)
+    assert classroom.students.count() == 60
+    for url, count in pages.items():
+        with django_assert_num_queries(count):
+            assert client.get(url).status_code == 200, url
