@@ -202,7 +202,7 @@ class Command(BaseCommand):
                     repeat=repeat,
                     explain=False,
                     out=self.stdout,
-                    label=f"queue (typical student, {per_student} states)",
+                    label="queue (typical student, N/10^4 states)",
                 )
             )
             figures.update(
