@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from content.markdown import collapse_whitespace, footnote_refs, paragraphs
-from content.models import Citation, KeyTerm, Lesson, Section, Source
+from content.markdown import RENDERER_VERSION, collapse_whitespace, footnote_refs, paragraphs
+from content.models import Citation, KeyTerm, Lesson, Section, Source, render_stale_markdown
 from content.reading import (
     MAX_FILES,
     Budget,
@@ -480,24 +480,30 @@ def _write_lesson(
         if was_retired:
             report.add(f"restored lesson {spec.key}")
 
+    # The footnote numbers the lesson page will give the citations, rendered into the sections'
+    # and key terms' stored HTML.
+    numbers = {ref: number for number, ref in enumerate(spec.citations, start=1)}
     sections = [(s.title, s.body) for s in spec.sections]
     if list(lesson.sections.values_list("title", "body")) != sections:
         lesson.sections.all().delete()
         Section.objects.bulk_create(
-            Section(lesson=lesson, position=i, title=t, body=b) for i, (t, b) in enumerate(sections)
+            _rendered(Section(lesson=lesson, position=i, title=t, body=b), numbers)
+            for i, (t, b) in enumerate(sections)
         )
         changed = True
     terms = [(t.term, t.definition) for t in spec.key_terms]
     if list(lesson.key_terms.values_list("term", "definition")) != terms:
         lesson.key_terms.all().delete()
         KeyTerm.objects.bulk_create(
-            KeyTerm(lesson=lesson, position=i, term=t, definition=d)
+            _rendered(KeyTerm(lesson=lesson, position=i, term=t, definition=d), numbers)
             for i, (t, d) in enumerate(terms)
         )
         changed = True
 
     existing = {c.ref: c for c in lesson.citations.all()}
+    renumbered = numbers != {ref: number for number, ref in enumerate(existing, start=1)}
     citations: dict[str, Citation] = {}
+    new: list[Citation] = []
     for position, (ref, cited) in enumerate(spec.citations.items()):
         values = {
             "position": position,
@@ -509,12 +515,19 @@ def _write_lesson(
             changed |= _update(existing[ref], values)
             citations[ref] = existing[ref]
         else:
-            citations[ref] = Citation.objects.create(lesson=lesson, ref=ref, **values)
-            changed = True
+            citations[ref] = Citation(lesson=lesson, ref=ref, **values)
+            new.append(citations[ref])
+    if new:
+        # In bulk: Citation.save() would render the lesson's HTML again for each one.
+        Citation.objects.bulk_create(new)
+        changed = True
     stale = [c.pk for ref, c in existing.items() if ref not in citations]
     if stale:
         Citation.objects.filter(pk__in=stale).delete()
         changed = True
+    if renumbered and not created:
+        # Sections and key terms kept from before carry the old numbers.
+        lesson.render_cited_html()
     if changed and not created:
         report.add(f"updated lesson {spec.key}")
 
@@ -528,6 +541,11 @@ def _write_lesson(
         report=report,
     )
     report.lessons += 1
+
+
+def _rendered(row: Section | KeyTerm, numbers: dict[str, int]) -> Section | KeyTerm:
+    row.render_html(footnotes=numbers)
+    return row
 
 
 def _write_quiz(
@@ -786,6 +804,14 @@ def load_content(paths: Sequence[Path], *, dry_run: bool = False) -> LoadReport:
         loaded = {parsed.spec.lesson.key for parsed in plan.lessons}
         for parsed in plan.courses:
             _write_course(parsed, loaded, report, now)
+        # HTML stored by an older renderer (nh3, markdown-it-py or our rules upgraded since),
+        # in what was loaded and anything else: only those rows are rendered.
+        for model, count in render_stale_markdown().items():
+            if count:
+                report.add(
+                    f"rendered the HTML of {count} {model._meta.verbose_name_plural} again "
+                    f"(renderer {RENDERER_VERSION})"
+                )
         if dry_run:
             transaction.set_rollback(True)
     return report

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Mapping
 from html import unescape
+from importlib.metadata import version
 
 import nh3
 from django.utils.html import escape
@@ -20,6 +21,15 @@ _ALLOWED_TAGS = {
     "ul",
 }  # fmt: skip
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title", "id", "class"}, "sup": {"id", "class"}}
+
+# Raise RULES_VERSION whenever what render_markdown makes of the same text changes: the Markdown
+# options, the allowed tags and attributes, the footnote link. Stored HTML made by another
+# RENDERER_VERSION (ours, or another nh3 or markdown-it-py) is stale and is rendered again
+# (`manage.py render_markdown`, and every `load_content`).
+RULES_VERSION = "1"
+RENDERER_VERSION = (
+    f"{RULES_VERSION}+nh3-{version('nh3')}+markdown-it-py-{version('markdown-it-py')}"
+)
 
 
 def paragraphs(text: str) -> list[str]:

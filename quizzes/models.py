@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from content.models import RenderedMarkdown, SanitisedHTMLField
+
 
 class QuestionType(models.TextChoices):
     SINGLE_CHOICE = "single_choice", _("Multiple choice (one answer)")
@@ -65,11 +67,13 @@ class Question(models.Model):
         return self.key
 
 
-class QuestionVersion(models.Model):
+class QuestionVersion(RenderedMarkdown):
     """One immutable meaning of a question: its prompt, what the student is shown, and its key.
 
     `body` holds what may be shown before answering (options, items, the cloze text with its
     blanks removed); `answer_key` holds what must not reach the browser before an answer.
+    `prompt_html` is the prompt as HTML, or for a question written without a prompt (a cloze)
+    its first text, which names it in lists such as an attempt's review.
     """
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
@@ -79,8 +83,12 @@ class QuestionVersion(models.Model):
     body = models.JSONField(_("body"), default=dict, blank=True)
     answer_key = models.JSONField(_("answer key"), default=dict)
     explanation = models.TextField(_("explanation"))
+    prompt_html = SanitisedHTMLField(_("prompt (HTML)"))
+    explanation_html = SanitisedHTMLField(_("explanation (HTML)"))
     meaning_hash = models.CharField(_("meaning hash"), max_length=64)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    markdown_html = {"prompt_html": "prompt", "explanation_html": "explanation"}
 
     class Meta:
         ordering = ["question", "number"]
@@ -93,13 +101,22 @@ class QuestionVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.question.key} v{self.number}"
 
+    @classmethod
+    def markdown_source_fields(cls) -> set[str]:
+        return {*super().markdown_source_fields(), "body"}
+
+    def markdown_text(self, html_field: str) -> str:
+        if html_field == "prompt_html" and not self.prompt:
+            return (self.body or {}).get("texts", [""])[0]
+        return super().markdown_text(html_field)
+
 
 class CardQuerySet(models.QuerySet):
     def active(self) -> "CardQuerySet":
         return self.filter(retired_at__isnull=True)
 
 
-class Card(models.Model):
+class Card(RenderedMarkdown):
     """Anything a student can review on a schedule: an authored flashcard, or a question that its
     author marked to be studied as a flashcard too (then `question` is set and quiz answers on it
     feed the same schedule)."""
@@ -113,12 +130,17 @@ class Card(models.Model):
     front = models.TextField(_("front"))
     back = models.TextField(_("back"))
     hint = models.TextField(_("hint"), blank=True)
+    front_html = SanitisedHTMLField(_("front (HTML)"))
+    back_html = SanitisedHTMLField(_("back (HTML)"))
+    hint_html = SanitisedHTMLField(_("hint (HTML)"))
     citations = models.ManyToManyField("content.Citation", blank=True, related_name="cards")
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CardQuerySet.as_manager()
+
+    markdown_html = {"front_html": "front", "back_html": "back", "hint_html": "hint"}
 
     class Meta:
         ordering = ["lesson", "position"]
