@@ -88,7 +88,7 @@ def _feedback(version: QuestionVersion, answer: Answer) -> dict:
         "score": answer.score,
         "your_answer": response_text(version.type, version.body, answer.response),
         "right_answer": answer_text(version.type, version.body, version.answer_key),
-        "explanation": render_markdown(version.explanation),
+        "explanation": version.explanation_html,
         "citations": _citations(version.question_id),
     }
 
@@ -109,7 +109,8 @@ def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
         {
             "number": attempt.position + 1,
             "version": version,
-            "prompt": render_markdown(version.prompt),
+            # A cloze without a prompt shows its text below, not as the prompt too.
+            "prompt": version.prompt_html if version.prompt else "",
             "answer": answer,
             "is_last": attempt.position + 1 == total,
         }
@@ -240,13 +241,13 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         rows.append(
             {
                 "number": position + 1,
-                "prompt": render_markdown(version.prompt or version.body.get("texts", [""])[0]),
+                "prompt": version.prompt_html,  # for a cloze without one, its first text
                 "answer": answer,
                 "your_answer": response_text(version.type, version.body, answer.response)
                 if answer
                 else None,
                 "right_answer": answer_text(version.type, version.body, version.answer_key),
-                "explanation": render_markdown(version.explanation),
+                "explanation": version.explanation_html,
                 "citations": citations.get(version.question_id, []),
             }
         )

@@ -14,6 +14,7 @@ import pytest
 from django.apps import apps
 from django.core import checks
 from django.core.management import call_command
+from django.utils import timezone
 
 import content.models
 from content.loader import load_content
@@ -26,16 +27,22 @@ from content.models import (
     check_rendered_markdown,
     footnote_numbers,
 )
-from quizzes.models import Card, QuestionVersion
+from quizzes.grading import stored_form
+from quizzes.models import Card, QuestionVersion, Quiz
+from quizzes.services import attempt_finish, attempt_start
 from tests.factories import (
     CardFactory,
     CitationFactory,
     KeyTermFactory,
     LessonFactory,
     QuestionFactory,
+    QuestionVersionFactory,
+    QuizFactory,
     SectionFactory,
+    StudentFactory,
     UserFactory,
 )
+from tests.quizzes.test_quiz_views import answer, right
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold**'
 STALE = "0+an-older-renderer"
@@ -398,3 +405,80 @@ def test_an_edited_card_is_rendered_again_on_load(tmp_path):
     load_content([root])
 
     assert Card.objects.get().back_html == "<p><em>Other</em></p>\n"
+
+
+# Pages read the stored HTML ---------------------------------------------------------------------
+
+
+def mark(model, pk, **fields) -> None:
+    """Store HTML that differs from the source's rendering: a page that shows it read the field."""
+    model.objects.filter(pk=pk).update(**fields)
+
+
+@pytest.mark.django_db
+def test_the_lesson_page_shows_the_stored_html(client, tmp_path):
+    load_content([write(tmp_path / "tiny", LESSON)])
+    lesson = Lesson.objects.get()
+    client.force_login(StudentFactory())
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert stored(Section.objects.get())["body_html"] in page
+    assert '<li id="fn-1">' in page
+
+    mark(Lesson, lesson.pk, summary_html="<p>summary-marker</p>")
+    mark(Section, Section.objects.get().pk, body_html="<p>section-marker</p>")
+    mark(KeyTerm, KeyTerm.objects.get().pk, definition_html="<p>term-marker</p>")
+    page = client.get(lesson.get_absolute_url()).content.decode()
+
+    for marker in ("summary-marker", "section-marker", "term-marker"):
+        assert f"<p>{marker}</p>" in page  # unescaped: the stored HTML is trusted
+
+
+@pytest.mark.django_db
+def test_quiz_pages_show_the_stored_prompt_and_explanation(client, mini):
+    student = StudentFactory()
+    client.force_login(student)
+    quiz = Quiz.objects.get(key="lesson-mini-lesson")
+    attempt = attempt_start(quiz=quiz, student=student, now=timezone.now())
+    version = QuestionVersion.objects.get(pk=attempt.versions[0])
+    assert version.prompt_html == render_markdown(version.prompt)
+    mark(
+        QuestionVersion,
+        version.pk,
+        prompt_html="<p>prompt-marker</p>",
+        explanation_html="<p>explanation-marker</p>",
+    )
+
+    page = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert "<p>prompt-marker</p>" in page
+    assert answer(client, attempt, right(attempt)).status_code == 302
+    feedback = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert "<p>explanation-marker</p>" in feedback
+
+    attempt_finish(attempt=attempt, now=timezone.now())
+    review = client.get(f"/attempts/{attempt.pk}/review/").content.decode()
+    assert "<p>prompt-marker</p>" in review
+    assert "<p>explanation-marker</p>" in review
+
+
+@pytest.mark.django_db
+def test_a_cloze_without_a_prompt_is_named_by_its_first_text_in_the_review_only(client):
+    body, answer_key = stored_form("cloze", {"text": "The *treaty* was signed in [[1977]]."})
+    texts = body["texts"]
+    question = QuestionFactory(type="cloze", with_version=False)
+    question.current_version = QuestionVersionFactory(
+        question=question, type="cloze", prompt="", body=body, answer_key=answer_key
+    )
+    question.save()
+    version = question.current_version
+    assert stored(version)["prompt_html"] == render_markdown(texts[0])
+    student = StudentFactory()
+    client.force_login(student)
+    quiz = QuizFactory(lessons=[question.lesson])
+    attempt = attempt_start(quiz=quiz, student=student, now=timezone.now())
+
+    page = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert '<div class="prompt"></div>' in page
+
+    attempt_finish(attempt=attempt, now=timezone.now())
+    review = client.get(f"/attempts/{attempt.pk}/review/").content.decode()
+    assert f'<div class="prompt">{render_markdown(texts[0])}</div>' in review
