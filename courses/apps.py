@@ -7,4 +7,4 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self) -> None:
-        from courses import passwords, timezones  # noqa: F401 - connect the login signals
+        from courses import passwords, signals, timezones  # noqa: F401 - connect the signals

@@ -1,12 +1,13 @@
 """Reads for the dashboards."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from content import usercache
 from courses.models import (
     Assignment,
     AssignmentLesson,
@@ -21,10 +22,12 @@ from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds
 
 
-def assignments_for_student(*, student: AbstractBaseUser) -> QuerySet[Assignment]:
-    """Open assignments of the active classes the student is in, given to the whole class or to
-    them by name, soonest due first, with their active lessons in order."""
-    now = timezone.now()
+def assignments_for_student(
+    *, student: AbstractBaseUser, now: datetime | None = None
+) -> QuerySet[Assignment]:
+    """Open assignments (at `now`) of the active classes the student is in, given to the whole
+    class or to them by name, soonest due first, with their active lessons in order."""
+    now = now or timezone.now()
     given = Assignment.students.through.objects.filter(assignment_id=OuterRef("pk"))
     return (
         Assignment.objects.filter(
@@ -76,11 +79,11 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
     )
 
 
-def assigned_lesson_ids(*, student: AbstractBaseUser) -> list[int]:
+def assigned_lesson_ids(*, student: AbstractBaseUser, now: datetime | None = None) -> list[int]:
     """The active lessons of the student's open assignments, soonest due first, in order."""
     rows = (
         AssignmentLesson.objects.filter(
-            assignment__in=assignments_for_student(student=student).values("pk"),
+            assignment__in=assignments_for_student(student=student, now=now).values("pk"),
             lesson__retired_at__isnull=True,
         )
         .order_by("assignment__due_at", "assignment_id", "position")
@@ -89,28 +92,98 @@ def assigned_lesson_ids(*, student: AbstractBaseUser) -> list[int]:
     return list(dict.fromkeys(rows))
 
 
-def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int]) -> StudyDay:
-    """The user's current study day, with the limits of the course they study.
+@dataclass(frozen=True)
+class StudyContext:
+    """What a student's study pages need on every request, derived from rows that rarely change
+    and kept in the shared cache (content.usercache) until one of them does."""
 
-    The course is the one holding the first of `lesson_ids`; a student with several courses
-    works to the limits of the course of their first lesson.
-    """
-    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    lesson_ids: tuple[int, ...]  # the active lessons of their open assignments, in order
+    time_zone: str
+    day_starts_at: int
+    new_per_day: int
+    reviews_per_day: int
+    desired_retention: float
+    # The questions that the student's unfinished attempts ask: their cards wait (study_queue).
+    held_questions: frozenset[int]
+
+    def day(self, now: datetime) -> StudyDay:
+        start, end = day_bounds(now, time_zone=self.time_zone, day_starts_at=self.day_starts_at)
+        return StudyDay(
+            now=now,
+            start=start,
+            end=end,
+            time_zone=self.time_zone,
+            day_starts_at=self.day_starts_at,
+            new_per_day=self.new_per_day,
+            reviews_per_day=self.reviews_per_day,
+            desired_retention=self.desired_retention,
+        )
+
+
+def _course_of(lesson_ids) -> Course:
+    """The course holding the first of `lesson_ids` (a default course if there is none)."""
     course = None
     if lesson_ids:
         course = Course.objects.filter(lesson_sets__lessons=lesson_ids[0]).order_by("pk").first()
-    course = course or Course()
-    start, end = day_bounds(now, time_zone=profile.time_zone, day_starts_at=profile.day_starts_at)
-    return StudyDay(
-        now=now,
-        start=start,
-        end=end,
+    return course or Course()
+
+
+def _study_context_build(*, user: AbstractBaseUser, now: datetime):
+    lesson_ids = tuple(assigned_lesson_ids(student=user, now=now))
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    course = _course_of(lesson_ids)
+    attempts = quiz_selectors.attempts_unfinished(student=user)
+    held = (
+        frozenset(quiz_selectors.questions_in(attempts).values_list("question_id", flat=True))
+        if attempts
+        else frozenset()
+    )
+    # An assignment that opens later changes the lessons then.
+    opens = (
+        Assignment.objects.filter(
+            classroom__enrollments__student=user,
+            classroom__enrollments__removed_at__isnull=True,
+            opens_at__gt=now,
+        )
+        .order_by("opens_at")
+        .values_list("opens_at", flat=True)
+        .first()
+    )
+    context = StudyContext(
+        lesson_ids=lesson_ids,
         time_zone=profile.time_zone,
         day_starts_at=profile.day_starts_at,
         new_per_day=course.new_cards_per_day,
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
+        held_questions=held,
     )
+    return context, opens.timestamp() if opens else None
+
+
+def study_context(*, user: AbstractBaseUser, now: datetime) -> StudyContext:
+    """The user's study context: from the shared cache, or read (six queries) and cached.
+
+    Every write to the rows it is made of forgets it (courses.signals, quizzes.signals).
+    """
+    return usercache.get_or_build(
+        user.pk, lambda: _study_context_build(user=user, now=now), now=now.timestamp()
+    )
+
+
+def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int]) -> StudyDay:
+    """The user's current study day, with the limits of the course of the first of
+    `lesson_ids` (for a lesson studied on its own, or a quiz answer feeding the schedule)."""
+    context = study_context(user=user, now=now)
+    if tuple(lesson_ids[:1]) == context.lesson_ids[:1]:
+        return context.day(now)
+    course = _course_of(lesson_ids)
+    return replace(
+        context,
+        new_per_day=course.new_cards_per_day,
+        reviews_per_day=course.reviews_per_day,
+        desired_retention=course.desired_retention,
+    ).day(now)
 
 
 @dataclass
@@ -138,7 +211,7 @@ class ForecastBar:
 @dataclass
 class StudentOverview:
     assignments: list[AssignmentProgress]
-    lessons: list  # (lesson, LessonRetention), in course order
+    lessons: list  # (lesson, quizzes.selectors.LessonSummary), in course order
     due_count: int
     new_count: int
     forecast: list[ForecastBar]
@@ -151,18 +224,21 @@ FORECAST_BAR = 24
 
 
 def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOverview:
-    """Everything the student's dashboard shows, in a fixed number of queries."""
-    assignments = list(assignments_for_student(student=student))
+    """Everything the student's dashboard shows, in five queries whatever their size: the
+    assignments with their lessons (two), then per lesson their cards, due cards and recall,
+    the forecast, and the streak with today's counts."""
+    context = study_context(user=student, now=now)
+    assignments = list(assignments_for_student(student=student, now=now))
     lessons = {}
     for assignment in assignments:
         for item in assignment.assignment_lessons.all():
             lessons.setdefault(item.lesson_id, item.lesson)
     lesson_ids = list(lessons)
-    day = study_day_for(user=student, now=now, lesson_ids=lesson_ids)
-    queue = quiz_selectors.study_queue(
-        student=student, lesson_ids=lesson_ids, day=day, with_card=False
+    day = context.day(now)
+    summaries = quiz_selectors.lesson_summaries(
+        student=student, lesson_ids=lesson_ids, day=day, held_questions=context.held_questions
     )
-    retention = quiz_selectors.retention_by_lesson(student=student, lesson_ids=lesson_ids, day=day)
+    done = quiz_selectors.activity(student=student, day=day)
     progress = []
     for assignment in assignments:
         ids = [item.lesson_id for item in assignment.assignment_lessons.all()]
@@ -170,8 +246,8 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
             AssignmentProgress(
                 assignment=assignment,
                 lessons=[lessons[i] for i in ids],
-                cards=sum(retention[i].cards for i in ids),
-                studied=sum(retention[i].studied for i in ids),
+                cards=sum(summaries[i].cards for i in ids),
+                studied=sum(summaries[i].studied for i in ids),
                 overdue=assignment.due_at < now,
             )
         )
@@ -187,14 +263,16 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
         )
         for i, (d, count) in enumerate(days)
     ]
+    due = sum(s.due for s in summaries.values())
+    new = sum(s.new for s in summaries.values())
     return StudentOverview(
         assignments=progress,
-        lessons=[(lessons[i], retention[i]) for i in lesson_ids],
-        due_count=queue.due_count,
-        new_count=queue.new_count,
+        lessons=[(lessons[i], summaries[i]) for i in lesson_ids],
+        due_count=min(due, max(0, day.reviews_per_day - done.reviews_today)),
+        new_count=min(new, max(0, day.new_per_day - done.new_today)),
         forecast=bars,
         forecast_max=top,
-        streak=quiz_selectors.streak(student=student, day=day),
+        streak=done.streak,
     )
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from content import usercache
 from content.models import Lesson
 from courses import selectors, signin
 from courses.models import (
@@ -149,6 +150,7 @@ def enrollment_remove(*, classroom: Classroom, student_id: int) -> None:
     ).update(removed_at=now)
     if not ended:
         return
+    usercache.forget_user(student_id)  # the update above sends no signal
     open_attempts = Attempt.objects.filter(
         student_id=student_id,
         finished_at__isnull=True,

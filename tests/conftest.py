@@ -93,3 +93,44 @@ def student(mini):
     assignment = AssignmentFactory(lesson_set=LessonSet.objects.get(key="mini-set"))
     EnrollmentFactory(classroom=assignment.classroom, student=user)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, as it starts with its own database rows: values
+    derived from one test's rows (content.usercache) must not serve the next one's."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
+# Statements that only open and close transactions and savepoints: not queries of ours. (In a
+# test, each `transaction.atomic` is a savepoint inside the test's transaction; on a server it
+# is a BEGIN and a COMMIT that Django does not even log, except SQLite's `BEGIN IMMEDIATE`.)
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN")
+
+
+@pytest.fixture
+def assert_queries():
+    """`with assert_queries(n):` the block runs exactly `n` queries, not counting the statements
+    that open and close transactions and savepoints; on failure, lists what ran."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    @contextmanager
+    def check(expected: int):
+        with CaptureQueriesContext(connection) as captured:
+            yield captured
+        queries = [
+            q["sql"]
+            for q in captured.captured_queries
+            if not q["sql"].lstrip().upper().startswith(_TRANSACTION_CONTROL)
+        ]
+        assert len(queries) == expected, (
+            f"expected {expected} queries, ran {len(queries)}:\n\n" + "\n\n".join(queries)
+        )
+
+    return check

@@ -1,0 +1,47 @@
+"""What forgets the cached study contexts (courses.selectors.study_context) when their rows change.
+
+Model signals catch every save and delete, the admin's included; the few bulk updates that
+bypass them call content.usercache themselves (courses.services.enrollment_remove, the loader).
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from content import usercache
+from content.models import Lesson
+from courses.models import (
+    Assignment,
+    AssignmentLesson,
+    Classroom,
+    Course,
+    Enrollment,
+    LessonSet,
+    LessonSetItem,
+    Profile,
+)
+
+# A change to any of these can change the lessons, or the limits, of many students at once.
+for model in (
+    Assignment,
+    AssignmentLesson,
+    Classroom,
+    Course,
+    Enrollment,
+    LessonSet,
+    LessonSetItem,
+    Lesson,
+):
+    post_save.connect(usercache.forget_all, sender=model, dispatch_uid=f"usercache-{model}-save")
+    post_delete.connect(
+        usercache.forget_all, sender=model, dispatch_uid=f"usercache-{model}-delete"
+    )
+m2m_changed.connect(
+    usercache.forget_all,
+    sender=Assignment.students.through,
+    dispatch_uid="usercache-assignment-students",
+)
+
+
+@receiver(post_save, sender=Profile, dispatch_uid="usercache-profile-save")
+def profile_saved(sender, instance: Profile, **kwargs) -> None:
+    usercache.forget_user(instance.user_id)
