@@ -3,6 +3,7 @@
 Every datetime passed to fsrs carries `datetime.timezone.utc` itself (py-fsrs refuses others).
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,6 +34,13 @@ def utc(moment: datetime) -> datetime:
 
 
 def scheduler_for(*, desired_retention: float = 0.9, fuzz: bool = True) -> Scheduler:
+    """The scheduler for these settings, built once per process and parameter set: building
+    one validates its parameters, and `review_card` leaves it unchanged, so it can be shared."""
+    return _scheduler(desired_retention, fuzz)
+
+
+@functools.lru_cache(maxsize=64)
+def _scheduler(desired_retention: float, fuzz: bool) -> Scheduler:
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
 
 
@@ -80,13 +88,14 @@ def epoch_days(moment: datetime) -> float:
 
 def recall_constants(scheduler: Scheduler | None = None) -> tuple[float, float]:
     """FSRS's forgetting curve R(t) = (1 + factor * t / S) ** decay, as (decay, factor)."""
-    parameters = (scheduler or Scheduler()).parameters
+    parameters = (scheduler or scheduler_for()).parameters
     decay = -parameters[20]
     return decay, 0.9 ** (1 / decay) - 1
 
 
-def recall_expression(at: datetime):
-    """A SQL expression for a MemoryState's predicted recall at `at` (NULL for a new card).
+def recall_expression(at: datetime, *, prefix: str = ""):
+    """A SQL expression for a MemoryState's predicted recall at `at` (NULL for a new card);
+    `prefix` is the path to the MemoryState from the queried model (e.g. "ms__").
 
     The same curve as py-fsrs's `Scheduler.get_card_retrievability`; a test compares the two.
     """
@@ -94,9 +103,9 @@ def recall_expression(at: datetime):
     from django.db.models.functions import Greatest, Power
 
     decay, factor = recall_constants()
-    elapsed = Greatest(Value(epoch_days(at)) - F("last_review_days"), Value(0.0))
+    elapsed = Greatest(Value(epoch_days(at)) - F(f"{prefix}last_review_days"), Value(0.0))
     return Power(
-        Value(1.0) + Value(factor) * elapsed / F("stability"),
+        Value(1.0) + Value(factor) * elapsed / F(f"{prefix}stability"),
         Value(decay),
         output_field=FloatField(),
     )

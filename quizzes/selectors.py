@@ -1,16 +1,30 @@
 """Reads for students: the review queue, due counts, the forecast, retention and streaks."""
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, When
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    When,
+)
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from quizzes import scheduling
 from quizzes.models import Attempt, Card, MemoryState, QuestionVersion, ReviewLog, ReviewSource
-from quizzes.studyday import study_date
+from quizzes.studyday import study_date, zone
 
 
 @dataclass(frozen=True)
@@ -64,65 +78,203 @@ def questions_in(attempts: list[Attempt]) -> QuerySet:
     return QuestionVersion.objects.filter(pk__in=versions).values("question_id")
 
 
-def cards_held_back(*, student: AbstractBaseUser, cards: QuerySet[Card]) -> QuerySet[Card]:
-    """Of `cards`, those whose question is in one of the student's unfinished attempts: their
-    backs give the answers away, so they wait until the attempt is finished (one query)."""
-    return cards.filter(question_id__in=questions_in(attempts_unfinished(student=student)))
+def done_today(*, student: AbstractBaseUser, day: StudyDay) -> tuple[int, int]:
+    """Flashcard reviews of seen cards, and first reviews of new cards, since the day began."""
+    counts = ReviewLog.objects.filter(student=student, reviewed_at__gte=day.start).aggregate(
+        reviews=Count("pk", filter=Q(source=ReviewSource.FLASHCARD, state_before__isnull=False)),
+        new=Count("pk", filter=Q(state_before__isnull=True)),
+    )
+    return counts["reviews"], counts["new"]
+
+
+# The review loop's two reads are written out in SQL (SQLite's and PostgreSQL's alike): built
+# with the ORM, the queue's query cost the server many times more CPU to build than to run
+# (docs/performance.md). Both read cards with the student's memory state for each, as `ms_*`.
+_STATE_FIELDS = (
+    "id",
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due_at",
+    "last_review_at",
+    "last_review_days",
+    "reps",
+    "lapses",
+)
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def _cards_with_states(*, held: int, order: int, columns: str = "c.*") -> str:
+    """Active cards of some lessons, LEFT JOINed to one student's states, with `is_held` (its
+    question is in an unfinished attempt) and `lesson_order` (the lessons' place in a list).
+
+    Parameters: held question ids, lesson ids in order, the student; then the WHERE's own.
+    """
+    card, state = Card._meta.db_table, MemoryState._meta.db_table
+    is_held = f"CASE WHEN c.question_id IN ({_marks(held)}) THEN 1 ELSE 0 END" if held else "0"
+    lesson_order = (
+        "CASE c.lesson_id " + " ".join(f"WHEN %s THEN {i}" for i in range(order)) + " END"
+        if order
+        else "0"
+    )
+    states = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
+    return (
+        f"SELECT {columns}, {states}, {is_held} AS is_held, {lesson_order} AS lesson_order "
+        f"FROM {card} c LEFT JOIN {state} ms ON ms.card_id = c.id AND ms.student_id = %s "
+        "WHERE c.retired_at IS NULL"
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
+    """The first card of the queue, with counts over the whole queue (window functions: due,
+    new and held-back cards) and what was done today (scalar subqueries, run once). Only the
+    ids and sort keys go through the window and the sort; the card's columns are read for
+    the one card chosen.
+
+    Parameters: the student and the day's start, twice; held question ids; lesson ids (their
+    order); the student; lesson ids; now.
+    """
+    log, card = ReviewLog._meta.db_table, Card._meta.db_table
+    today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
+    cards = _cards_with_states(
+        held=held, order=lessons, columns="c.id AS queue_card, c.position AS queue_position"
+    )
+    return f"""
+        SELECT c.*, t.*,
+            ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
+                AS reviews_today,
+            ({today} AND r.state_before IS NULL) AS new_today
+        FROM (
+            SELECT q.* FROM (
+                SELECT b.*,
+                    SUM(CASE WHEN b.ms_id IS NOT NULL AND b.is_held = 0 THEN 1 ELSE 0 END)
+                        OVER () AS due_total,
+                    SUM(CASE WHEN b.ms_id IS NULL AND b.is_held = 0 THEN 1 ELSE 0 END)
+                        OVER () AS new_total,
+                    SUM(b.is_held) OVER () AS held_total
+                FROM ({cards} AND c.lesson_id IN ({_marks(lessons)})
+                    AND (ms.id IS NULL OR ms.due_at <= %s)) b
+            ) q
+            {"WHERE q.ms_id IS NULL AND q.is_held = 0" if only_new else ""}
+            ORDER BY q.is_held, CASE WHEN q.ms_id IS NULL THEN 1 ELSE 0 END, q.ms_due_at,
+                q.ms_id, q.lesson_order, q.queue_position, q.queue_card
+            LIMIT 1
+        ) t
+        JOIN {card} c ON c.id = t.queue_card
+    """
+
+
+def _datetime_param(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _aware(value):
+    """A datetime read by raw SQL: a string or naive UTC on SQLite, aware on PostgreSQL."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _state_from(card: Card, *, student: AbstractBaseUser) -> MemoryState | None:
+    """The student's memory state for `card`, from the `ms_*` columns read with it."""
+    if card.ms_id is None:
+        return None
+    fields = {name: getattr(card, f"ms_{name}") for name in _STATE_FIELDS}
+    fields["due_at"] = _aware(fields["due_at"])
+    fields["last_review_at"] = _aware(fields["last_review_at"])
+    state = MemoryState(student=student, card=card, **fields)
+    state._state.adding = False
+    state._state.db = card._state.db
+    return state
 
 
 def study_queue(
-    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, with_card: bool = True
+    *,
+    student: AbstractBaseUser,
+    lesson_ids: list[int],
+    day: StudyDay,
+    held_questions: frozenset[int] | None = None,
 ) -> Queue:
-    """The next card to review: due cards first (most overdue first), then new cards.
+    """The next card to review: due cards first (most overdue first), then new cards in the
+    order of `lesson_ids` (assignment order, then lesson order), within the day's limits.
 
-    With `with_card`, cards whose question is in one of the student's unfinished attempts (at
-    any quiz) are left out of the queue and its counts until the attempt is finished: their backs
-    would give the quiz's answers away, as Moodle and Anki would not.
+    Cards whose question is in one of the student's unfinished attempts (`held_questions`; None
+    to look them up) are left out until the attempt is finished: their backs would give the
+    quiz's answers away, as Moodle and Anki would not.
 
-    Whatever the number of cards: four queries for the counts (reviews and new cards done
-    today, due cards, unseen cards), and with `with_card` one for the unfinished attempts, one
-    more to count the cards they hold back (only if there are any) and one for the next card.
+    One query while there is a card to show (see `_queue_sql`). When there is none, one more
+    for what was done today; when the day's review limit is reached while cards are due, one
+    more for the first new card; with held-back cards, one for the attempts that hold them.
     """
-    today = ReviewLog.objects.filter(
-        student=student, reviewed_at__gte=day.start, source=ReviewSource.FLASHCARD
-    )
-    reviews_today = today.filter(state_before__isnull=False).count()
-    new_today = ReviewLog.objects.filter(
-        student=student, reviewed_at__gte=day.start, state_before__isnull=True
-    ).count()
-    cards = _cards(lesson_ids)
-    held_by = attempts_unfinished(student=student) if with_card else []
-    held_count = 0
-    if held_by:
-        held = cards.filter(question_id__in=questions_in(held_by))
-        seen = MemoryState.objects.filter(student=student)
-        held_count = held.filter(
-            Q(pk__in=seen.filter(due_at__lte=day.now).values("card_id"))
-            | ~Q(pk__in=seen.values("card_id"))
-        ).count()
-        cards = cards.exclude(question_id__in=questions_in(held_by))
-    states = MemoryState.objects.filter(student=student, card__in=cards, due_at__lte=day.now)
-    due_count = min(states.count(), max(0, day.reviews_per_day - reviews_today))
-    state = states.select_related("card").order_by("due_at", "pk").first() if due_count else None
-    unseen = cards.exclude(memory_states__student=student)
-    new_count = min(unseen.count(), max(0, day.new_per_day - new_today))
-    card = state.card if state else None
-    if card is None and new_count and with_card and not due_count:
-        # New cards come in the order of the lessons given: assignment order, then lesson order.
-        lesson_order = Case(
-            *[When(lesson_id=lesson_id, then=i) for i, lesson_id in enumerate(lesson_ids)],
-            output_field=IntegerField(),
+    if held_questions is None:
+        held_questions = frozenset(
+            questions_in(attempts_unfinished(student=student)).values_list("question_id", flat=True)
         )
-        card = unseen.order_by(lesson_order, "position", "pk").first()
+    if not lesson_ids:
+        reviews_today, new_today = done_today(student=student, day=day)
+        return Queue(None, None, 0, 0, reviews_today + new_today)
+    held = sorted(held_questions)
+    start, now = _datetime_param(day.start), _datetime_param(day.now)
+    params = [student.pk, start, student.pk, start, *held, *lesson_ids, student.pk]
+    params += [*lesson_ids, now]
+
+    def first(*, only_new: bool) -> Card | None:
+        sql = _queue_sql(lessons=len(lesson_ids), held=len(held), only_new=only_new)
+        return next(iter(Card.objects.raw(sql, params)), None)
+
+    top = first(only_new=False)
+    if top is None:
+        reviews_today, new_today = done_today(student=student, day=day)
+        return Queue(None, None, 0, 0, reviews_today + new_today)
+    due_count = min(top.due_total, max(0, day.reviews_per_day - top.reviews_today))
+    new_count = min(top.new_total, max(0, day.new_per_day - top.new_today))
+    card = None
+    if top.is_held:
+        pass  # every card left is held back
+    elif (top.ms_id is not None and due_count) or (top.ms_id is None and new_count):
+        card = top
+    elif new_count:
+        # Cards are due, but the day's reviews are done: new cards still come.
+        card = first(only_new=True)
     return Queue(
         card=card,
-        state=state,
+        state=_state_from(card, student=student) if card else None,
         due_count=due_count,
         new_count=new_count,
-        done_today=reviews_today + new_today,
-        held_count=held_count,
-        held_by=held_by if held_count else [],
+        done_today=top.reviews_today + top.new_today,
+        held_count=top.held_total,
+        held_by=attempts_unfinished(student=student) if top.held_total else [],
     )
+
+
+def card_for_rating(
+    *,
+    student: AbstractBaseUser,
+    card_id: int,
+    lesson_ids: list[int],
+    held_questions: frozenset[int],
+) -> tuple[Card, MemoryState | None] | None:
+    """The card a rating form names, with the student's state for it (None: new to them), if it
+    is one they may rate now: active, in `lesson_ids`, not held back by an unfinished attempt.
+    One query."""
+    if not lesson_ids:
+        return None
+    held = sorted(held_questions)
+    sql = (
+        _cards_with_states(held=len(held), order=0)
+        + f" AND c.id = %s AND c.lesson_id IN ({_marks(len(lesson_ids))})"
+    )
+    card = next(iter(Card.objects.raw(sql, [*held, student.pk, card_id, *lesson_ids])), None)
+    if card is None or card.is_held:
+        return None
+    return card, _state_from(card, student=student)
 
 
 def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay) -> int:
@@ -158,15 +310,6 @@ def format_interval(delta: timedelta) -> str:
     return f"{days / 365:.1f}y".replace(".0y", "y")
 
 
-@dataclass(frozen=True)
-class LessonRetention:
-    lesson_id: int
-    cards: int
-    studied: int
-    recall_now: float | None
-    recall_week: float | None
-
-
 def card_counts(lesson_ids: Iterable[int]) -> dict[int, int]:
     """Active cards per lesson, counted by the database."""
     rows = _cards(lesson_ids).order_by().values_list("lesson_id").annotate(n=Count("id"))
@@ -189,64 +332,133 @@ def recall_by_lesson(states: QuerySet[MemoryState], *, at: datetime) -> dict[int
     return {row["card__lesson_id"]: row for row in rows}
 
 
-def retention_by_lesson(
-    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay
-) -> dict[int, LessonRetention]:
-    """Mean predicted recall of the student's studied cards per lesson, now and in 7 days.
+@dataclass(frozen=True)
+class LessonSummary:
+    """One lesson of a student's: their cards in it, what is due, and what they remember."""
 
-    Two queries: card counts per lesson, and the recall of the student's cards per lesson.
-    """
-    totals = card_counts(lesson_ids)
-    recall = recall_by_lesson(
-        MemoryState.objects.filter(student=student, card__lesson_id__in=lesson_ids), at=day.now
-    )
-    return {
-        lesson_id: LessonRetention(
-            lesson_id=lesson_id,
-            cards=totals.get(lesson_id, 0),
-            studied=recall.get(lesson_id, {}).get("studied", 0),
-            recall_now=recall.get(lesson_id, {}).get("now"),
-            recall_week=recall.get(lesson_id, {}).get("week"),
+    lesson_id: int
+    cards: int
+    studied: int
+    recall_now: float | None
+    recall_week: float | None
+    due: int  # due now, leaving out cards held back by an unfinished attempt
+    new: int  # never studied, likewise
+
+
+def lesson_summaries(
+    *,
+    student: AbstractBaseUser,
+    lesson_ids: list[int],
+    day: StudyDay,
+    held_questions: frozenset[int] = frozenset(),
+) -> dict[int, LessonSummary]:
+    """Per lesson, in one query: active cards, studied cards and their mean predicted recall
+    now and in 7 days, due and new cards (quizzes.scheduling.recall_expression)."""
+    held = Q(question_id__in=held_questions) if held_questions else Q(pk__in=[])
+    studied = Q(ms__stability__isnull=False)
+    rows = (
+        _cards(lesson_ids)
+        .annotate(ms=FilteredRelation("memory_states", condition=Q(memory_states__student=student)))
+        .order_by()
+        .values("lesson_id")
+        .annotate(
+            cards=Count("pk"),
+            studied=Count("pk", filter=studied),
+            recall_now=Avg(scheduling.recall_expression(day.now, prefix="ms__"), filter=studied),
+            recall_week=Avg(
+                scheduling.recall_expression(day.now + timedelta(days=7), prefix="ms__"),
+                filter=studied,
+            ),
+            due=Count("pk", filter=Q(ms__due_at__lte=day.now) & ~held),
+            new=Count("pk", filter=Q(ms__isnull=True) & ~held),
         )
-        for lesson_id in lesson_ids
-    }
-
-
-def forecast(
-    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, days: int = 14
-) -> list[tuple[date, int]]:
-    """How many reviews fall due on each of the next `days` study days (overdue ones today)."""
-    horizon = day.end + timedelta(days=days - 1)
-    due = MemoryState.objects.filter(
-        student=student, card__in=_cards(lesson_ids), due_at__lt=horizon
-    ).values_list("due_at", flat=True)
-    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
-    counts: Counter[date] = Counter()
-    for due_at in due:
-        when = study_date(due_at, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
-        counts[max(when, today)] += 1
-    return [(today + timedelta(days=i), counts[today + timedelta(days=i)]) for i in range(days)]
-
-
-def streak(*, student: AbstractBaseUser, day: StudyDay) -> int:
-    """Consecutive study days with at least one review or quiz answer, up to today.
-
-    A streak that includes yesterday but not yet today still counts: today is not over.
-    """
-    since = day.start - timedelta(days=366)
-    moments = ReviewLog.objects.filter(student=student, reviewed_at__gte=since).values_list(
-        "reviewed_at", flat=True
     )
-    days = {
-        study_date(m, time_zone=day.time_zone, day_starts_at=day.day_starts_at) for m in moments
-    }
+    found = {row["lesson_id"]: LessonSummary(**row) for row in rows}
+    empty = LessonSummary(0, 0, 0, None, None, 0, 0)
+    return {i: found.get(i, replace(empty, lesson_id=i)) for i in lesson_ids}
+
+
+def _grouped_by_study_date(queryset: QuerySet, field: str, day: StudyDay, **aggregates):
+    """Rows of `queryset` grouped by the study day of `field`: (study date, aggregates)."""
+    tz = zone(day.time_zone)
+    rows = (
+        queryset.order_by()
+        .annotate(local_hour=ExtractHour(field, tzinfo=tz))
+        .annotate(
+            local_date=TruncDate(field, tzinfo=tz),
+            early=Case(
+                When(local_hour__lt=day.day_starts_at, then=1),
+                default=0,
+                output_field=IntegerField(),
+            ),
+        )
+        .values("local_date", "early")
+        .annotate(**aggregates)
+    )
+    for row in rows:
+        when = row.pop("local_date") - timedelta(days=row.pop("early"))
+        yield when, row
+
+
+@dataclass(frozen=True)
+class Activity:
+    streak: int
+    reviews_today: int  # flashcard reviews of cards seen before, since the day began
+    new_today: int  # first reviews of new cards, since the day began
+
+
+def activity(*, student: AbstractBaseUser, day: StudyDay) -> Activity:
+    """The streak (consecutive study days with a review or quiz answer, up to today; a streak
+    that includes yesterday but not yet today still counts: today is not over) and today's
+    counts, in one query grouped by study day."""
+    since = day.start - timedelta(days=366)
+    logs = ReviewLog.objects.filter(student=student, reviewed_at__gte=since)
+    days = set()
+    reviews_today = new_today = 0
+    for when, row in _grouped_by_study_date(
+        logs,
+        "reviewed_at",
+        day,
+        reviews=Count(
+            "pk",
+            filter=Q(
+                reviewed_at__gte=day.start,
+                source=ReviewSource.FLASHCARD,
+                state_before__isnull=False,
+            ),
+        ),
+        new=Count("pk", filter=Q(reviewed_at__gte=day.start, state_before__isnull=True)),
+    ):
+        days.add(when)
+        reviews_today += row["reviews"]
+        new_today += row["new"]
     today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
     current = today if today in days else today - timedelta(days=1)
     count = 0
     while current in days:
         count += 1
         current -= timedelta(days=1)
-    return count
+    return Activity(streak=count, reviews_today=reviews_today, new_today=new_today)
+
+
+def streak(*, student: AbstractBaseUser, day: StudyDay) -> int:
+    return activity(student=student, day=day).streak
+
+
+def forecast(
+    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, days: int = 14
+) -> list[tuple[date, int]]:
+    """How many reviews fall due on each of the next `days` study days (overdue ones today),
+    counted by the database per study day."""
+    horizon = day.end + timedelta(days=days - 1)
+    due = MemoryState.objects.filter(
+        student=student, card__in=_cards(lesson_ids), due_at__lt=horizon
+    )
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    counts: Counter[date] = Counter()
+    for when, row in _grouped_by_study_date(due, "due_at", day, n=Count("pk")):
+        counts[max(when, today)] += row["n"]
+    return [(today + timedelta(days=i), counts[today + timedelta(days=i)]) for i in range(days)]
 
 
 def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:

@@ -1,6 +1,7 @@
 """Writes for quizzes: recording reviews into a student's schedule, undoing them, and quiz
 attempts from start to finish."""
 
+import copy
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,10 @@ def _state_locked(student: AbstractBaseUser, card: Card) -> MemoryState | None:
     return MemoryState.objects.select_for_update().filter(student=student, card=card).first()
 
 
+# `review_record(state=UNREAD)`: the caller has not read the state; review_record reads it.
+UNREAD: Any = object()
+
+
 @transaction.atomic
 def review_record(
     *,
@@ -60,21 +65,28 @@ def review_record(
     fuzz: bool = True,
     expected_reps: int | None = None,
     unless_reviewed_since: datetime | None = None,
+    state: MemoryState | None = UNREAD,
 ) -> MemoryState | None:
     """Apply a rating to the student's memory state for the card and append it to the log.
 
     Returns the new state, or None when nothing was recorded because a condition failed:
     `expected_reps`, the number of reviews the card had when the rating form was drawn (a
     double click, a resent form or a second tab finds it moved on), or `unless_reviewed_since`
-    (the card was already reviewed since then). Both are checked under the state's row lock,
-    so of several identical requests at once exactly one records. A card's first review inserts
-    its state; when a concurrent first review inserted it first, the unique constraint refuses
-    the second insert and the review is checked again under the winner's row lock.
+    (the card was already reviewed since then). `state` is the student's state for the card as
+    the caller read it (None: the card is new to them), saving a query; by default it is read.
+
+    The write is a compare-and-set: the state is written back only if its review count and last
+    review are still those it was computed from (an update that also takes the row's lock until
+    the log entry is appended), and a card's first review inserts its state, which the unique
+    constraint refuses to a second one. So of several identical requests at once exactly one
+    records. A rating from a form (`expected_reps`) that loses the race records nothing; a quiz
+    answer's rating reads the state again, locked this time, and is recorded on top.
     `desired_retention` is the course's setting (views read it with the study day).
     """
-
-    def record(state: MemoryState | None) -> MemoryState | None:
-        """The review under the lock of `state` (None: the card is new to the student)."""
+    for locked in (False, True):
+        if state is UNREAD:
+            states = MemoryState.objects.filter(student=student, card=card)
+            state = (states.select_for_update() if locked else states).first()
         if expected_reps is not None and (state.reps if state else 0) != expected_reps:
             return None
         if (
@@ -85,41 +97,83 @@ def review_record(
             ).exists()
         ):
             return None
-        scheduler = scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz)
-        result = scheduling.review(
-            scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
-        )
-        before = state.state if state else None
-        if state is None:
-            state = MemoryState(student=student, card=card)
-        _apply(state, result, rating, before)
-        state.save()
-        ReviewLog.objects.create(
-            student=student,
-            card=card,
+        recorded = _record(
+            student,
+            card,
+            state,
             rating=rating,
-            reviewed_at=result.last_review_at,
-            elapsed_days=result.elapsed_days,
+            reviewed_at=reviewed_at,
             duration_ms=duration_ms,
-            state_before=before,
-            state_after=result.state,
-            due_after=result.due_at,
             source=source,
             answer=answer,
+            scheduler=scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz),
         )
-        return state
+        if recorded is not None or expected_reps is not None:
+            return recorded
+        state = UNREAD
+    raise IntegrityError("the review could not be recorded: its state changed under a lock")
 
-    state = _state_locked(student, card)
+
+def _record(
+    student: AbstractBaseUser,
+    card: Card,
+    state: MemoryState | None,
+    *,
+    rating: int,
+    reviewed_at: datetime,
+    duration_ms: int | None,
+    source: str,
+    answer: Answer | None,
+    scheduler,
+) -> MemoryState | None:
+    """Write one review computed from `state`, if the state is still `state` (see above)."""
+    result = scheduling.review(
+        scheduler, state, card_id=card.pk, rating=rating, reviewed_at=reviewed_at
+    )
+    before = state.state if state else None
     if state is None:
+        new = MemoryState(student=student, card=card)
+        _apply(new, result, rating, before)
         try:
             with transaction.atomic():
-                return record(None)
+                new.save(force_insert=True)
         except IntegrityError:
-            # On PostgreSQL the insert waited for the other transaction, which has committed.
-            state = _state_locked(student, card)
-            if state is None:
-                raise
-    return record(state)
+            return None  # another first review inserted it first
+    else:
+        new = copy.copy(state)
+        _apply(new, result, rating, before)
+        written = MemoryState.objects.filter(
+            pk=state.pk, reps=state.reps, last_review_at=state.last_review_at
+        ).update(**{name: getattr(new, name) for name in _WRITTEN})
+        if not written:
+            return None
+    ReviewLog.objects.create(
+        student=student,
+        card=card,
+        rating=rating,
+        reviewed_at=result.last_review_at,
+        elapsed_days=result.elapsed_days,
+        duration_ms=duration_ms,
+        state_before=before,
+        state_after=result.state,
+        due_after=result.due_at,
+        source=source,
+        answer=answer,
+    )
+    return new
+
+
+_WRITTEN = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due_at",
+    "last_review_at",
+    "last_review_days",
+    "reps",
+    "lapses",
+)
 
 
 def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryState | None:

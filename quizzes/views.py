@@ -16,13 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from content.ids import parse_id
-from content.markdown import render_markdown
 from content.models import Citation, Lesson
-from courses.selectors import assigned_lesson_ids, quiz_is_open_to, study_day_for
+from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from quizzes import selectors, services
 from quizzes.forms import AnswerForm, RatingForm
 from quizzes.grading import answer_text, response_text
-from quizzes.models import Answer, Attempt, Card, QuestionVersion, Quiz, Rating
+from quizzes.models import Answer, Attempt, QuestionVersion, Quiz, Rating
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -275,10 +274,11 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     lesson. GET `?show=<card>` turns the current card over; POST rates it, or undoes the last
     rating (`action=undo`)."""
     now = timezone.now()
+    student = study_context(user=request.user, now=now)
     if lesson_key is None:
         lesson = None
-        lesson_ids = assigned_lesson_ids(student=request.user)
-        day = study_day_for(user=request.user, now=now, lesson_ids=lesson_ids)
+        lesson_ids = list(student.lesson_ids)
+        day = student.day(now)
     else:
         lesson = get_object_or_404(Lesson.objects.active(), key=lesson_key)
         lesson_ids = [lesson.pk]
@@ -291,11 +291,13 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             if undone is None:
                 messages.info(request, _("There is nothing to undo."))
         else:
-            _rate(request, lesson_ids, day)
+            _rate(request, lesson_ids, day, student.held_questions)
         if not request.htmx:
             return redirect(here)
 
-    queue = selectors.study_queue(student=request.user, lesson_ids=lesson_ids, day=day)
+    queue = selectors.study_queue(
+        student=request.user, lesson_ids=lesson_ids, day=day, held_questions=student.held_questions
+    )
     context = {
         "lesson": lesson,
         "queue": queue,
@@ -308,15 +310,15 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
         context.update(
             {
                 "card": card,
-                "front": render_markdown(card.front),
-                "hint": render_markdown(card.hint) if card.hint else "",
+                "front": card.front_html,
+                "hint": card.hint_html,
                 "shown": shown,
                 "progress": _progress(queue),
             }
         )
         if shown:
             previews = selectors.interval_previews(queue.state, card_id=card.pk, day=day)
-            context["back"] = render_markdown(card.back)
+            context["back"] = card.back_html
             context["buttons"] = [
                 {"rating": r.value, "label": r.label, "key": r.value, "interval": previews[r.value]}
                 for r in Rating
@@ -338,22 +340,32 @@ def _progress(queue: selectors.Queue) -> int:
     return round(100 * queue.done_today / total) if total else 100
 
 
-def _rate(request: HttpRequest, lesson_ids: list[int], day: selectors.StudyDay) -> None:
+def _rate(
+    request: HttpRequest,
+    lesson_ids: list[int],
+    day: selectors.StudyDay,
+    held_questions: frozenset[int],
+) -> None:
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("That rating could not be read; please rate the card again."))
         return
-    cards = Card.objects.active().filter(lesson_id__in=lesson_ids)
-    held = selectors.cards_held_back(student=request.user, cards=cards)
-    card = cards.filter(pk=form.cleaned_data["card"]).exclude(pk__in=held.values("pk")).first()
-    if card is None:
+    found = selectors.card_for_rating(
+        student=request.user,
+        card_id=form.cleaned_data["card"],
+        lesson_ids=lesson_ids,
+        held_questions=held_questions,
+    )
+    if found is None:
         messages.error(request, _("That card is not in your reviews."))
         return
+    card, state = found
     # Records nothing if the card has moved on since the form was drawn: a double click, a
     # resent form or another tab.
     services.review_record(
         student=request.user,
         card=card,
+        state=state,
         rating=form.cleaned_data["rating"],
         reviewed_at=day.now,
         duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),

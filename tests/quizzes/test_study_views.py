@@ -160,42 +160,6 @@ def test_htmx_gets_the_review_card_partial(client, student):
     assert swapped.status_code == 200 and "<html" not in swapped.content.decode()
 
 
-def add_reviews(student, count: int) -> None:
-    """Give the student `count` more cards with a state, due now, in the mini lesson."""
-    from tests.factories import CardFactory
-
-    lesson = Card.objects.first().lesson
-    for _ in range(count):
-        card = CardFactory(lesson=lesson)
-        review_record(
-            student=student, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=3)
-        )
-    MemoryState.objects.filter(student=student).update(due_at=timezone.now() - timedelta(hours=1))
-    ReviewLog.objects.filter(student=student).update(reviewed_at=timezone.now() - timedelta(days=3))
-
-
-@pytest.mark.django_db
-def test_study_page_and_rating_query_counts_do_not_grow(client, student, django_assert_num_queries):
-    client.force_login(student)
-    # The study page: session, user; assigned lessons; profile; course; then the queue (reviews
-    # today, new today, unfinished attempts, due count, first due card, unseen count).
-    add_reviews(student, 2)
-    with django_assert_num_queries(11):
-        client.get("/study/")
-    # A rating: session, user, lessons, profile, course, unfinished attempts, the card, then the
-    # review (savepoint, locked state, update state, insert log, release) and the redirect.
-    card = MemoryState.objects.filter(student=student).first()
-    with django_assert_num_queries(12):
-        rate(client, card.card_id, 3, reps=card.reps)
-
-    add_reviews(student, 20)
-    with django_assert_num_queries(11):
-        client.get("/study/")
-    card = MemoryState.objects.filter(student=student, due_at__lte=timezone.now()).first()
-    with django_assert_num_queries(12):
-        rate(client, card.card_id, 3, reps=card.reps)
-
-
 # Study days -------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,133 @@
+"""Query budgets of the pages every student opens many times a day, at two sizes of everything.
+
+The review loop (show the back, then rate and get the next card) and the dashboard run a fixed
+number of queries, whether the site has one student or 3,000, and 150 card states or 15,000.
+Counts leave out the statements that only open and close transactions (see `assert_queries`);
+each request is made once before it is counted, as a student's second request is: the first of
+a session reads the study context into the cache (content.usercache).
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from courses.models import Enrollment
+from quizzes.models import Card, MemoryState, ReviewLog
+from quizzes.services import review_record
+
+HTMX = {"HX-Request": "true"}
+
+
+def grow(student, *, students: int, states: int) -> None:
+    """Add `students - 1` classmates and `states` card states in all, 150 of them the student's
+    (due now); the others spread over the classmates and 150 more cards."""
+    lesson = Card.objects.first().lesson
+    classroom = Enrollment.objects.get(student=student).classroom
+    cards = Card.objects.bulk_create(
+        Card(lesson=lesson, key=f"grown-{i}", position=100 + i, front=f"Front {i}", back="Back")
+        for i in range(300)
+    )
+    User = get_user_model()
+    others = User.objects.bulk_create(
+        User(username=f"classmate-{i}", password="!") for i in range(students - 1)
+    )
+    Enrollment.objects.bulk_create(Enrollment(classroom=classroom, student=o) for o in others)
+    now = timezone.now()
+    rows = [(student, card) for card in cards[:150]]
+    rest = states - len(rows)
+    rows += [(others[i % len(others)], cards[150 + i % 150]) for i in range(rest)]
+    MemoryState.objects.bulk_create(
+        MemoryState(
+            student=who,
+            card=card,
+            state=2,
+            stability=5.0,
+            difficulty=5.0,
+            due_at=now - timedelta(hours=1),
+            last_review_at=now - timedelta(days=5),
+            last_review_days=(now - timedelta(days=5)).timestamp() / 86400,
+            reps=1,
+        )
+        for who, card in rows
+    )
+    ReviewLog.objects.bulk_create(
+        ReviewLog(
+            student=who,
+            card=card,
+            rating=3,
+            reviewed_at=now - timedelta(days=5),
+            state_after=2,
+            due_after=now - timedelta(hours=1),
+        )
+        for who, card in rows
+    )
+
+
+def due_now(student, count: int) -> None:
+    """Give the student `count` cards reviewed three days ago and due an hour ago."""
+    for card in Card.objects.all()[:count]:
+        review_record(
+            student=student, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=3)
+        )
+    MemoryState.objects.filter(student=student).update(due_at=timezone.now() - timedelta(hours=1))
+    ReviewLog.objects.filter(student=student).update(reviewed_at=timezone.now() - timedelta(days=3))
+
+
+def the_card(html: str) -> tuple[int, int]:
+    """The card on the page and its review count, from the rating form."""
+    card = re.search(r'name="card" value="(\d+)"', html)
+    reps = re.search(r'name="reps" value="(\d+)"', html)
+    return int(card.group(1)), int(reps.group(1))
+
+
+def review_loop(client, assert_queries) -> None:
+    """Show the back of the first card, then rate it and get the next one, as htmx does."""
+    front = client.get("/study/", headers=HTMX).content.decode()
+    card_id = int(re.search(r"show=(\d+)", front).group(1))
+    with assert_queries(2):
+        # user; the queue with its first card and its counts
+        back = client.get(f"/study/?show={card_id}", headers=HTMX).content.decode()
+    card, reps = the_card(back)
+    with assert_queries(5):
+        # user; the card with the student's state; update the state; append to the log;
+        # the queue with the next card
+        response = client.post(
+            "/study/", {"card": card, "rating": 3, "reps": reps}, headers=HTMX
+        )
+    assert response.status_code == 200
+    assert MemoryState.objects.get(student__username="stu", card_id=card).reps == reps + 1
+    assert re.search(r"show=(\d+)", response.content.decode()), "the next card comes with it"
+
+
+@pytest.mark.django_db
+def test_the_review_loop_runs_the_same_queries_at_every_size(client, student, assert_queries):
+    client.force_login(student)
+    due_now(student, 3)
+    client.get("/study/")  # the session's first request reads the study context
+    review_loop(client, assert_queries)
+
+    grow(student, students=3000, states=15000)
+    review_loop(client, assert_queries)
+
+
+def dashboard(client, assert_queries) -> str:
+    with assert_queries(8):
+        # user; the user's groups (roles); the assignments, and their lessons; per lesson the
+        # cards, due cards and recall; the forecast; the streak with today's counts; invitations
+        return client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_runs_the_same_queries_at_every_size(client, student, assert_queries):
+    client.force_login(student)
+    due_now(student, 3)
+    client.get("/")
+    small = dashboard(client, assert_queries)
+    assert "cards due now" in small
+
+    grow(student, students=3000, states=15000)
+    large = dashboard(client, assert_queries)
+    assert re.search(r'<span class="big">15\d</span>', large), "the grown cards are due"
