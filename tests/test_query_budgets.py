@@ -94,9 +94,7 @@ def review_loop(client, assert_queries) -> None:
     with assert_queries(5):
         # user; the card with the student's state; update the state; append to the log;
         # the queue with the next card
-        response = client.post(
-            "/study/", {"card": card, "rating": 3, "reps": reps}, headers=HTMX
-        )
+        response = client.post("/study/", {"card": card, "rating": 3, "reps": reps}, headers=HTMX)
     assert response.status_code == 200
     assert MemoryState.objects.get(student__username="stu", card_id=card).reps == reps + 1
     assert re.search(r"show=(\d+)", response.content.decode()), "the next card comes with it"
