@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from content import usercache
 from content.markdown import RENDERER_VERSION, collapse_whitespace, footnote_refs, paragraphs
 from content.models import Citation, KeyTerm, Lesson, Section, Source, render_stale_markdown
 from content.reading import (
@@ -814,4 +815,8 @@ def load_content(paths: Sequence[Path], *, dry_run: bool = False) -> LoadReport:
                 )
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            # Lessons retired or moved between lesson sets (some by bulk writes, which send no
+            # signal) change what students study: every cached study context is read again.
+            usercache.forget_all()
     return report

@@ -128,4 +128,6 @@ def test_the_dashboard_runs_the_same_queries_at_every_size(client, student, asse
 
     grow(student, students=3000, states=15000)
     large = dashboard(client, assert_queries)
-    assert re.search(r'<span class="big">15\d</span>', large), "the grown cards are due"
+    # The student's 3 + 150 studied cards of the lesson's 5 + 300.
+    assert "<td>153 / 305</td>" in large
+    assert '<span class="big">50</span>' in large, "due now: the mini course's 50 a day"
