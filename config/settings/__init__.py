@@ -2,9 +2,11 @@
 
 SQLite in the repository root is the embedded default; DATABASE_URL switches to PostgreSQL.
 DEBUG is off unless DJANGO_DEBUG is set. `config.settings.production` adds the HTTPS hardening.
+docs/deploy.md lists every variable a deployment sets.
 """
 
 import os
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +29,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
+# pytest-django imports these settings inside pytest; no process that serves users does. Tests
+# run with DEBUG off, and must not get what DEBUG off means in production (persistent
+# connections, a cache on disk).
+TESTING = "pytest_django" in sys.modules
 # Development only: production.py refuses to start without DJANGO_SECRET_KEY.
 SECRET_KEY = os.environ.get(
     "DJANGO_SECRET_KEY", "django-insecure-dev-only-7c1f0e2a9b4d4e6f8a3b5c7d9e1f2a4b6c8d0e2f"
@@ -87,10 +93,18 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections in production: opening a PostgreSQL connection per request cost more
+# than the request itself (50–90 against 332 req/s for a bare page, docs/performance.md). Each
+# thread of each process keeps one, checked before reuse after an error (CONN_HEALTH_CHECKS) and
+# closed after CONN_MAX_AGE seconds. Development (runserver closes every connection after each
+# request anyway) and tests open one per request.
+_CONN_MAX_AGE_DEFAULT = "0" if DEBUG or TESTING else str(10 * 60)
+CONN_MAX_AGE = int(os.environ.get("DJANGO_CONN_MAX_AGE", _CONN_MAX_AGE_DEFAULT))
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        conn_max_age=CONN_MAX_AGE,
+        conn_health_checks=CONN_MAX_AGE != 0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -112,7 +126,52 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that accepts connections but never answers must not hold every worker until
     # the server's own timeout: give up connecting after 10 s (the health check uses 2 s).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache. The app keeps values derived per student in the default cache and invalidates them
+# on writes (content/usercache.py), so every process that serves requests or runs tasks must
+# share one cache, or a process would go on serving what another has invalidated:
+# - REDIS_URL set: Redis, shared by every app server and worker (several machines).
+# - otherwise, outside tests: files in DJANGO_CACHE_DIR, shared by every gunicorn worker, the
+#   task worker and runserver of one machine (one machine only). Each write lists the directory
+#   to cull it, so it is for a small site: MAX_ENTRIES bounds that cost; past it, use Redis.
+# - tests: memory in the test process, which its live server's threads share.
+# Sessions live here too (cached_db below), so a value may be dropped at any time: the database
+# has everything the cache has.
+CACHE_KEY_PREFIX = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "learnhall")
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Values are invalidated by writes; expiry only bounds memory (callers may set theirs).
+            "TIMEOUT": 60 * 60,
+            # redis-py waits 5 s by default; a Redis that accepts and never answers would hold
+            # a request that long for each cache call, and a signed-in request that fails makes
+            # four (tests/deploy/test_dead_redis.py). Redis answers in well under a millisecond;
+            # refused connections fail at once.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": 60 * 60,
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
+# Sessions are read from the cache and written through to the database: a request whose session
+# is cached costs no session query, and a session outlives a cache that is flushed or lost.
+# Logging out deletes the session from both, for every process at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
