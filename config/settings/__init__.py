@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_tasks_db",
     "content",
     "quizzes",
     "courses",
@@ -172,6 +173,16 @@ else:
 # is cached costs no session query, and a session outlives a cache that is flushed or lost.
 # Logging out deletes the session from both, for every process at once.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Background work (Django's tasks framework), stored in the database by django-tasks-db and run
+# by `manage.py db_worker` (docs/deploy.md). Tests run each task when it is enqueued.
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else "django_tasks_db.DatabaseBackend",
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
