@@ -128,6 +128,20 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the server's own timeout: give up connecting after 10 s (the health check uses 2 s).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 
+# A read replica for the teacher reports (config/routers.py): only reads inside
+# `reading_from_replica()` go there; everything else, and every write, goes to default. Without
+# DATABASE_REPLICA_URL there is no alias and no router. In tests the replica is a second
+# connection to the test database (TEST MIRROR), as a replica is a second view of the same data.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=CONN_MAX_AGE,
+        conn_health_checks=CONN_MAX_AGE != 0,
+    )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache. The app keeps values derived per student in the default cache and invalidates them
