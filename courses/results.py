@@ -112,13 +112,15 @@ class Gradebook:
     retention: list["LessonRecall"] = field(default_factory=list)
 
 
-def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
-    """Students × assignments: best quiz scores, study-goal progress, and who is overdue; and the
-    class's mean predicted recall per assigned lesson, now and in 7 days.
+def gradebook(*, classroom: Classroom, now: datetime, retention: bool = True) -> Gradebook:
+    """Students × assignments: best quiz scores, study-goal progress, and who is overdue; and,
+    unless `retention` is false, the class's mean predicted recall per assigned lesson, now and
+    in 7 days (a page that does not show it saves a recall term per memory state).
 
     Queries: assignments; their lessons; who each is given to; students; best quiz scores;
-    cards per lesson; memory-state counts and recall sums (now, in 7 days) per student and
-    lesson. Python adds up those per-student rows (a few per student), never the states.
+    cards per lesson; memory-state counts and recall sums per student and lesson. Python adds up
+    those per-student rows (a few per student), never the states. The class's students are a
+    subquery in the last two, not a list of ids: the database reads the enrolment itself.
     """
     assignments = list(classroom.assignments.select_related("quiz").order_by("due_at", "pk"))
     lessons_of: dict[int, list[int]] = defaultdict(list)
@@ -132,71 +134,89 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
         titles.setdefault(lesson_id, title)
     given = _given_to(assignments)
     students = list(class_students(classroom))
-    student_ids = [s.pk for s in students]
+    enrolled = Enrollment.objects.filter(classroom=classroom, removed_at__isnull=True).values(
+        "student_id"
+    )
     lesson_ids = {lesson for ids in lessons_of.values() for lesson in ids}
 
     best = {
-        (row["quiz_id"], row["student_id"]): row
-        for row in Attempt.objects.filter(
+        (quiz_id, student_id): (score, attempts)
+        for quiz_id, student_id, score, attempts in Attempt.objects.filter(
             quiz_id__in=[a.quiz_id for a in assignments if a.quiz_id],
-            student_id__in=student_ids,
+            student_id__in=enrolled,
             finished_at__isnull=False,
         )
         .values("quiz_id", "student_id")
         .annotate(best=Max("score"), attempts=Count("id"))
+        .values_list("quiz_id", "student_id", "best", "attempts")
     }
     cards_per_lesson = Counter(card_counts(lesson_ids))
+    sums = {"n": Count("*"), "recall": Sum(recall_expression(now))}
+    if retention:
+        sums["week"] = Sum(recall_expression(now + timedelta(days=7)))
     studied: dict[tuple[int, int], tuple[int, float]] = {}
     # Per lesson over the whole class: states, and the sums of recall now and in 7 days.
     lesson_sums: dict[int, list] = defaultdict(lambda: [0, 0.0, 0.0])
-    for student_id, lesson_id, n, recall, week in (
+    for student_id, lesson_id, n, recall, *week in (
         MemoryState.objects.filter(
-            student_id__in=student_ids,
+            student_id__in=enrolled,
             card__lesson_id__in=lesson_ids,
             card__retired_at__isnull=True,
             stability__isnull=False,
         )
         .values("student_id", "card__lesson_id")
-        .annotate(
-            n=Count("id"),
-            recall=Sum(recall_expression(now)),
-            week=Sum(recall_expression(now + timedelta(days=7))),
-        )
-        .values_list("student_id", "card__lesson_id", "n", "recall", "week")
+        .annotate(**sums)
+        .values_list("student_id", "card__lesson_id", *sums)
     ):
         studied[(student_id, lesson_id)] = (n, recall or 0.0)
-        sums = lesson_sums[lesson_id]
-        sums[0] += n
-        sums[1] += recall or 0.0
-        sums[2] += week or 0.0
+        totals = lesson_sums[lesson_id]
+        totals[0] += n
+        totals[1] += recall or 0.0
+        totals[2] += (week[0] or 0.0) if week else 0.0
 
+    # What a cell needs of its assignment, worked out once per column, not once per cell.
+    columns = []
+    for assignment in assignments:
+        ids = lessons_of[assignment.pk]
+        columns.append(
+            (
+                assignment,
+                given.get(assignment.pk),
+                assignment.kind == AssignmentKind.QUIZ,
+                ids,
+                sum(cards_per_lesson[i] for i in ids),
+                assignment.due_at < now,
+            )
+        )
     rows = []
     for student in students:
+        student_id = student.pk
         cells = []
-        for assignment in assignments:
-            targets = given.get(assignment.pk)
-            cell = Cell(assigned=not targets or student.pk in targets)
+        for assignment, targets, is_quiz, ids, cards, past_due in columns:
+            cell = Cell(assigned=not targets or student_id in targets)
             if cell.assigned:
-                if assignment.kind == AssignmentKind.QUIZ:
-                    found = best.get((assignment.quiz_id, student.pk))
+                if is_quiz:
+                    found = best.get((assignment.quiz_id, student_id))
                     if found:
-                        cell.score, cell.attempts = found["best"], found["attempts"]
+                        cell.score, cell.attempts = found
                         cell.complete = True
                 else:
-                    ids = lessons_of[assignment.pk]
-                    cell.cards = sum(cards_per_lesson[i] for i in ids)
-                    cell.introduced = sum(studied.get((student.pk, i), (0, 0))[0] for i in ids)
-                    recall_sum = sum(studied.get((student.pk, i), (0, 0.0))[1] for i in ids)
-                    cell.recall = recall_sum / cell.introduced if cell.introduced else None
-                    share = cell.introduced / cell.cards if cell.cards else 0.0
+                    introduced, recall_sum = 0, 0.0
+                    for i in ids:
+                        n, recall = studied.get((student_id, i), (0, 0.0))
+                        introduced += n
+                        recall_sum += recall
+                    cell.cards, cell.introduced = cards, introduced
+                    cell.recall = recall_sum / introduced if introduced else None
+                    share = introduced / cards if cards else 0.0
                     recall_part = min(1.0, (cell.recall or 0.0) / assignment.target_recall)
                     cell.score = (share + recall_part) / 2
                     cell.complete = (
-                        cell.cards > 0
-                        and cell.introduced >= cell.cards
+                        cards > 0
+                        and introduced >= cards
                         and (cell.recall or 0) >= assignment.target_recall
                     )
-                cell.overdue = not cell.complete and assignment.due_at < now
+                cell.overdue = not cell.complete and past_due
             cells.append(cell)
         scores = [c.score for c in cells if c.assigned and c.score is not None]
         recalls = [c.recall for c in cells if c.recall is not None]
@@ -222,10 +242,10 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
                 mean_score=sum(scores) / len(scores) if scores else None,
             )
         )
-    retention = []
-    for lesson_id, title in titles.items():
+    lessons = []
+    for lesson_id, title in titles.items() if retention else ():
         n, recall_sum, week_sum = lesson_sums.get(lesson_id, (0, 0.0, 0.0))
-        retention.append(
+        lessons.append(
             LessonRecall(
                 lesson_id=lesson_id,
                 title=title,
@@ -234,7 +254,7 @@ def gradebook(*, classroom: Classroom, now: datetime) -> Gradebook:
                 studied=n,
             )
         )
-    return Gradebook(assignments=assignments, rows=rows, summaries=summaries, retention=retention)
+    return Gradebook(assignments=assignments, rows=rows, summaries=summaries, retention=lessons)
 
 
 def needing_attention(book: Gradebook) -> list[Row]:

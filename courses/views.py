@@ -5,8 +5,12 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -32,11 +36,13 @@ from courses.timezones import remember_time_zone
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Any signed-in user: one panel per role the user holds (a teacher may also be an author)."""
-    roles = roles_of(request.user)
-    context: dict = {"roles": roles, "now": timezone.now()}
+    now = timezone.now()
+    cached = selectors.study_context(user=request.user, now=now)
+    roles = cached.roles
+    context: dict = {"roles": roles, "now": now}
     if Role.STUDENT in roles:
-        context["overview"] = selectors.student_overview(student=request.user, now=context["now"])
-        context["invitations"] = selectors.invitations_for_student(student=request.user)
+        context["overview"] = selectors.student_overview(student=request.user, now=now)
+        context["invitations"] = cached.invitations
     if Role.TEACHER in roles:
         context["classes"] = selectors.classes_for_teacher(teacher=request.user)
     if Role.AUTHOR in roles:
@@ -159,7 +165,7 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
         {
             "classroom": classroom,
             "book": book,
-            "attention": results.needing_attention(book),
+            "attention": _attention_rows(request, classroom, results.needing_attention(book)),
             "retention": retention,
             "chart": _retention_chart(retention),
             "chart_height": len(retention) * 34 + 4,
@@ -171,6 +177,88 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             "roster_form": RosterForm(),
         },
     )
+
+
+# The class page and the gradebook have a row per student (and the gradebook a cell per student
+# and assignment): 300 students × 5 assignments made the template engine the largest cost of
+# either page (docs/scale.md). Their rows are built here, with every word translated and every
+# URL reversed once per page; only names are escaped per row, numbers need no escaping.
+
+
+def _url_for_each(name: str, *args: int):
+    """A function giving `name`'s URL for one more, last, id: one `reverse()` per page, not per
+    row (a reverse costs more than the rest of a row)."""
+    marker = str(10**17 + 1)  # a valid id no table will reach
+    head, tail = reverse(name, args=[*args, marker]).split(marker)
+    return lambda last: f"{head}{last}{tail}"
+
+
+def _student_heading(student_url, student) -> str:
+    name = escape(student.get_full_name() or student.get_username())
+    return f'<th scope="row"><a href="{student_url(student.pk)}">{name}</a>'
+
+
+def _percent(value: int | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> list[SafeString]:
+    """The class page's students, one `<tr>` each: name, overdue, mean score, recall, remove."""
+    student_url = _url_for_each("class_student", classroom.pk)
+    action = escape(reverse("class_detail", args=[classroom.pk]))
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+    remove_word = escape(_("Remove"))
+    remove_label = _("Remove %(name)s from the class")
+    built = []
+    for row in rows:
+        username = row.student.get_username()
+        overdue = f'<strong class="warn">{row.overdue}</strong>' if row.overdue else "0"
+        built.append(
+            mark_safe(
+                f"<tr>{_student_heading(student_url, row.student)}"
+                f' <span class="meta">{escape(username)}</span></th>'
+                f"<td>{overdue}</td><td>{_percent(row.mean_percent)}</td>"
+                f"<td>{_percent(row.recall_percent)}</td>"
+                f'<td><form method="post" action="{action}" class="inline">{csrf}'
+                '<input type="hidden" name="action" value="remove-student">'
+                f'<input type="hidden" name="student" value="{row.student.pk}">'
+                '<button type="submit" class="link" aria-label="'
+                f'{escape(remove_label % {"name": username})}">{remove_word}</button>'
+                "</form></td></tr>"
+            )
+        )
+    return built
+
+
+def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeString]:
+    """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment
+    with the score (and a study goal's cards and recall), a tick when complete, and 'overdue'."""
+    student_url = _url_for_each("class_student", classroom.pk)
+    not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
+    cards_word, recall_word = escape(_("cards")), escape(_("recall"))
+    complete = f' <span class="ok">✓<span class="visually-hidden">{escape(_("complete"))}</span></span>'
+    overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
+    built = []
+    for row in book.rows:
+        parts = [_student_heading(student_url, row.student), "</th>"]
+        for cell in row.cells:
+            if not cell.assigned:
+                parts.append(not_assigned)
+                continue
+            text = _percent(cell.percent)
+            if cell.percent is not None and cell.cards:
+                recall = cell.recall_percent
+                recall = "" if recall is None else f", {recall}% {recall_word}"
+                text += (
+                    f' <span class="meta">({cell.introduced}/{cell.cards} {cards_word}{recall})</span>'
+                )
+            css = f' class="{cell.css}"' if cell.css else ""
+            parts.append(
+                f"<td{css}>{text}{complete if cell.complete else ''}"
+                f"{overdue if cell.overdue else ''}</td>"
+            )
+        built.append(mark_safe(f"<tr>{''.join(parts)}</tr>"))
+    return built
 
 
 def _retention_chart(rows: list) -> list[dict]:
@@ -270,8 +358,12 @@ def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
 def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: students × assignments."""
     classroom = _teacher_class(request, class_id)
-    book = results.gradebook(classroom=classroom, now=timezone.now())
-    return render(request, "courses/gradebook.html", {"classroom": classroom, "book": book})
+    book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
+    return render(
+        request,
+        "courses/gradebook.html",
+        {"classroom": classroom, "book": book, "rows": _gradebook_rows(classroom, book)},
+    )
 
 
 @require_GET
@@ -279,7 +371,7 @@ def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
 def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: the gradebook as CSV, with formula-like cells escaped."""
     classroom = _teacher_class(request, class_id)
-    book = results.gradebook(classroom=classroom, now=timezone.now())
+    book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = slugify(classroom.name) or "class"
     response["Content-Disposition"] = f'attachment; filename="{filename}-gradebook.csv"'

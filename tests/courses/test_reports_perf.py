@@ -104,16 +104,21 @@ def test_teacher_pages_run_the_same_queries_at_3_and_60_students(
     client.force_login(teacher)
     base = f"/classes/{classroom.pk}"
     pages = {
-        # session, user, groups, class; gradebook: assignments, lessons, targets, students,
-        # best scores, cards per lesson, studied (with the retention); teachers; invitations
-        f"{base}/": 13,
-        # session, user, groups, class; the gradebook's seven
-        f"{base}/gradebook/": 11,
-        f"{base}/gradebook.csv": 11,
-        # session, user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions
-        f"{base}/item-analysis/": 9,
+        # user, groups, class (the session comes from the cache); gradebook: assignments,
+        # lessons, targets, students, best scores, cards per lesson, studied (with the
+        # retention); teachers; invitations
+        f"{base}/": 12,
+        # user, groups, class; the gradebook's seven
+        f"{base}/gradebook/": 10,
+        f"{base}/gradebook.csv": 10,
+        # user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions
+        f"{base}/item-analysis/": 8,
     }
     populate(classroom, teacher, 3)
+    student = classroom.students.first()
+    # user, groups, class, student; enrollment, lessons, attempts, answers with their versions
+    # and questions, quiz time, review time, cards per lesson, recall, weakest cards
+    pages[f"{base}/students/{student.pk}/"] = 13
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
@@ -122,3 +127,38 @@ def test_teacher_pages_run_the_same_queries_at_3_and_60_students(
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_rows_built_in_python_escape_names_and_link_each_student(client, classroom, teacher):
+    """The class page's and the gradebook's rows are HTML built by the view, not the template:
+    names are escaped there, in text and in attributes, and each row links its own student."""
+    ana, ben = enroll(classroom, 2)
+    ana.first_name, ana.last_name, ana.username = '<b id="x">Ana', "O'Neil & co", 'ana"<i>'
+    ana.save()
+    client.force_login(teacher)
+
+    for url in (f"/classes/{classroom.pk}/", f"/classes/{classroom.pk}/gradebook/"):
+        html = client.get(url).content.decode()
+        assert '<b id="x">' not in html and "<i>" not in html
+        assert "&lt;b id=&quot;x&quot;&gt;Ana O&#x27;Neil &amp; co" in html
+        for student in (ana, ben):
+            assert f'<a href="/classes/{classroom.pk}/students/{student.pk}/">' in html
+    html = client.get(f"/classes/{classroom.pk}/").content.decode()
+    assert 'aria-label="Remove ana&quot;&lt;i&gt; from the class"' in html
+    assert f'<input type="hidden" name="student" value="{ana.pk}">' in html
+    assert html.count('name="csrfmiddlewaretoken"') >= 2
+
+
+@pytest.mark.django_db
+def test_the_gradebook_without_retention_has_the_same_cells(classroom):
+    people = enroll(classroom, 4)
+    study(people, list(Card.objects.order_by("pk")), days_ago=2)
+    now = timezone.now()
+
+    full = results.gradebook(classroom=classroom, now=now)
+    lean = results.gradebook(classroom=classroom, now=now, retention=False)
+
+    assert lean.retention == [] and full.retention
+    assert [row.cells for row in lean.rows] == [row.cells for row in full.rows]
+    assert lean.summaries == full.summaries
