@@ -1,9 +1,10 @@
 """Reads for the dashboards."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from courses.models import (
     InvitationStatus,
     Profile,
 )
+from courses.roles import Role
 from quizzes import selectors as quiz_selectors
 from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds
@@ -105,6 +107,11 @@ class StudyContext:
     desired_retention: float
     # The questions that the student's unfinished attempts ask: their cards wait (study_queue).
     held_questions: frozenset[int]
+    # For the dashboard: the user's roles, open assignments (with their lessons) and pending
+    # invitations, as assignments_for_student and invitations_for_student give them.
+    roles: frozenset[str] = frozenset()
+    assignments: tuple[Assignment, ...] = ()
+    invitations: tuple[Invitation, ...] = ()
 
     def day(self, now: datetime) -> StudyDay:
         start, end = day_bounds(now, time_zone=self.time_zone, day_starts_at=self.day_starts_at)
@@ -129,7 +136,14 @@ def _course_of(lesson_ids) -> Course:
 
 
 def _study_context_build(*, user: AbstractBaseUser, now: datetime):
-    lesson_ids = tuple(assigned_lesson_ids(student=user, now=now))
+    assignments = tuple(assignments_for_student(student=user, now=now))
+    lesson_ids = tuple(
+        dict.fromkeys(
+            item.lesson_id
+            for assignment in assignments
+            for item in assignment.assignment_lessons.all()
+        )
+    )
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
     course = _course_of(lesson_ids)
     attempts = quiz_selectors.attempts_unfinished(student=user)
@@ -157,12 +171,15 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime):
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
         held_questions=held,
+        roles=frozenset(user.groups.values_list("name", flat=True)) & set(Role.values),
+        assignments=assignments,
+        invitations=tuple(invitations_for_student(student=user)),
     )
     return context, opens.timestamp() if opens else None
 
 
 def study_context(*, user: AbstractBaseUser, now: datetime) -> StudyContext:
-    """The user's study context: from the shared cache, or read (six queries) and cached.
+    """The user's study context: from the shared cache, or read (ten queries) and cached.
 
     Every write to the rows it is made of forgets it (courses.signals, quizzes.signals).
     """
@@ -224,23 +241,22 @@ FORECAST_BAR = 24
 
 
 def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOverview:
-    """Everything the student's dashboard shows, in five queries whatever their size: the
-    assignments with their lessons (two), then per lesson their cards, due cards and recall,
-    the forecast, and the streak with today's counts."""
+    """Everything the student's dashboard shows: the assignments from the cached study
+    context, then one query for their cards (quizzes.selectors.summary); the streak up to
+    yesterday is read once a day (`streak_before_today`)."""
     context = study_context(user=student, now=now)
-    assignments = list(assignments_for_student(student=student, now=now))
     lessons = {}
-    for assignment in assignments:
+    for assignment in context.assignments:
         for item in assignment.assignment_lessons.all():
             lessons.setdefault(item.lesson_id, item.lesson)
     lesson_ids = list(lessons)
     day = context.day(now)
-    summaries = quiz_selectors.lesson_summaries(
+    found = quiz_selectors.summary(
         student=student, lesson_ids=lesson_ids, day=day, held_questions=context.held_questions
     )
-    done = quiz_selectors.activity(student=student, day=day)
+    summaries = found.lessons
     progress = []
-    for assignment in assignments:
+    for assignment in context.assignments:
         ids = [item.lesson_id for item in assignment.assignment_lessons.all()]
         progress.append(
             AssignmentProgress(
@@ -251,8 +267,7 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
                 overdue=assignment.due_at < now,
             )
         )
-    days = quiz_selectors.forecast(student=student, lesson_ids=lesson_ids, day=day)
-    top = max([count for _, count in days] + [1])
+    top = max([count for _, count in found.forecast] + [1])
     bars = [
         ForecastBar(
             day=d,
@@ -261,19 +276,34 @@ def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOver
             y=FORECAST_HEIGHT - FORECAST_HEIGHT * count / top,
             height=FORECAST_HEIGHT * count / top,
         )
-        for i, (d, count) in enumerate(days)
+        for i, (d, count) in enumerate(found.forecast)
     ]
     due = sum(s.due for s in summaries.values())
     new = sum(s.new for s in summaries.values())
     return StudentOverview(
         assignments=progress,
         lessons=[(lessons[i], summaries[i]) for i in lesson_ids],
-        due_count=min(due, max(0, day.reviews_per_day - done.reviews_today)),
-        new_count=min(new, max(0, day.new_per_day - done.new_today)),
+        due_count=min(due, max(0, day.reviews_per_day - found.reviews_today)),
+        new_count=min(new, max(0, day.new_per_day - found.new_today)),
         forecast=bars,
         forecast_max=top,
-        streak=done.streak,
+        streak=streak_before_today(student=student, day=day) + (1 if found.any_today else 0),
     )
+
+
+def streak_before_today(*, student: AbstractBaseUser, day: StudyDay) -> int:
+    """Consecutive study days with a review or quiz answer, ending yesterday (0 if yesterday
+    had none): the past does not change, so it is read once per study day and cached."""
+    today = quiz_selectors.study_date(
+        day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at
+    )
+    key = f"streak:v1:{student.pk}:{day.time_zone}:{day.day_starts_at}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        days = quiz_selectors.study_days(student=student, day=day, until=day.start)
+        found = quiz_selectors.streak_ending(days, today - timedelta(days=1))
+        cache.set(key, found, timeout=2 * 24 * 60 * 60)
+    return found
 
 
 def quiz_is_open_to(*, user: AbstractBaseUser, quiz_id: int, quiz_key: str | None) -> bool:

@@ -396,6 +396,7 @@ def roster_import(
         ],
         ignore_conflicts=True,
     )
+    usercache.forget_all()  # the bulk inserts above send no signal
     imported = []
     for row in rows:
         user = existing.get(row.username.lower())

@@ -4,6 +4,7 @@ Model signals catch every save and delete, the admin's included; the few bulk up
 bypass them call content.usercache themselves (courses.services.enrollment_remove, the loader).
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -15,6 +16,7 @@ from courses.models import (
     Classroom,
     Course,
     Enrollment,
+    Invitation,
     LessonSet,
     LessonSetItem,
     Profile,
@@ -27,6 +29,7 @@ for model in (
     Classroom,
     Course,
     Enrollment,
+    Invitation,
     LessonSet,
     LessonSetItem,
     Lesson,
@@ -39,6 +42,12 @@ m2m_changed.connect(
     usercache.forget_all,
     sender=Assignment.students.through,
     dispatch_uid="usercache-assignment-students",
+)
+# The context holds the user's roles: a change of groups, from either side, forgets them all.
+m2m_changed.connect(
+    usercache.forget_all,
+    sender=get_user_model().groups.through,
+    dispatch_uid="usercache-user-groups",
 )
 
 

@@ -1,10 +1,9 @@
 """Reads for students: the review queue, due counts, the forecast, retention and streaks."""
 
 import functools
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -12,7 +11,6 @@ from django.db.models import (
     Avg,
     Case,
     Count,
-    FilteredRelation,
     IntegerField,
     Q,
     QuerySet,
@@ -345,37 +343,129 @@ class LessonSummary:
     new: int  # never studied, likewise
 
 
-def lesson_summaries(
+@dataclass(frozen=True)
+class Summary:
+    """A student's lessons, their reviews due on each of the next days, and today's work."""
+
+    lessons: dict[int, LessonSummary]
+    forecast: list[tuple[date, int]]  # reviews due per study day from today (overdue: today)
+    reviews_today: int  # flashcard reviews of cards seen before, since the day began
+    new_today: int  # first reviews of new cards, since the day began
+    any_today: int  # reviews and quiz answers of any kind since the day began
+
+
+@functools.lru_cache(maxsize=512)
+def _summary_sql(*, lessons: int, held: int, days: int) -> str:
+    """Per lesson: active cards, studied cards and their mean predicted recall at two moments
+    (FSRS's curve, as quizzes.scheduling.recall_expression), due and new cards not held back,
+    and due cards per study day (bounds computed in Python, so exact in every time zone);
+    with today's counts as scalar subqueries, run once.
+
+    Parameters: the student and the day's start, three times; (factor, now in epoch days,
+    decay) for each recall; held question ids twice with now; bounds; lesson ids; the student.
+    It always returns a row, so today's counts come even when the lessons have no cards.
+    """
+    card, state, log = Card._meta.db_table, MemoryState._meta.db_table, ReviewLog._meta.db_table
+    today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
+    elapsed = "CASE WHEN %s - ms.last_review_days > 0 THEN %s - ms.last_review_days ELSE 0 END"
+    recall = (
+        "AVG(CASE WHEN ms.stability IS NOT NULL "
+        f"THEN POWER(1.0 + %s * ({elapsed}) / ms.stability, %s) END)"
+    )
+    not_held = (
+        f"(c.question_id IS NULL OR c.question_id NOT IN ({_marks(held)}))" if held else "1 = 1"
+    )
+    buckets = ", ".join(
+        f"SUM(CASE WHEN ms.due_at >= %s AND ms.due_at < %s THEN 1 ELSE 0 END) AS due_day_{i}"
+        for i in range(days)
+    )
+    return f"""
+        SELECT c.lesson_id AS lesson_id,
+            ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
+                AS reviews_today,
+            ({today} AND r.state_before IS NULL) AS new_today,
+            ({today}) AS any_today,
+            COUNT(c.id) AS cards,
+            SUM(CASE WHEN ms.stability IS NOT NULL THEN 1 ELSE 0 END) AS studied,
+            {recall} AS recall_now,
+            {recall} AS recall_week,
+            SUM(CASE WHEN {not_held} AND ms.due_at <= %s THEN 1 ELSE 0 END) AS due,
+            SUM(CASE WHEN {not_held} AND ms.id IS NULL THEN 1 ELSE 0 END) AS new,
+            {buckets}
+        FROM (SELECT 1 AS one) AS always_one_row
+        LEFT JOIN {card} c ON c.retired_at IS NULL AND c.lesson_id IN ({_marks(lessons)})
+        LEFT JOIN {state} ms ON ms.card_id = c.id AND ms.student_id = %s
+        GROUP BY c.lesson_id
+    """
+
+
+def summary(
     *,
     student: AbstractBaseUser,
     lesson_ids: list[int],
     day: StudyDay,
     held_questions: frozenset[int] = frozenset(),
-) -> dict[int, LessonSummary]:
-    """Per lesson, in one query: active cards, studied cards and their mean predicted recall
-    now and in 7 days, due and new cards (quizzes.scheduling.recall_expression)."""
-    held = Q(question_id__in=held_questions) if held_questions else Q(pk__in=[])
-    studied = Q(ms__stability__isnull=False)
-    rows = (
-        _cards(lesson_ids)
-        .annotate(ms=FilteredRelation("memory_states", condition=Q(memory_states__student=student)))
-        .order_by()
-        .values("lesson_id")
-        .annotate(
-            cards=Count("pk"),
-            studied=Count("pk", filter=studied),
-            recall_now=Avg(scheduling.recall_expression(day.now, prefix="ms__"), filter=studied),
-            recall_week=Avg(
-                scheduling.recall_expression(day.now + timedelta(days=7), prefix="ms__"),
-                filter=studied,
-            ),
-            due=Count("pk", filter=Q(ms__due_at__lte=day.now) & ~held),
-            new=Count("pk", filter=Q(ms__isnull=True) & ~held),
-        )
-    )
-    found = {row["lesson_id"]: LessonSummary(**row) for row in rows}
+    days: int = 14,
+) -> Summary:
+    """What the student's dashboard shows of their cards, in one query (see `_summary_sql`)."""
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
     empty = LessonSummary(0, 0, 0, None, None, 0, 0)
-    return {i: found.get(i, replace(empty, lesson_id=i)) for i in lesson_ids}
+    if not lesson_ids:
+        reviews, new = done_today(student=student, day=day)
+        lessons = {}
+        forecast_rows = [(today + timedelta(days=i), 0) for i in range(days)]
+        return Summary(lessons, forecast_rows, reviews, new, reviews + new)
+    tz = zone(day.time_zone)
+    bounds = [
+        datetime.combine(today + timedelta(days=i), time(day.day_starts_at), tz).astimezone(UTC)
+        for i in range(1, days + 1)
+    ]
+    # The first bucket takes what is overdue too.
+    edges = [datetime(1900, 1, 1, tzinfo=UTC), *bounds]
+    decay, factor = scheduling.recall_constants()
+    held = sorted(held_questions)
+    start = _datetime_param(day.start)
+    params: list = [student.pk, start, student.pk, start, student.pk, start]
+    for moment in (day.now, day.now + timedelta(days=7)):
+        at = scheduling.epoch_days(moment)
+        params += [factor, at, at, decay]
+    params += [*held, _datetime_param(day.now), *held]
+    for i in range(days):
+        params += [_datetime_param(edges[i]), _datetime_param(edges[i + 1])]
+    params += [*lesson_ids, student.pk]
+    sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    lessons, due_per_day = {}, [0] * days
+    reviews_today = new_today = any_today = 0
+    for row in rows:
+        reviews_today, new_today, any_today = (
+            row["reviews_today"],
+            row["new_today"],
+            row["any_today"],
+        )
+        if row["lesson_id"] is None:
+            continue  # the one row there is when the lessons have no cards
+        lessons[row["lesson_id"]] = LessonSummary(
+            lesson_id=row["lesson_id"],
+            cards=row["cards"],
+            studied=row["studied"] or 0,
+            recall_now=row["recall_now"],
+            recall_week=row["recall_week"],
+            due=row["due"] or 0,
+            new=row["new"] or 0,
+        )
+        for i in range(days):
+            due_per_day[i] += row[f"due_day_{i}"] or 0
+    return Summary(
+        lessons={i: lessons.get(i, replace(empty, lesson_id=i)) for i in lesson_ids},
+        forecast=[(today + timedelta(days=i), due_per_day[i]) for i in range(days)],
+        reviews_today=reviews_today,
+        new_today=new_today,
+        any_today=any_today,
+    )
 
 
 def _grouped_by_study_date(queryset: QuerySet, field: str, day: StudyDay, **aggregates):
@@ -400,65 +490,26 @@ def _grouped_by_study_date(queryset: QuerySet, field: str, day: StudyDay, **aggr
         yield when, row
 
 
-@dataclass(frozen=True)
-class Activity:
-    streak: int
-    reviews_today: int  # flashcard reviews of cards seen before, since the day began
-    new_today: int  # first reviews of new cards, since the day began
-
-
-def activity(*, student: AbstractBaseUser, day: StudyDay) -> Activity:
-    """The streak (consecutive study days with a review or quiz answer, up to today; a streak
-    that includes yesterday but not yet today still counts: today is not over) and today's
-    counts, in one query grouped by study day."""
-    since = day.start - timedelta(days=366)
-    logs = ReviewLog.objects.filter(student=student, reviewed_at__gte=since)
-    days = set()
-    reviews_today = new_today = 0
-    for when, row in _grouped_by_study_date(
-        logs,
-        "reviewed_at",
-        day,
-        reviews=Count(
-            "pk",
-            filter=Q(
-                reviewed_at__gte=day.start,
-                source=ReviewSource.FLASHCARD,
-                state_before__isnull=False,
-            ),
-        ),
-        new=Count("pk", filter=Q(reviewed_at__gte=day.start, state_before__isnull=True)),
-    ):
-        days.add(when)
-        reviews_today += row["reviews"]
-        new_today += row["new"]
-    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
-    current = today if today in days else today - timedelta(days=1)
-    count = 0
-    while current in days:
-        count += 1
-        current -= timedelta(days=1)
-    return Activity(streak=count, reviews_today=reviews_today, new_today=new_today)
-
-
-def streak(*, student: AbstractBaseUser, day: StudyDay) -> int:
-    return activity(student=student, day=day).streak
-
-
-def forecast(
-    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, days: int = 14
-) -> list[tuple[date, int]]:
-    """How many reviews fall due on each of the next `days` study days (overdue ones today),
-    counted by the database per study day."""
-    horizon = day.end + timedelta(days=days - 1)
-    due = MemoryState.objects.filter(
-        student=student, card__in=_cards(lesson_ids), due_at__lt=horizon
+def study_days(
+    *, student: AbstractBaseUser, day: StudyDay, until: datetime | None = None
+) -> set[date]:
+    """The study days of the past year (before `until`) with a review or quiz answer, grouped
+    by study day in the database."""
+    logs = ReviewLog.objects.filter(
+        student=student, reviewed_at__gte=day.start - timedelta(days=366)
     )
-    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
-    counts: Counter[date] = Counter()
-    for when, row in _grouped_by_study_date(due, "due_at", day, n=Count("pk")):
-        counts[max(when, today)] += row["n"]
-    return [(today + timedelta(days=i), counts[today + timedelta(days=i)]) for i in range(days)]
+    if until is not None:
+        logs = logs.filter(reviewed_at__lt=until)
+    return {when for when, _ in _grouped_by_study_date(logs, "reviewed_at", day, n=Count("pk"))}
+
+
+def streak_ending(days: set[date], last: date) -> int:
+    """How many consecutive days of `days` end on `last`."""
+    count = 0
+    while last in days:
+        count += 1
+        last -= timedelta(days=1)
+    return count
 
 
 def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:
