@@ -175,7 +175,7 @@ def two_servers(shared_database, shared_redis, tmp_path) -> Iterator[tuple[Serve
         ids = run_python(SETUP, env, timeout_s=120)
         for server in servers:
             wait_until_up(server)
-        yield servers[0], servers[1], ids
+        yield servers[0], servers[1], {**ids, "database": shared_database}
     finally:
         stop_servers(servers)
 
@@ -207,6 +207,13 @@ class Browser:
             server, "/accounts/login/", {"username": username, "password": PASSWORD}
         )
         assert response.status_code == 302, response.text
+
+
+def idle_connections(database_url: str) -> int:
+    server, name = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", connect_timeout=10) as admin:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle'"
+        return admin.execute(query, [name]).fetchone()[0]
 
 
 def new_cards(html: str) -> int:
@@ -268,6 +275,11 @@ def test_sessions_ratings_and_invalidations_cross_servers(two_servers, shared_re
     assert new_cards(study.text) == new_before - 1
     assert 'name="action" value="undo"' in study.text
     assert "1 of 5 cards studied" in student.get(b, "/").text
+
+    # Each worker process keeps its connection between requests (CONN_MAX_AGE), at most one
+    # each: two servers of two workers.
+    kept = idle_connections(ids["database"])
+    assert 1 <= kept <= 4, kept
 
     # The session outlives the cache: written through to PostgreSQL.
     shared_redis.flushdb()
