@@ -56,5 +56,16 @@ lint: install-dev
 test: install-dev browser lint
 	$(VENV)/bin/pytest
 
+# Production on this machine: config.settings.production (HTTPS only, so behind a TLS proxy
+# that sets X-Forwarded-Proto), DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS from the
+# environment, gunicorn as config/gunicorn.conf.py says (GUNICORN_WORKERS and the rest).
+.PHONY: serve
+serve: export DJANGO_SETTINGS_MODULE ?= config.settings.production
+serve: install
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "error: set DJANGO_SECRET_KEY; production settings refuse to start without one" >&2; exit 1; }
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py migrate --no-input
+	PORT=$(PORT) $(VENV)/bin/gunicorn --config config/gunicorn.conf.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
