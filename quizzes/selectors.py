@@ -127,20 +127,43 @@ def _cards_with_states(*, held: int, order: int, columns: str = "c.*") -> str:
     )
 
 
+def _held_and_order(*, held: int, order: int) -> str:
+    """The `is_held` and `lesson_order` columns of a card `c`. Parameters: held question ids,
+    lesson ids in order."""
+    is_held = f"CASE WHEN c.question_id IN ({_marks(held)}) THEN 1 ELSE 0 END" if held else "0"
+    lesson_order = "CASE c.lesson_id " + " ".join(f"WHEN %s THEN {i}" for i in range(order))
+    return f"{is_held} AS is_held, {lesson_order} END AS lesson_order"
+
+
 @functools.lru_cache(maxsize=512)
 def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
     """The first card of the queue, with counts over the whole queue (window functions: due,
-    new and held-back cards) and what was done today (scalar subqueries, run once). Only the
-    ids and sort keys go through the window and the sort; the card's columns are read for
-    the one card chosen.
+    new and held-back cards) and what was done today (scalar subqueries, run once).
 
-    Parameters: the student and the day's start, twice; held question ids; lesson ids (their
-    order); the student; lesson ids; now.
+    The queue is the student's due states, read by a range scan of the (student, due_at)
+    index, and the lessons' cards the student has no state for (an anti-join on the
+    (student, card) constraint). Only ids and sort keys go through the window and the sort;
+    the card's columns are read for the one card chosen.
+
+    Parameters: the student and the day's start, twice; then for the due states, held
+    question ids, lesson ids (their order), the student, now, lesson ids; then for the new
+    cards, held question ids, lesson ids (their order), lesson ids, the student.
     """
-    log, card = ReviewLog._meta.db_table, Card._meta.db_table
+    log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
     today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
-    cards = _cards_with_states(
-        held=held, order=lessons, columns="c.id AS queue_card, c.position AS queue_position"
+    columns = _held_and_order(held=held, order=lessons)
+    states = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
+    no_states = ", ".join(f"NULL AS ms_{name}" for name in _STATE_FIELDS)
+    in_lessons = f"c.retired_at IS NULL AND c.lesson_id IN ({_marks(lessons)})"
+    due = (
+        f"SELECT c.id AS queue_card, c.position AS queue_position, {states}, {columns} "
+        f"FROM {state} ms JOIN {card} c ON c.id = ms.card_id "
+        f"WHERE ms.student_id = %s AND ms.due_at <= %s AND {in_lessons}"
+    )
+    new = (
+        f"SELECT c.id AS queue_card, c.position AS queue_position, {no_states}, {columns} "
+        f"FROM {card} c WHERE {in_lessons} AND NOT EXISTS "
+        f"(SELECT 1 FROM {state} ms WHERE ms.student_id = %s AND ms.card_id = c.id)"
     )
     return f"""
         SELECT c.*, t.*,
@@ -155,8 +178,7 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
                     SUM(CASE WHEN b.ms_id IS NULL AND b.is_held = 0 THEN 1 ELSE 0 END)
                         OVER () AS new_total,
                     SUM(b.is_held) OVER () AS held_total
-                FROM ({cards} AND c.lesson_id IN ({_marks(lessons)})
-                    AND (ms.id IS NULL OR ms.due_at <= %s)) b
+                FROM ({due} UNION ALL {new}) b
             ) q
             {"WHERE q.ms_id IS NULL AND q.is_held = 0" if only_new else ""}
             ORDER BY q.is_held, CASE WHEN q.ms_id IS NULL THEN 1 ELSE 0 END, q.ms_due_at,
@@ -220,8 +242,9 @@ def study_queue(
         return Queue(None, None, 0, 0, reviews_today + new_today)
     held = sorted(held_questions)
     start, now = _datetime_param(day.start), _datetime_param(day.now)
-    params = [student.pk, start, student.pk, start, *held, *lesson_ids, student.pk]
-    params += [*lesson_ids, now]
+    params = [student.pk, start, student.pk, start]
+    params += [*held, *lesson_ids, student.pk, now, *lesson_ids]
+    params += [*held, *lesson_ids, *lesson_ids, student.pk]
 
     def first(*, only_new: bool) -> Card | None:
         sql = _queue_sql(lessons=len(lesson_ids), held=len(held), only_new=only_new)
