@@ -236,7 +236,8 @@ def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeS
     student_url = _url_for_each("class_student", classroom.pk)
     not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
     cards_word, recall_word = escape(_("cards")), escape(_("recall"))
-    complete = f' <span class="ok">✓<span class="visually-hidden">{escape(_("complete"))}</span></span>'
+    complete_word = escape(_("complete"))
+    complete = f' <span class="ok">✓<span class="visually-hidden">{complete_word}</span></span>'
     overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
     built = []
     for row in book.rows:
@@ -249,9 +250,8 @@ def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeS
             if cell.percent is not None and cell.cards:
                 recall = cell.recall_percent
                 recall = "" if recall is None else f", {recall}% {recall_word}"
-                text += (
-                    f' <span class="meta">({cell.introduced}/{cell.cards} {cards_word}{recall})</span>'
-                )
+                counts = f"{cell.introduced}/{cell.cards} {cards_word}{recall}"
+                text += f' <span class="meta">({counts})</span>'
             css = f' class="{cell.css}"' if cell.css else ""
             parts.append(
                 f"<td{css}>{text}{complete if cell.complete else ''}"

@@ -224,9 +224,7 @@ class Command(BaseCommand):
             self.stdout.write(" | ".join(fmt(figures.get(k)) for k in keys))
 
     def table(self, pages: dict) -> None:
-        self.stdout.write(
-            f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'CPU p50 ms':>12}{'queries':>9}"
-        )
+        self.stdout.write(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'CPU p50 ms':>12}{'queries':>9}")
         for name, (p50, p95, cpu, queries) in pages.items():
             self.stdout.write(f"{name:<16}{p50:>9.1f}{p95:>9.1f}{cpu:>12.1f}{queries:>9}")
 
