@@ -59,13 +59,21 @@ test: install-dev browser lint
 # Production on this machine: config.settings.production (HTTPS only, so behind a TLS proxy
 # that sets X-Forwarded-Proto), DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS from the
 # environment, gunicorn as config/gunicorn.conf.py says (GUNICORN_WORKERS and the rest).
-.PHONY: serve
+.PHONY: serve bench
 serve: export DJANGO_SETTINGS_MODULE ?= config.settings.production
 serve: install
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "error: set DJANGO_SECRET_KEY; production settings refuse to start without one" >&2; exit 1; }
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py migrate --no-input
 	PORT=$(PORT) $(VENV)/bin/gunicorn --config config/gunicorn.conf.py
+
+# The load benchmark (docs/performance.md): drops and creates the database of BENCH_DATABASE_URL
+# (its name must contain "bench"), fills it, serves it with gunicorn and prints the table.
+# More options: make bench BENCH_ARGS="--students 100 --seconds 5" (python -m bench.run --help).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/learnhall_bench
+BENCH_ARGS ?=
+bench: install-dev
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
