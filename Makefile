@@ -16,7 +16,7 @@ find_python = for c in python3.13 python3.12 python3 \
 .PHONY: help run test lint install install-dev browser clean
 
 help:
-	@echo "make run   - set up .venv, migrate, load the course, create demo accounts, serve on :$(PORT)"
+	@echo "make run   - set up .venv, migrate, load the course, create demo accounts, serve on :$(PORT) with a task worker"
 	@echo "make test  - set up .venv with dev dependencies, run the linters and every test"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -46,7 +46,9 @@ run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_content
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# A task worker beside the server (imports, fitting, exports run as tasks); one recipe line,
+	@# so that the trap stops the worker when the server stops.
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

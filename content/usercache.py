@@ -12,12 +12,15 @@ commits, so a reader that read the rows before the commit cannot store a value t
 fresh afterwards. The tokens and the entry are read in one cache round trip.
 """
 
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "usercache:v1"
 GLOBAL_TOKEN = f"{PREFIX}:all"
@@ -34,7 +37,12 @@ def _entry(user_id: int) -> str:
 
 
 def _new_token(key: str) -> None:
-    cache.set(key, uuid.uuid4().hex, timeout=None)
+    try:
+        cache.set(key, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        # Not kept: entries stay what they were. Log it loudly, it means stale study pages
+        # until the cache's entries expire (TIMEOUT).
+        logger.error("usercache: could not change %s", key, exc_info=True)
 
 
 def get_or_build(user_id: int, build: Callable[[], tuple[Any, float | None]], *, now: float) -> Any:
@@ -43,15 +51,32 @@ def get_or_build(user_id: int, build: Callable[[], tuple[Any, float | None]], *,
     `build` returns the value and the moment (a POSIX timestamp) until which it holds, or None
     for as long as no row changes (an assignment that opens tomorrow changes the value tomorrow).
     """
-    found = cache.get_many([GLOBAL_TOKEN, _user_token(user_id), _entry(user_id)])
+    keys = [GLOBAL_TOKEN, _user_token(user_id)]
+    try:
+        found = cache.get_many([*keys, _entry(user_id)])
+        if any(found.get(key) is None for key in keys):
+            # A token never set, or evicted: make one before building, so that no entry is
+            # ever stored under a missing token (an entry stored under None would pass for
+            # fresh again if a later token were evicted in turn).
+            for key in keys:
+                if found.get(key) is None:
+                    cache.add(key, uuid.uuid4().hex, timeout=None)
+            found = {**found, **cache.get_many(keys)}
+    except Exception:
+        # The cache is down: the database has everything it had, at the price of the queries.
+        logger.warning("usercache: the cache failed; reading from the database", exc_info=True)
+        return build()[0]
     tokens = (found.get(GLOBAL_TOKEN), found.get(_user_token(user_id)))
     entry = found.get(_entry(user_id))
-    if entry is not None:
+    if entry is not None and None not in tokens:
         entry_tokens, valid_until, value = entry
         if entry_tokens == tokens and (valid_until is None or now < valid_until):
             return value
     value, valid_until = build()
-    cache.set(_entry(user_id), (tokens, valid_until, value), timeout=TIMEOUT)
+    try:
+        cache.set(_entry(user_id), (tokens, valid_until, value), timeout=TIMEOUT)
+    except Exception:
+        logger.warning("usercache: the cache failed; the entry is not kept", exc_info=True)
     return value
 
 

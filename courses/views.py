@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.routers import reading_from_replica
 from content.ids import parse_id
 from content.models import Lesson
 from courses import results, selectors, services, signin
@@ -157,7 +158,8 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("class_detail", class_id=classroom.pk)
     now = timezone.now()
-    book = results.gradebook(classroom=classroom, now=now)
+    with reading_from_replica():
+        book = results.gradebook(classroom=classroom, now=now)
     retention = book.retention
     return render(
         request,
@@ -358,7 +360,8 @@ def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
 def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: students × assignments."""
     classroom = _teacher_class(request, class_id)
-    book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
+    with reading_from_replica():
+        book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
     return render(
         request,
         "courses/gradebook.html",
@@ -371,7 +374,8 @@ def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
 def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: the gradebook as CSV, with formula-like cells escaped."""
     classroom = _teacher_class(request, class_id)
-    book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
+    with reading_from_replica():
+        book = results.gradebook(classroom=classroom, now=timezone.now(), retention=False)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = slugify(classroom.name) or "class"
     response["Content-Disposition"] = f'attachment; filename="{filename}-gradebook.csv"'
@@ -387,7 +391,8 @@ def item_analysis(request: HttpRequest, class_id: int) -> HttpResponse:
     quizzes = list(classroom.assignments.filter(kind=AssignmentKind.QUIZ).order_by("due_at", "pk"))
     chosen = next((a for a in quizzes if str(a.pk) == request.GET.get("assignment")), None)
     chosen = chosen or (quizzes[0] if quizzes else None)
-    analysis = results.item_analysis(assignment=chosen) if chosen else None
+    with reading_from_replica():
+        analysis = results.item_analysis(assignment=chosen) if chosen else None
     return render(
         request,
         "courses/item_analysis.html",
@@ -401,7 +406,8 @@ def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpR
     """The class's teachers: one student's attempts, time on task, recall and weakest cards."""
     classroom = _teacher_class(request, class_id)
     student = _student_of(classroom, student_id)
-    record = results.student_record(classroom=classroom, student=student, now=timezone.now())
+    with reading_from_replica():
+        record = results.student_record(classroom=classroom, student=student, now=timezone.now())
     return render(
         request,
         "courses/student.html",

@@ -117,3 +117,30 @@ def test_a_cleared_cache_is_read_again_from_the_database(classroom, pupil):
     before = lessons_of(pupil)
     cache.clear()
     assert lessons_of(pupil) == before
+
+
+@pytest.mark.django_db
+def test_an_evicted_token_does_not_make_an_old_entry_fresh_again(classroom, pupil):
+    """Entries are never stored under a missing token: were one stored under None, a write
+    followed by the eviction of the new token would make it pass for fresh again."""
+    cache.clear()  # no tokens at all
+    assert usercache.get_or_build(pupil.pk, lambda: ("old", None), now=0) == "old"
+    usercache.forget_user(pupil.pk)  # a write
+    cache.delete(usercache.GLOBAL_TOKEN)  # tokens evicted
+    cache.delete(f"{usercache.PREFIX}:user:{pupil.pk}")
+    assert usercache.get_or_build(pupil.pk, lambda: ("new", None), now=0) == "new"
+
+
+@pytest.mark.django_db
+def test_a_broken_cache_falls_back_to_the_database(classroom, pupil, settings):
+    """With the cache unreachable, study pages are read from the database, not refused."""
+    assign(classroom)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens there: every cache call fails at once.
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    # (pytest-django's `settings` makes Django build its caches again from the new setting.)
+    assert lessons_of(pupil) == (Lesson.objects.get(key="mini-lesson").pk,)
