@@ -30,8 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 SCENARIOS = ("bare", "review", "dashboard", "teacher")
 TEACHER_PAGES = ("overview", "gradebook", "item_analysis")
@@ -121,6 +120,78 @@ class Results:
         }
 
 
+class HttpError(Exception):
+    """A response that could not be read."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status_code: int
+    headers: dict[str, str]  # names in lower case
+    text: str
+
+
+class Client:
+    """HTTP/1.1 on asyncio streams, one connection per request (as gunicorn's sync workers
+    answer: they close the connection after each response). A few lines instead of httpx: on
+    this 2-core machine httpx spent about 4.6 ms of CPU per request (150 bare requests/s took
+    two thirds of a core from the server), this client about 0.9 ms."""
+
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout_s = timeout_s
+
+    async def request(
+        self, method: str, url: str, *, headers: dict[str, str], data: dict | None = None
+    ) -> Response:
+        body = urlencode(data).encode() if data is not None else b""
+        lines = [f"{method} {url} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += ["Connection: close", *(f"{name}: {value}" for name, value in headers.items())]
+        if method != "GET":
+            lines += ["Content-Type: application/x-www-form-urlencoded"]
+            lines += [f"Content-Length: {len(body)}"]
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        async with asyncio.timeout(self.timeout_s):
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                writer.write(raw)
+                await writer.drain()
+                answer = await reader.read()  # to the end: the server closes the connection
+            finally:
+                writer.close()
+        return _parse(answer)
+
+
+def _parse(answer: bytes) -> Response:
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        raise HttpError("the connection closed before the headers ended")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _dechunk(body)
+    elif len(body) < int(headers.get("content-length", len(body))):
+        raise HttpError("the connection closed before the body ended")
+    return Response(int(status.split(" ", 2)[1]), headers, body.decode("utf-8", "replace"))
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = []
+    while True:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return b"".join(out)
+        if len(body) < size + 2:
+            raise HttpError("the connection closed inside a chunk")
+        out.append(body[:size])
+        body = body[size + 2 :]
+
+
 class Session:
     """The virtual users' shared HTTP client, and who is next for each kind of step."""
 
@@ -128,12 +199,7 @@ class Session:
         self.data = data
         self.options = options
         self.rng = random.Random(options.seed)
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=options.timeout_s,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(options.users, 1) * 2),
-        )
+        self.client = Client(base_url, options.timeout_s)
         self.students = list(data["students"])
         self.turn: Counter = Counter()
         self.card: dict[int, int] = {}  # student id: the card their study page shows now
@@ -168,16 +234,13 @@ class Session:
         htmx: bool = False,
         data: dict | None = None,
         expect: int = 200,
-        client: httpx.AsyncClient | None = None,
-    ) -> httpx.Response | None:
+    ) -> Response | None:
         """One request, timed into each of `stats`; None if it failed (counted as an error)."""
         headers = self.headers(user, htmx=htmx, post=method == "POST")
         started = time.perf_counter()
         try:
-            response = await (client or self.client).request(
-                method, url, headers=headers, data=data
-            )
-        except httpx.HTTPError as exc:
+            response = await self.client.request(method, url, headers=headers, data=data)
+        except (OSError, TimeoutError, HttpError, ValueError) as exc:
             for s in stats:
                 s.requests += 1
                 s.errors[type(exc).__name__] += 1
@@ -347,30 +410,22 @@ class Session:
         stats = self.stats("quiz_starts")
         barrier = asyncio.Barrier(n)
         url = f"/quizzes/{self.data['start_quiz_id']}/"
-        async with httpx.AsyncClient(
-            base_url=str(self.client.base_url),
-            timeout=self.options.timeout_s,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=n, max_keepalive_connections=0),
-        ) as client:
 
-            async def start(student: dict) -> None:
-                await barrier.wait()
-                response = await self.send([stats], "POST", url, student, expect=302, client=client)
-                if response is None:
-                    return
-                found = ATTEMPT.search(response.headers.get("location", ""))
-                if found is None:
-                    stats.errors["not sent to an attempt"] += 1
-                    return
-                self.results.started_attempts.setdefault(student["id"], set()).add(
-                    int(found.group(1))
-                )
+        async def start(student: dict) -> None:
+            await barrier.wait()
+            response = await self.send([stats], "POST", url, student, expect=302)
+            if response is None:
+                return
+            found = ATTEMPT.search(response.headers.get("location", ""))
+            if found is None:
+                stats.errors["not sent to an attempt"] += 1
+                return
+            self.results.started_attempts.setdefault(student["id"], set()).add(int(found.group(1)))
 
-            students = [self.students[i % len(self.students)] for i in range(n)]
-            started = time.perf_counter()
-            await asyncio.gather(*(start(s) for s in students))
-            stats.seconds += time.perf_counter() - started
+        students = [self.students[i % len(self.students)] for i in range(n)]
+        started = time.perf_counter()
+        await asyncio.gather(*(start(s) for s in students))
+        stats.seconds += time.perf_counter() - started
         several = [s for s, ids in self.results.started_attempts.items() if len(ids) != 1]
         if several:
             stats.errors["a student sent to several attempts"] += len(several)
@@ -380,13 +435,10 @@ async def _run(
     base_url: str, data: dict, options: Options, *, rounds: bool, starts: bool
 ) -> Results:
     session = Session(base_url, data, options)
-    try:
-        if rounds:
-            await session.rounds()
-        if starts and options.quiz_starts:
-            await session.quiz_starts()
-    finally:
-        await session.client.aclose()
+    if rounds:
+        await session.rounds()
+    if starts and options.quiz_starts:
+        await session.quiz_starts()
     return session.results
 
 

@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
+from urllib.error import URLError
+from urllib.request import urlopen
 
 from bench import report
 from bench.load import Options as LoadOptions
@@ -123,9 +123,10 @@ def server(env: dict[str, str], log: Path) -> Iterator[str]:
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {process.returncode}; see {log}")
             try:
-                if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                with urlopen(base_url + "/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (URLError, OSError):
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not answer /healthz within 60 s; see {log}")
