@@ -137,8 +137,10 @@ def _permutation(order: list[int], count: int) -> list[int]:
 
 
 class RatingForm(forms.Form):
-    card = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Bounded as ids are (content.ids): the review loop's queries are written in SQL, which
+    # would pass a number too large for the database's integers straight to it.
+    card = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=10**18 - 1)
     # The number of reviews the card had when the form was drawn: a resent rating is ignored.
-    reps = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    reps = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
     rating = forms.TypedChoiceField(choices=Rating.choices, coerce=int)
     duration_ms = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)

@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 
 from content.models import Lesson
 from courses import services as course_services
@@ -332,6 +333,8 @@ ADMIN_MODELS: dict[str, str] = {
     "courses.lessonset": "add change view",
     "courses.classroom": "",
     "courses.assignment": "",
+    # Background tasks and their results (django-tasks-db): superusers only.
+    "django_tasks_database.dbtaskresult": "",
 }
 
 # An admin page of one model, by the suffix of its URL name, and what the author needs for it.
@@ -437,6 +440,16 @@ def world(mini, student, settings) -> dict:
     log = {"user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     AccessLog.objects.create(username="nobody", **log)
     AccessFailureLog.objects.create(username="nobody", **log)
+    # A task waiting for a worker, for the admin pages of django-tasks-db's results.
+    DBTaskResult.objects.create(
+        task_path="content.tasks.content_load",
+        args_kwargs={"args": [], "kwargs": {"paths": []}},
+        backend_name="default",
+        enqueued_at=timezone.now(),
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
     # One object of every model in the admin, for its change, history and delete pages.
     for model in admin.site._registry:
         obj = model._default_manager.order_by("pk").first()
