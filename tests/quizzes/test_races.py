@@ -91,3 +91,31 @@ def test_the_database_allows_one_unfinished_attempt_per_quiz_and_student(mini):
     attempt_finish(attempt=attempt, now=timezone.now())
     second = attempt_start(quiz=quiz, student=student, now=timezone.now())
     assert (second.number, second.finished_at) == (2, None)
+
+
+@pytest.mark.django_db
+def test_a_state_read_before_another_review_is_not_written_back(mini):
+    """The write is a compare-and-set on what was read: a rating computed from a state that
+    another review has since moved on records nothing from a form, and is recomputed on top
+    (under the row lock) for a quiz answer, so that neither review is lost."""
+    student, card = StudentFactory(), Card.objects.get(key="mini-f1")
+    now = timezone.now()
+    review_record(student=student, card=card, rating=3, reviewed_at=now - timedelta(days=2))
+    read = MemoryState.objects.get(student=student, card=card)  # what a request read
+    review_record(student=student, card=card, rating=3, reviewed_at=now - timedelta(days=1))
+    moved_on = MemoryState.objects.values().get(student=student, card=card)
+
+    from_form = review_record(
+        student=student, card=card, rating=1, reviewed_at=now, state=read, expected_reps=read.reps
+    )
+    assert from_form is None
+    assert MemoryState.objects.values().get(student=student, card=card) == moved_on
+
+    from_quiz = review_record(
+        student=student, card=card, rating=1, reviewed_at=now, state=read, source="quiz"
+    )
+    assert from_quiz is not None and from_quiz.reps == moved_on["reps"] + 1
+    assert MemoryState.objects.get(student=student, card=card).reps == 3
+    assert list(
+        ReviewLog.objects.filter(student=student, card=card).values_list("rating", flat=True)
+    ) == [3, 3, 1]
