@@ -108,7 +108,13 @@ def _fresh_cache():
 # Statements that only open and close transactions and savepoints: not queries of ours. (In a
 # test, each `transaction.atomic` is a savepoint inside the test's transaction; on a server it
 # is a BEGIN and a COMMIT, which Django logs on PostgreSQL and, as `BEGIN IMMEDIATE`, on SQLite.)
-_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+_TRANSACTION_CONTROL = (
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+    "ROLLBACK TO SAVEPOINT",
+    "BEGIN",
+    "COMMIT",
+)
 
 
 @pytest.fixture
