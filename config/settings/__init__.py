@@ -127,6 +127,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that accepts connections but never answers must not hold every worker until
     # the server's own timeout: give up connecting after 10 s (the health check uses 2 s).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+    # Parallel workers only for queries that cost more than a few milliseconds' work: with
+    # PostgreSQL's default (1000), a student's review queue at 10^7 memory states was planned
+    # in parallel and took 28-73 ms to launch workers for 2 ms of work; at 10000 it takes 10 ms,
+    # and a school-wide report still runs in parallel (docs/scale.md).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c parallel_setup_cost=10000")
 
 # A read replica for the teacher reports (config/routers.py): only reads inside
 # `reading_from_replica()` go there; everything else, and every write, goes to default. Without
