@@ -279,6 +279,21 @@ class ReviewSource(models.TextChoices):
     QUIZ = "quiz", _("Quiz answer")
 
 
+# What one review changes in a memory state: written back together (quizzes.services) and read
+# together with a card (quizzes.selectors).
+SCHEDULE_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due_at",
+    "last_review_at",
+    "last_review_days",
+    "reps",
+    "lapses",
+)
+
+
 class MemoryState(models.Model):
     """A student's current FSRS memory state for one card, updated in place on every review.
 

@@ -21,7 +21,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from quizzes import scheduling
-from quizzes.models import Attempt, Card, MemoryState, QuestionVersion, ReviewLog, ReviewSource
+from quizzes.models import (
+    SCHEDULE_FIELDS,
+    Attempt,
+    Card,
+    MemoryState,
+    QuestionVersion,
+    ReviewLog,
+    ReviewSource,
+)
 from quizzes.studyday import study_date, zone
 
 
@@ -88,18 +96,7 @@ def done_today(*, student: AbstractBaseUser, day: StudyDay) -> tuple[int, int]:
 # The review loop's two reads are written out in SQL (SQLite's and PostgreSQL's alike): built
 # with the ORM, the queue's query cost the server many times more CPU to build than to run
 # (docs/performance.md). Both read cards with the student's memory state for each, as `ms_*`.
-_STATE_FIELDS = (
-    "id",
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due_at",
-    "last_review_at",
-    "last_review_days",
-    "reps",
-    "lapses",
-)
+_STATE_FIELDS = ("id", *SCHEDULE_FIELDS)
 
 
 def _marks(n: int) -> str:

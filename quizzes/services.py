@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from quizzes import scheduling
 from quizzes.grading import grade
 from quizzes.models import (
+    SCHEDULE_FIELDS,
     Answer,
     Attempt,
     Card,
@@ -144,7 +145,7 @@ def _record(
         _apply(new, result, rating, before)
         written = MemoryState.objects.filter(
             pk=state.pk, reps=state.reps, last_review_at=state.last_review_at
-        ).update(**{name: getattr(new, name) for name in _WRITTEN})
+        ).update(**{name: getattr(new, name) for name in SCHEDULE_FIELDS})
         if not written:
             return None
     ReviewLog.objects.create(
@@ -161,19 +162,6 @@ def _record(
         answer=answer,
     )
     return new
-
-
-_WRITTEN = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due_at",
-    "last_review_at",
-    "last_review_days",
-    "reps",
-    "lapses",
-)
 
 
 def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryState | None:

@@ -10,7 +10,7 @@ from courses import results, services
 from courses.models import AssignmentKind, LessonSet
 from quizzes.models import Card
 from quizzes.services import review_record
-from tests.courses.test_teaching import enroll, populate
+from tests.courses.test_teaching import enroll
 from tests.factories import TeacherFactory
 
 
@@ -94,39 +94,6 @@ def test_gradebook_cells_and_class_rows_show_the_rounded_percentages(client, cla
     html = client.get(f"/classes/{classroom.pk}/").content.decode()
     assert f"<td>{round(book.rows[0].mean_score * 100)}%</td>" in html
     assert f"<td>{round(book.rows[0].recall * 100)}%</td>" in html
-
-
-@pytest.mark.django_db
-def test_teacher_pages_run_the_same_queries_at_3_and_60_students(
-    client, classroom, teacher, django_assert_num_queries
-):
-    """A study goal (fixture) and a quiz, each student with a finished attempt and reviews."""
-    client.force_login(teacher)
-    base = f"/classes/{classroom.pk}"
-    pages = {
-        # user, groups, class (the session comes from the cache); gradebook: assignments,
-        # lessons, targets, students, best scores, cards per lesson, studied (with the
-        # retention); teachers; invitations
-        f"{base}/": 12,
-        # user, groups, class; the gradebook's seven
-        f"{base}/gradebook/": 10,
-        f"{base}/gradebook.csv": 10,
-        # user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions
-        f"{base}/item-analysis/": 8,
-    }
-    populate(classroom, teacher, 3)
-    student = classroom.students.first()
-    # user, groups, class, student; enrollment, lessons, attempts, answers with their versions
-    # and questions, quiz time, review time, cards per lesson, recall, weakest cards
-    pages[f"{base}/students/{student.pk}/"] = 13
-    for url, count in pages.items():
-        with django_assert_num_queries(count):
-            assert client.get(url).status_code == 200, url
-    populate(classroom, teacher, 57)
-    assert classroom.students.count() == 60
-    for url, count in pages.items():
-        with django_assert_num_queries(count):
-            assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.django_db
