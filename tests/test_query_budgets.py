@@ -26,10 +26,13 @@ def grow(student, *, students: int, states: int) -> None:
     (due now); the others spread over the classmates and 150 more cards."""
     lesson = Card.objects.first().lesson
     classroom = Enrollment.objects.get(student=student).classroom
-    cards = Card.objects.bulk_create(
+    cards = [
         Card(lesson=lesson, key=f"grown-{i}", position=100 + i, front=f"Front {i}", back="Back")
         for i in range(300)
-    )
+    ]
+    for card in cards:
+        card.render_html(footnotes={})  # bulk_create does not save() them
+    cards = Card.objects.bulk_create(cards)
     User = get_user_model()
     others = User.objects.bulk_create(
         User(username=f"classmate-{i}", password="!") for i in range(students - 1)

@@ -270,7 +270,7 @@ def synthetic_course() -> Course:
     for i in range(SYNTHETIC_LESSONS):
         lesson = Lesson.objects.create(key=f"{PREFIX}lesson-{i}", title=f"Scale lesson {i}")
         LessonSetItem.objects.create(lesson_set=lesson_set, lesson=lesson, position=i)
-        Card.objects.bulk_create(
+        cards = [
             Card(
                 key=f"{PREFIX}card-{i}-{j}",
                 lesson=lesson,
@@ -279,7 +279,10 @@ def synthetic_course() -> Course:
                 back=f"Back {i}.{j}",
             )
             for j in range(SYNTHETIC_CARDS_PER_LESSON)
-        )
+        ]
+        for card in cards:
+            card.render_html(footnotes={})  # bulk_create does not save() them
+        Card.objects.bulk_create(cards)
     return course
 
 
