@@ -31,18 +31,21 @@ LIBRARIES = [
     ("the rest of Django (handler, middleware, forms, urls)", ("/django/",)),
 ]
 # The study view's steps, inclusive (a step's SQL counts under it), where a function of that
-# name is found.
+# name is found: today's names, and those of the baseline (638eefb) for a run against it.
 STUDENTS = 50  # taking turns, as in the load run (a card each, whose state is in no cache)
 STEPS = (
     "study_queue",
-    "assigned_lesson_ids",
-    "study_day_for",
+    "study_context",
+    "card_for_rating",
     "interval_previews",
-    "render_markdown",
     "review_record",
-    "cards_held_back",
     "render",
     "get_user",
+    # at the baseline
+    "assigned_lesson_ids",
+    "study_day_for",
+    "render_markdown",
+    "cards_held_back",
 )
 
 

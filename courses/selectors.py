@@ -81,19 +81,6 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
     )
 
 
-def assigned_lesson_ids(*, student: AbstractBaseUser, now: datetime | None = None) -> list[int]:
-    """The active lessons of the student's open assignments, soonest due first, in order."""
-    rows = (
-        AssignmentLesson.objects.filter(
-            assignment__in=assignments_for_student(student=student, now=now).values("pk"),
-            lesson__retired_at__isnull=True,
-        )
-        .order_by("assignment__due_at", "assignment_id", "position")
-        .values_list("lesson_id", flat=True)
-    )
-    return list(dict.fromkeys(rows))
-
-
 @dataclass(frozen=True)
 class StudyContext:
     """What a student's study pages need on every request, derived from rows that rarely change
