@@ -103,33 +103,18 @@ def _marks(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
-def _cards_with_states(*, held: int, order: int, columns: str = "c.*") -> str:
-    """Active cards of some lessons, LEFT JOINed to one student's states, with `is_held` (its
-    question is in an unfinished attempt) and `lesson_order` (the lessons' place in a list).
-
-    Parameters: held question ids, lesson ids in order, the student; then the WHERE's own.
-    """
-    card, state = Card._meta.db_table, MemoryState._meta.db_table
-    is_held = f"CASE WHEN c.question_id IN ({_marks(held)}) THEN 1 ELSE 0 END" if held else "0"
-    lesson_order = (
-        "CASE c.lesson_id " + " ".join(f"WHEN %s THEN {i}" for i in range(order)) + " END"
-        if order
-        else "0"
-    )
-    states = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
-    return (
-        f"SELECT {columns}, {states}, {is_held} AS is_held, {lesson_order} AS lesson_order "
-        f"FROM {card} c LEFT JOIN {state} ms ON ms.card_id = c.id AND ms.student_id = %s "
-        "WHERE c.retired_at IS NULL"
-    )
+# The `ms_*` columns: a state's fields, read with its card.
+_STATE_COLUMNS = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
 
 
 def _held_and_order(*, held: int, order: int) -> str:
-    """The `is_held` and `lesson_order` columns of a card `c`. Parameters: held question ids,
-    lesson ids in order."""
+    """The `is_held` (its question is in an unfinished attempt) and `lesson_order` (its
+    lesson's place in a list) columns of a card `c`. Parameters: held question ids, lesson ids
+    in order."""
     is_held = f"CASE WHEN c.question_id IN ({_marks(held)}) THEN 1 ELSE 0 END" if held else "0"
-    lesson_order = "CASE c.lesson_id " + " ".join(f"WHEN %s THEN {i}" for i in range(order))
-    return f"{is_held} AS is_held, {lesson_order} END AS lesson_order"
+    whens = " ".join(f"WHEN %s THEN {i}" for i in range(order))
+    lesson_order = f"CASE c.lesson_id {whens} END" if order else "0"
+    return f"{is_held} AS is_held, {lesson_order} AS lesson_order"
 
 
 @functools.lru_cache(maxsize=512)
@@ -149,11 +134,10 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
     log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
     today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
     columns = _held_and_order(held=held, order=lessons)
-    states = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
     no_states = ", ".join(f"NULL AS ms_{name}" for name in _STATE_FIELDS)
     in_lessons = f"c.retired_at IS NULL AND c.lesson_id IN ({_marks(lessons)})"
     due = (
-        f"SELECT c.id AS queue_card, c.position AS queue_position, {states}, {columns} "
+        f"SELECT c.id AS queue_card, c.position AS queue_position, {_STATE_COLUMNS}, {columns} "
         f"FROM {state} ms JOIN {card} c ON c.id = ms.card_id "
         f"WHERE ms.student_id = %s AND ms.due_at <= %s AND {in_lessons}"
     )
@@ -285,9 +269,13 @@ def card_for_rating(
     if not lesson_ids:
         return None
     held = sorted(held_questions)
+    card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
     sql = (
-        _cards_with_states(held=len(held), order=0)
-        + f" AND c.id = %s AND c.lesson_id IN ({_marks(len(lesson_ids))})"
+        f"SELECT c.*, {_STATE_COLUMNS}, {_held_and_order(held=len(held), order=0)} "
+        f"FROM {card_table} c "
+        f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
+        f"WHERE c.retired_at IS NULL AND c.id = %s "
+        f"AND c.lesson_id IN ({_marks(len(lesson_ids))})"
     )
     card = next(iter(Card.objects.raw(sql, [*held, student.pk, card_id, *lesson_ids])), None)
     if card is None or card.is_held:
