@@ -48,7 +48,7 @@ run: install
 	$(PY) manage.py seed_demo
 	@# A task worker beside the server (imports, fitting, exports run as tasks); one recipe line,
 	@# so that the trap stops the worker when the server stops.
-	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py $(if $(REDIS_URL),rqworker default,db_worker) & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -193,15 +193,25 @@ else:
 # Logging out deletes the session from both, for every process at once.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-# Background work (Django's tasks framework), stored in the database by django-tasks-db and run
-# by `manage.py db_worker` (docs/deploy.md). Tests run each task when it is enqueued.
-TASKS = {
-    "default": {
-        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
-        if TESTING
-        else "django_tasks_db.DatabaseBackend",
-    }
-}
+# Background work (Django's tasks framework), run by task workers beside the app servers
+# (docs/deploy.md "Task workers"):
+# - REDIS_URL set: queued in that Redis by django-tasks-rq (queue "default") and run by
+#   `manage.py rqworker default`. django-tasks-rq 0.12 is built on the django-tasks backport
+#   (which it installs) and accepts Django's own tasks; results it returns are the backport's
+#   TaskResult, and RQ keeps a successful task's result for 500 seconds.
+# - otherwise: stored in the database by django-tasks-db and run by `manage.py db_worker`.
+# - tests: each task runs when it is enqueued.
+if TESTING:
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+elif os.environ.get("REDIS_URL"):
+    INSTALLED_APPS.append("django_rq")
+    # RQ stops a task after DEFAULT_TIMEOUT seconds (its own default is 180).
+    RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 60 * 60}}
+    # rqworker runs jobs as django-tasks-rq's Job, which calls the task's function.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

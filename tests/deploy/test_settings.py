@@ -2,8 +2,9 @@
 
 The rule (docs/deploy.md): persistent database connections with health checks when DEBUG is off;
 a cache that every process of the deployment shares (Redis with REDIS_URL, else files on one
-machine); sessions in that cache written through to the database; tasks stored in the database.
-Tests get memory, one connection per request and tasks run when enqueued.
+machine); sessions in that cache written through to the database; tasks queued in Redis with
+REDIS_URL, else stored in the database. Tests get memory, one connection per request and tasks
+run when enqueued.
 """
 
 import pytest
@@ -15,7 +16,8 @@ READ_SETTINGS = (
     "import json; import config.settings as s; "
     "print(json.dumps({'caches': s.CACHES, 'databases': s.DATABASES, "
     "'routers': getattr(s, 'DATABASE_ROUTERS', []), 'session_engine': s.SESSION_ENGINE, "
-    "'tasks': s.TASKS}))"
+    "'tasks': s.TASKS, 'rq_queues': getattr(s, 'RQ_QUEUES', {}), "
+    "'rq': getattr(s, 'RQ', {}), 'django_rq': 'django_rq' in s.INSTALLED_APPS}))"
 )
 
 
@@ -39,6 +41,7 @@ def test_production_on_one_machine_keeps_connections_and_shares_a_file_cache(tmp
     assert cache["LOCATION"] == str(tmp_path / "cache")
     assert found["session_engine"] == "django.contrib.sessions.backends.cached_db"
     assert found["tasks"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert (found["rq_queues"], found["django_rq"]) == ({}, False)
     assert found["routers"] == []
     assert set(found["databases"]) == {"default"}
 
@@ -50,6 +53,16 @@ def test_redis_url_makes_redis_the_cache_with_short_socket_timeouts(tmp_path):
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/4"
     assert cache["KEY_PREFIX"] == "learnhall"
     assert cache["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+def test_redis_url_queues_tasks_in_redis_for_rq_workers(tmp_path):
+    found = settings_for(tmp_path, REDIS_URL="redis://127.0.0.1:6379/4")
+    assert found["tasks"] == {
+        "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
+    }
+    assert found["rq_queues"]["default"]["URL"] == "redis://127.0.0.1:6379/4"
+    assert found["rq"] == {"JOB_CLASS": "django_tasks_rq.Job"}
+    assert found["django_rq"]
 
 
 @pytest.mark.parametrize(
