@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
@@ -15,6 +16,7 @@ from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 
 from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom, Enrollment
+from quizzes import rollups
 from quizzes.grading import response_text
 from quizzes.models import Answer, Attempt, MemoryState, QuestionVersion, ReviewLog
 from quizzes.scheduling import recall_expression
@@ -305,21 +307,39 @@ def gradebook_csv_rows(book: Gradebook) -> list[list[str]]:
 # Retention --------------------------------------------------------------------------------------
 
 
+# Classes of more students than this read their retention from the recall rollups
+# (quizzes.rollups: one row per student and lesson, interpolated between day points) instead of
+# every memory state; smaller ones read the states, exactly.
+RECALL_ROLLUP_MIN_STUDENTS = 1000
+
+
+def _reads_rollups(classroom: Classroom) -> bool:
+    threshold = getattr(settings, "RECALL_ROLLUP_MIN_STUDENTS", RECALL_ROLLUP_MIN_STUDENTS)
+    students = Enrollment.objects.filter(classroom=classroom, removed_at__isnull=True)
+    return students[threshold : threshold + 1].exists()
+
+
 def class_retention(*, classroom: Classroom, now: datetime) -> list[LessonRecall]:
-    """Mean predicted recall per assigned lesson across the class's students, now and in 7 days."""
+    """Mean predicted recall per assigned lesson across the class's students, now and in 7 days.
+
+    A class of more than RECALL_ROLLUP_MIN_STUDENTS students (a school) reads the recall
+    rollups: exact at 00:00 UTC, within the lesson's fall in mean recall over the day between
+    (quizzes.rollups)."""
     lessons = list(
         AssignmentLesson.objects.filter(assignment__classroom=classroom)
         .values_list("lesson_id", "lesson__title")
         .order_by("assignment__due_at", "position")
     )
     order = dict.fromkeys(lessons)
-    stats = recall_by_lesson(
-        MemoryState.objects.filter(
-            student__in=class_students(classroom),
-            card__lesson_id__in=[lesson_id for lesson_id, _ in order],
-        ),
-        at=now,
-    )
+    lesson_ids = [lesson_id for lesson_id, _ in order]
+    students = class_students(classroom)
+    if _reads_rollups(classroom):
+        stats = rollups.recall_by_lesson(students=students, lesson_ids=lesson_ids, at=now)
+    else:
+        stats = recall_by_lesson(
+            MemoryState.objects.filter(student__in=students, card__lesson_id__in=lesson_ids),
+            at=now,
+        )
     return [
         LessonRecall(
             lesson_id=lesson_id,

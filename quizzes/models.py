@@ -361,3 +361,48 @@ class ReviewLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} · {self.card} · {self.get_rating_display()}"
+
+
+class RecallRollup(models.Model):
+    """One student's memory of one lesson, summed at fixed moments: how many of their states
+    count (an active card, a stability and a last review) and the sum of those states'
+    predicted recall at 00:00 UTC of day `base_day + k`, k = 0 … 15 (`r0` … `r15`).
+
+    Kept exact by database triggers on `quizzes_memorystate` and `quizzes_card` (migration
+    0007; each state's recall at a fixed moment is a constant, so a change adds new minus old)
+    and re-based nightly by `manage.py recall_rollup`. School-wide reports read it instead of
+    the states (quizzes.rollups); never written by Python code except that rebuild.
+    """
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    lesson = models.ForeignKey("content.Lesson", on_delete=models.CASCADE, related_name="+")
+    base_day = models.IntegerField(_("day point 0 (days since 1970, UTC)"))
+    n = models.IntegerField(_("states counted"), default=0)
+    r0 = models.FloatField(default=0)
+    r1 = models.FloatField(default=0)
+    r2 = models.FloatField(default=0)
+    r3 = models.FloatField(default=0)
+    r4 = models.FloatField(default=0)
+    r5 = models.FloatField(default=0)
+    r6 = models.FloatField(default=0)
+    r7 = models.FloatField(default=0)
+    r8 = models.FloatField(default=0)
+    r9 = models.FloatField(default=0)
+    r10 = models.FloatField(default=0)
+    r11 = models.FloatField(default=0)
+    r12 = models.FloatField(default=0)
+    r13 = models.FloatField(default=0)
+    r14 = models.FloatField(default=0)
+    r15 = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "lesson"], name="recall_rollup_unique"),
+        ]
+        verbose_name = _("recall rollup")
+        verbose_name_plural = _("recall rollups")
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.lesson} · day {self.base_day}"
