@@ -227,11 +227,15 @@ FORECAST_HEIGHT = 120
 FORECAST_BAR = 24
 
 
-def student_overview(*, student: AbstractBaseUser, now: datetime) -> StudentOverview:
+def student_overview(
+    *, student: AbstractBaseUser, now: datetime, context: StudyContext | None = None
+) -> StudentOverview:
     """Everything the student's dashboard shows: the assignments from the cached study
-    context, then one query for their cards (quizzes.selectors.summary); the streak up to
-    yesterday is read once a day (`streak_before_today`)."""
-    context = study_context(user=student, now=now)
+    context (`context` if the caller has read it already: each read is a cache round trip and
+    an unpickling), then one query for their cards (quizzes.selectors.summary); the streak up
+    to yesterday is read once a day (`streak_before_today`)."""
+    if context is None:
+        context = study_context(user=student, now=now)
     lessons = {}
     for assignment in context.assignments:
         for item in assignment.assignment_lessons.all():

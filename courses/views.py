@@ -7,11 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -42,13 +45,133 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     roles = cached.roles
     context: dict = {"roles": roles, "now": now}
     if Role.STUDENT in roles:
-        context["overview"] = selectors.student_overview(student=request.user, now=now)
+        overview = selectors.student_overview(student=request.user, now=now, context=cached)
+        context["overview"] = overview
         context["invitations"] = cached.invitations
+        # The repeated parts are built in Python (a template node per value costs more than
+        # the value): one URL reverse per pattern, one translation per word, one format per date.
+        links = _lesson_links(overview)
+        context["assignment_articles"] = _assignment_articles(overview, links)
+        context["retention_rows"] = _retention_rows(overview, links)
+        context["forecast_bars"], context["forecast_rows"] = _forecast_parts(overview.forecast)
     if Role.TEACHER in roles:
         context["classes"] = selectors.classes_for_teacher(teacher=request.user)
     if Role.AUTHOR in roles:
         context["authored_lessons"] = Lesson.objects.active().order_by("title")
     return render(request, "courses/dashboard.html", context)
+
+
+def _lesson_links(overview: selectors.StudentOverview) -> dict[int, str]:
+    """`<a href>`s to the dashboard's lessons by id, titles escaped. A lesson's key is a slug,
+    which its URL holds as it is: one `reverse()` for them all."""
+    lesson_url = _url_for_each("content:lesson")
+    lessons = {lesson.pk: lesson for lesson, _summary in overview.lessons}
+    for item in overview.assignments:
+        lessons.update((lesson.pk, lesson) for lesson in item.lessons)
+    return {
+        pk: f'<a href="{lesson_url(lesson.key)}">{escape(lesson.title)}</a>'
+        for pk, lesson in lessons.items()
+    }
+
+
+def _local_date(value, format_string: str, memo: dict) -> str:
+    """`value|date:format_string` as a template renders it (in the current time zone,
+    escaped), once per distinct value."""
+    key = (value, format_string)
+    if key not in memo:
+        memo[key] = escape(date_filter(template_localtime(value), format_string))
+    return memo[key]
+
+
+def _assignment_articles(overview: selectors.StudentOverview, links: dict[int, str]) -> SafeString:
+    """The student's assignments, one `<article>` each: title, class, kind or study goal,
+    overdue, due date, cards studied, lessons and the quiz's link."""
+    quiz_url = _url_for_each("quizzes:quiz")
+    quiz_kind = f"{escape(_('Quiz'))} · "
+    overdue = f"<strong>{escape(_('Overdue'))}</strong> · "
+    due_word = escape(_("Due"))
+    take_quiz = escape(_("Take the quiz"))
+    goal_text = _("Study goal: every card studied, recall at least %(target)s")
+    label_text = _("Cards studied in %(title)s")
+    studied_text = _("%(studied)s of %(cards)s cards studied")
+    goals: dict[float, str] = {}
+    dates: dict = {}
+    built = []
+    for item in overview.assignments:
+        assignment = item.assignment
+        title = escape(assignment.title)
+        if assignment.kind == AssignmentKind.QUIZ:
+            kind = quiz_kind
+        else:
+            target = assignment.target_recall
+            if target not in goals:
+                goals[target] = f"{goal_text % {'target': floatformat(target, 2)}} · "
+            kind = goals[target]
+        due_at = assignment.due_at
+        percent = item.percent
+        lessons = "".join(f"<li>{links[lesson.pk]}</li>" for lesson in item.lessons)
+        quiz = (
+            f'<p><a class="button" href="{quiz_url(assignment.quiz_id)}">{take_quiz}</a></p>'
+            if assignment.quiz_id
+            else ""
+        )
+        built.append(
+            f'<article class="assignment{" overdue" if item.overdue else ""}">\n'
+            f"<h3>{title}</h3>\n"
+            f'<p class="meta">\n{escape(assignment.classroom.name)} ·\n{kind}\n'
+            f"{overdue if item.overdue else ''}\n"
+            f'{due_word} <time datetime="{_local_date(due_at, "c", dates)}">'
+            f"{_local_date(due_at, 'j M Y', dates)}</time>\n</p>\n"
+            f'<p class="bar-line"><progress max="100" value="{percent}" aria-label="'
+            f'{label_text % {"title": title}}">{percent}%</progress>\n'
+            f"<span>{studied_text % {'studied': item.studied, 'cards': item.cards}}</span></p>\n"
+            f'<ol class="lessons">\n{lessons}\n</ol>\n{quiz}\n</article>\n'
+        )
+    return mark_safe("".join(built))
+
+
+def _recall_percent(value: float | None) -> str:
+    """`{% widthratio value 1 100 %}%` (which rounds `value / 1.0 * 100`: the same float), or a
+    dash for a lesson not studied yet."""
+    return "—" if value is None else f"{round(float(value) * 100)}%"
+
+
+def _retention_rows(overview: selectors.StudentOverview, links: dict[int, str]) -> SafeString:
+    """The recall table's body, one `<tr>` per lesson: studied of cards, recall now and in a
+    week."""
+    return mark_safe(
+        "".join(
+            f'<tr>\n<th scope="row">{links[lesson.pk]}</th>\n'
+            f"<td>{summary.studied} / {summary.cards}</td>\n"
+            f"<td>{_recall_percent(summary.recall_now)}</td>\n"
+            f"<td>{_recall_percent(summary.recall_week)}</td>\n</tr>\n"
+            for lesson, summary in overview.lessons
+        )
+    )
+
+
+def _forecast_parts(bars: list[selectors.ForecastBar]) -> tuple[SafeString, SafeString]:
+    """The forecast's SVG bars (a bar, its count if any, the day of the month) and the same
+    figures as table rows (the day, the count)."""
+    svg, rows = [], []
+    for bar in bars:
+        y = f"{bar.y:.1f}"
+        middle = int(bar.x) + 12
+        svg.append(
+            f'<rect x="{bar.x:.1f}" y="{y}" width="24" height="{bar.height:.1f}"'
+            ' class="bar"></rect>\n'
+        )
+        if bar.count:
+            svg.append(
+                f'<text x="{middle}" y="{y}" dy="-3" text-anchor="middle" class="count">'
+                f"{bar.count}</text>\n"
+            )
+        svg.append(
+            f'<text x="{middle}" y="136" text-anchor="middle" class="day">{bar.day.day}</text>\n'
+        )
+        day = escape(date_filter(bar.day, "D j M"))
+        rows.append(f'<tr><th scope="row">{day}</th><td>{bar.count}</td></tr>')
+    return mark_safe("".join(svg)), mark_safe("".join(rows))
 
 
 @require_http_methods(["GET", "POST"])
