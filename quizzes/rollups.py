@@ -48,9 +48,12 @@ def _recall_sql(day: str, stability: str, last_review_days: str) -> str:
     )
 
 
-def rollup_rebuild(*, day: int | None = None, batch: int = 500) -> int:
-    """Recompute every row from the memory states with `day` (default today) as day point 0,
-    `batch` students per transaction; returns the number of rows written.
+def rollup_rebuild(
+    *, day: int | None = None, batch: int = 500, student_ids: list[int] | None = None
+) -> int:
+    """Recompute every row (or those of `student_ids`) from the memory states with `day`
+    (default today) as day point 0, `batch` students per transaction; returns the number of
+    rows written.
 
     Each batch deletes its students' rows and inserts them again from their states in one
     transaction. A review that writes a state meanwhile waits for the batch's row locks in its
@@ -74,9 +77,13 @@ def rollup_rebuild(*, day: int | None = None, batch: int = 500) -> int:
         # row, which the insert (reading that state too) replaces.
         f" ON CONFLICT (student_id, lesson_id) DO UPDATE SET {replace}"
     )
-    ids = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True))
+    if student_ids is None:
+        ids = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted(student_ids)
     written = 0
     for start in range(0, len(ids), batch):
+        # A range of ids: rebuilding a student not asked for is harmless.
         low, high = ids[start], ids[min(start + batch, len(ids)) - 1]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(

@@ -4,6 +4,8 @@ that holds anything but its own `scale-` accounts unless given --force.
 
     manage.py scale pages  [--students 300] [--repeat 15] [--profile]
     manage.py scale states [--sizes 10000,100000,1000000,10000000] [--students 10000]
+                           [--recall-only]
+    manage.py scale rating [--calls 500]
 
 `pages` builds one class of N students who have studied every card of the bundled course (memory
 states, review logs, a finished quiz attempt each) and times the teacher pages in-process with
@@ -11,7 +13,12 @@ Django's test client. `states` grows `quizzes_memorystate` size by size with INS
 (indexes dropped during each load and rebuilt after, as a restore would), and at each size
 times one student's due queue (quizzes.selectors.study_queue), the class recall aggregate
 (courses.results.class_retention) over a class of 300 and over a class of every student, and
-the teacher pages; it prints a table and the EXPLAIN (ANALYZE, BUFFERS) plans.
+the teacher pages; it prints a table and the EXPLAIN (ANALYZE, BUFFERS) plans. The school's
+recall is timed twice, from the recall rollups (quizzes.rollups, built after each load by the
+nightly rebuild, which is timed too) and from the states, and the two are compared: the
+rollup's interpolation error at this instant against its bound. `--recall-only` times only that.
+`rating` times `review_record` (the rating's write) with the rollup trigger on and off, in turn,
+on the measured student's cards of a database `states` filled.
 """
 
 import random
@@ -28,17 +35,27 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.db.models import F
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from content.models import Lesson
 from courses import results, services
-from courses.models import AssignmentKind, Classroom, Course, Enrollment, LessonSet, LessonSetItem
+from courses.models import (
+    AssignmentKind,
+    AssignmentLesson,
+    Classroom,
+    Course,
+    Enrollment,
+    LessonSet,
+    LessonSetItem,
+)
 from courses.roles import Role
 from courses.selectors import study_day_for
+from quizzes import rollups
 from quizzes.grading import key_response
 from quizzes.models import Answer, Attempt, Card, MemoryState, QuestionVersion, ReviewLog
 from quizzes.selectors import study_queue
+from quizzes.services import review_record
 
 PREFIX = "scale-"
 BUNDLE = Path(settings.BASE_DIR) / "content" / "bundle" / "alliance-politics"
@@ -51,7 +68,7 @@ class Command(BaseCommand):
     help = "Generate scale data in PostgreSQL and time the queue, the recall aggregate and pages."
 
     def add_arguments(self, parser):
-        parser.add_argument("mode", choices=["pages", "states"])
+        parser.add_argument("mode", choices=["pages", "states", "rating"])
         parser.add_argument("--students", type=int, help="pages: 300; states: 10,000")
         parser.add_argument("--repeat", type=int, default=15, help="timed runs per figure")
         parser.add_argument(
@@ -60,6 +77,10 @@ class Command(BaseCommand):
             help="states: memory-state counts to grow to, in order",
         )
         parser.add_argument("--no-explain", action="store_true", help="states: skip the plans")
+        parser.add_argument(
+            "--recall-only", action="store_true", help="states: time the school's recall only"
+        )
+        parser.add_argument("--calls", type=int, default=500, help="rating: reviews per setting")
         parser.add_argument("--profile", action="store_true", help="pages: pyinstrument each page")
         parser.add_argument("--seed", type=int, default=14)
         parser.add_argument(
@@ -88,6 +109,8 @@ class Command(BaseCommand):
                 repeat=options["repeat"],
                 profile=options["profile"],
             )
+        elif mode == "rating":
+            self.rating(calls=options["calls"])
         else:
             sizes = [int(float(s)) for s in options["sizes"].split(",")]
             self.states(
@@ -95,6 +118,7 @@ class Command(BaseCommand):
                 sizes=sizes,
                 repeat=options["repeat"],
                 explain=not options["no_explain"],
+                recall_only=options["recall_only"],
             )
 
     # pages --------------------------------------------------------------------------------------
@@ -125,7 +149,9 @@ class Command(BaseCommand):
 
     # states -------------------------------------------------------------------------------------
 
-    def states(self, *, students: int, sizes: list[int], repeat: int, explain: bool) -> None:
+    def states(
+        self, *, students: int, sizes: list[int], repeat: int, explain: bool, recall_only: bool
+    ) -> None:
         started = time.perf_counter()
         teacher = teacher_account()
         synthetic = synthetic_course()
@@ -151,6 +177,9 @@ class Command(BaseCommand):
         school = Classroom.objects.filter(name="Scale school").first()
         if school is None:
             school = class_create("Scale school", teacher, [measured, *people], school_sets)
+        # Generated in bulk without the rollup's trigger (one trigger call per row), and the
+        # rollup rebuilt after each load, as `manage.py recall_rollup` does nightly.
+        rollup_trigger(enabled=False)
         with connection.cursor() as cursor:
             cursor.execute(
                 "DELETE FROM quizzes_memorystate m USING auth_user u "
@@ -187,6 +216,22 @@ class Command(BaseCommand):
                 f"loaded and indexed in {loaded:.0f} s) =="
             )
             figures = {"states": total}
+            rebuild_started = time.perf_counter()
+            rows_built = rollups.rollup_rebuild()
+            figures["rollup build s"] = time.perf_counter() - rebuild_started
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE quizzes_recallrollup")
+            self.stdout.write(
+                f"  rollup rebuilt: {rows_built:,} rows in {figures['rollup build s']:.1f} s"
+            )
+            figures.update(
+                time_school_recall(
+                    school, repeat=max(1, repeat // 5), explain=explain, out=self.stdout
+                )
+            )
+            if recall_only:
+                rows.append(figures)
+                continue
             figures.update(
                 time_queue(
                     measured,
@@ -208,20 +253,48 @@ class Command(BaseCommand):
             figures.update(
                 time_retention(classroom, "class", repeat=repeat, explain=explain, out=self.stdout)
             )
-            figures.update(
-                time_retention(
-                    school, "school", repeat=max(1, repeat // 5), explain=explain, out=self.stdout
-                )
-            )
             pages = time_pages(classroom, teacher, repeat=max(3, repeat // 3))
             figures.update({f"{name} p50": p50 for name, (p50, *_) in pages.items()})
             rows.append(figures)
             self.stdout.write("  " + ", ".join(f"{k} {fmt(v)}" for k, v in figures.items()))
+        rollup_trigger(enabled=True)
         self.stdout.write("\nsummary (ms, p50)")
         keys = list(rows[0])
         self.stdout.write(" | ".join(keys))
         for figures in rows:
             self.stdout.write(" | ".join(fmt(figures.get(k)) for k in keys))
+
+    # rating -------------------------------------------------------------------------------------
+
+    def rating(self, *, calls: int) -> None:
+        """`review_record` on the measured student's cards, in blocks of 50 calls with the
+        rollup's trigger on and off in turn; CPU time of this process and wall time per call."""
+        measured = get_user_model().objects.filter(username=f"{PREFIX}measured").first()
+        if measured is None or not MemoryState.objects.filter(student=measured).exists():
+            raise CommandError("run `scale states` on this database first")
+        cards = list(Card.objects.filter(memory_states__student=measured).order_by("pk"))
+        per = {True: ([], []), False: ([], [])}
+        block = 50
+        moment = timezone.now()
+        for i in range(2 * -(-calls // block)):
+            enabled = i % 2 == 0
+            rollup_trigger(enabled=enabled)
+            for j in range(block):
+                card = cards[(i * block + j) % len(cards)]
+                moment += timedelta(seconds=1)
+                started, started_cpu = time.perf_counter(), time.process_time()
+                review_record(student=measured, card=card, rating=3, reviewed_at=moment)
+                per[enabled][0].append((time.perf_counter() - started) * 1000)
+                per[enabled][1].append((time.process_time() - started_cpu) * 1000)
+        rollup_trigger(enabled=True)
+        rollups.rollup_rebuild(student_ids=[measured.pk])  # the calls without the trigger
+        self.stdout.write(f"review_record, {len(per[True][0])} calls each, ms per call:")
+        for enabled, (wall, cpu) in per.items():
+            self.stdout.write(
+                f"  trigger {'on ' if enabled else 'off'}: wall p50 {statistics.median(wall):.2f}"
+                f" mean {statistics.fmean(wall):.2f}; CPU (process_time) mean"
+                f" {statistics.fmean(cpu):.3f}, total {sum(cpu):.0f}"
+            )
 
     def table(self, pages: dict) -> None:
         self.stdout.write(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'CPU p50 ms':>12}{'queries':>9}")
@@ -231,7 +304,7 @@ class Command(BaseCommand):
 
 def fmt(value) -> str:
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.1f}" if abs(value) >= 0.1 or value == 0 else f"{value:.1e}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -602,9 +675,55 @@ def time_retention(classroom: Classroom, label: str, *, repeat: int, explain: bo
     out.write(f"  recall {label}: {p50:.1f} ms p50 over {studied:,} states, {len(rows)} lessons")
     if explain:
         for sql in captured:
-            if "quizzes_memorystate" in sql:
+            if "quizzes_memorystate" in sql or "quizzes_recallrollup" in sql:
                 plan_print(sql, out, f"recall {label}")
     return {f"recall {label}": p50}
+
+
+def rollup_trigger(*, enabled: bool) -> None:
+    """Switch the recall rollup's trigger on quizzes_memorystate (migration quizzes 0007)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE quizzes_memorystate {'ENABLE' if enabled else 'DISABLE'} "
+            "TRIGGER quizzes_recall_rollup_state"
+        )
+
+
+def time_school_recall(school: Classroom, *, repeat: int, explain: bool, out) -> dict:
+    """The school's recall from the rollups (as class_retention reads it for a large class)
+    and from the states, at this instant; the largest difference between them, and its bound."""
+    figures = time_retention(school, "school (rollup)", repeat=repeat, explain=explain, out=out)
+    with override_settings(RECALL_ROLLUP_MIN_STUDENTS=10**9):
+        figures.update(time_retention(school, "school (states)", repeat=1, explain=False, out=out))
+    now = timezone.now()
+    students = results.class_students(school)
+    lesson_ids = list(
+        AssignmentLesson.objects.filter(assignment__classroom=school).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    rolled = results.class_retention(classroom=school, now=now)
+    with override_settings(RECALL_ROLLUP_MIN_STUDENTS=10**9):
+        exact = results.class_retention(classroom=school, now=now)
+    bounds = rollups.error_bound(students=students, lesson_ids=lesson_ids, at=now)
+    errors = [
+        (abs(r.now - e.now), abs(r.week - e.week), *bounds[r.lesson_id])
+        for r, e in zip(rolled, exact, strict=True)
+        if e.studied
+    ]
+    worst = {
+        "error now": max(e[0] for e in errors),
+        "error week": max(e[1] for e in errors),
+        "bound now": max(e[2] for e in errors),
+        "bound week": max(e[3] for e in errors),
+    }
+    out.write(
+        f"  school recall at {now:%H:%M} UTC, rollup vs states over {len(errors)} lessons: "
+        f"largest |error| now {worst['error now']:.2e} (bound {worst['bound now']:.2e}), "
+        f"in 7 days {worst['error week']:.2e} (bound {worst['bound week']:.2e})"
+    )
+    figures.update(worst)
+    return figures
 
 
 def sql_p50(statements: list[str], repeat: int) -> float:
