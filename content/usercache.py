@@ -22,7 +22,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "usercache:v1"
+PREFIX = "usercache:v2"
 GLOBAL_TOKEN = f"{PREFIX}:all"
 # A safety net only: every write that matters changes a token.
 TIMEOUT = 60 * 60
@@ -32,8 +32,8 @@ def _user_token(user_id: int) -> str:
     return f"{PREFIX}:user:{user_id}"
 
 
-def _entry(user_id: int) -> str:
-    return f"{PREFIX}:entry:{user_id}"
+def _entry(user_id: int, name: str) -> str:
+    return f"{PREFIX}:entry:{name}:{user_id}"
 
 
 def _new_token(key: str) -> None:
@@ -45,15 +45,19 @@ def _new_token(key: str) -> None:
         logger.error("usercache: could not change %s", key, exc_info=True)
 
 
-def get_or_build(user_id: int, build: Callable[[], tuple[Any, float | None]], *, now: float) -> Any:
-    """The user's entry if it is still valid at `now` (a POSIX timestamp), else `build()`'s.
+def get_or_build(
+    user_id: int, build: Callable[[], tuple[Any, float | None]], *, now: float, name: str = "main"
+) -> Any:
+    """The user's entry `name` if it is still valid at `now` (a POSIX timestamp), else
+    `build()`'s. A user may have several entries (say, a small one for a hot path and a fuller
+    one for a page): the same tokens invalidate them all.
 
     `build` returns the value and the moment (a POSIX timestamp) until which it holds, or None
     for as long as no row changes (an assignment that opens tomorrow changes the value tomorrow).
     """
     keys = [GLOBAL_TOKEN, _user_token(user_id)]
     try:
-        found = cache.get_many([*keys, _entry(user_id)])
+        found = cache.get_many([*keys, _entry(user_id, name)])
         if any(found.get(key) is None for key in keys):
             # A token never set, or evicted: make one before building, so that no entry is
             # ever stored under a missing token (an entry stored under None would pass for
@@ -67,14 +71,14 @@ def get_or_build(user_id: int, build: Callable[[], tuple[Any, float | None]], *,
         logger.warning("usercache: the cache failed; reading from the database", exc_info=True)
         return build()[0]
     tokens = (found.get(GLOBAL_TOKEN), found.get(_user_token(user_id)))
-    entry = found.get(_entry(user_id))
+    entry = found.get(_entry(user_id, name))
     if entry is not None and None not in tokens:
         entry_tokens, valid_until, value = entry
         if entry_tokens == tokens and (valid_until is None or now < valid_until):
             return value
     value, valid_until = build()
     try:
-        cache.set(_entry(user_id), (tokens, valid_until, value), timeout=TIMEOUT)
+        cache.set(_entry(user_id, name), (tokens, valid_until, value), timeout=TIMEOUT)
     except Exception:
         logger.warning("usercache: the cache failed; the entry is not kept", exc_info=True)
     return value

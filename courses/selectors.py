@@ -94,8 +94,11 @@ class StudyContext:
     desired_retention: float
     # The questions that the student's unfinished attempts ask: their cards wait (study_queue).
     held_questions: frozenset[int]
-    # For the dashboard: the user's roles, open assignments (with their lessons) and pending
-    # invitations, as assignments_for_student and invitations_for_student give them.
+    # For the dashboard only (`study_context(full=True)`; empty otherwise): the user's roles,
+    # open assignments (with their lessons) and pending invitations, as
+    # assignments_for_student and invitations_for_student give them. They are model instances,
+    # dozens of them, and unpickling them costs more than the review loop can spare, so the
+    # study pages' entry leaves them out.
     roles: frozenset[str] = frozenset()
     assignments: tuple[Assignment, ...] = ()
     invitations: tuple[Invitation, ...] = ()
@@ -122,7 +125,7 @@ def _course_of(lesson_ids) -> Course:
     return course or Course()
 
 
-def _study_context_build(*, user: AbstractBaseUser, now: datetime):
+def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
     assignments = tuple(assignments_for_student(student=user, now=now))
     lesson_ids = tuple(
         dict.fromkeys(
@@ -158,20 +161,29 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime):
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
         held_questions=held,
-        roles=frozenset(user.groups.values_list("name", flat=True)) & set(Role.values),
-        assignments=assignments,
-        invitations=tuple(invitations_for_student(student=user)),
     )
+    if full:
+        context = replace(
+            context,
+            roles=frozenset(user.groups.values_list("name", flat=True)) & set(Role.values),
+            assignments=assignments,
+            invitations=tuple(invitations_for_student(student=user)),
+        )
     return context, opens.timestamp() if opens else None
 
 
-def study_context(*, user: AbstractBaseUser, now: datetime) -> StudyContext:
-    """The user's study context: from the shared cache, or read (ten queries) and cached.
+def study_context(*, user: AbstractBaseUser, now: datetime, full: bool = False) -> StudyContext:
+    """The user's study context: from the shared cache, or read (up to ten queries) and cached.
+    `full` adds what only the dashboard shows (roles, assignments, invitations), kept in an
+    entry of its own.
 
     Every write to the rows it is made of forgets it (courses.signals, quizzes.signals).
     """
     return usercache.get_or_build(
-        user.pk, lambda: _study_context_build(user=user, now=now), now=now.timestamp()
+        user.pk,
+        lambda: _study_context_build(user=user, now=now, full=full),
+        now=now.timestamp(),
+        name="full" if full else "study",
     )
 
 
@@ -235,7 +247,7 @@ def student_overview(
     an unpickling), then one query for their cards (quizzes.selectors.summary); the streak up
     to yesterday is read once a day (`streak_before_today`)."""
     if context is None:
-        context = study_context(user=student, now=now)
+        context = study_context(user=student, now=now, full=True)
     lessons = {}
     for assignment in context.assignments:
         for item in assignment.assignment_lessons.all():

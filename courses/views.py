@@ -41,7 +41,7 @@ from courses.timezones import remember_time_zone
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Any signed-in user: one panel per role the user holds (a teacher may also be an author)."""
     now = timezone.now()
-    cached = selectors.study_context(user=request.user, now=now)
+    cached = selectors.study_context(user=request.user, now=now, full=True)
     roles = cached.roles
     context: dict = {"roles": roles, "now": now}
     if Role.STUDENT in roles:

@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 
 from quizzes import scheduling
 from quizzes.models import (
@@ -147,7 +148,7 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
         f"(SELECT 1 FROM {state} ms WHERE ms.student_id = %s AND ms.card_id = c.id)"
     )
     return f"""
-        SELECT c.*, t.*,
+        SELECT {_CARD_COLUMNS}, t.*,
             ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
                 AS reviews_today,
             ({today} AND r.state_before IS NULL) AS new_today
@@ -183,16 +184,61 @@ def _aware(value):
     return value
 
 
-def _state_from(card: Card, *, student: AbstractBaseUser) -> MemoryState | None:
-    """The student's memory state for `card`, from the `ms_*` columns read with it."""
-    if card.ms_id is None:
+# The card's columns the review loop uses (its page, its rating, the schedule), in the model's
+# field order as Model.from_db takes them; the others are deferred. Cards read here are for
+# showing and rating, never saved.
+_CARD_FIELDS = tuple(
+    f.attname
+    for f in Card._meta.concrete_fields
+    if f.attname in {"id", "key", "lesson_id", "position", "question_id"}
+    or f.attname.endswith("_html")
+)
+_CARD_COLUMNS = ", ".join(f"c.{name}" for name in _CARD_FIELDS)
+_HTML_FIELDS = frozenset(name for name in _CARD_FIELDS if name.endswith("_html"))
+_STATE_ATTNAMES = tuple(
+    f.attname
+    for f in MemoryState._meta.concrete_fields
+    if f.attname in {*_STATE_FIELDS, "student_id", "card_id"}
+)
+_STATE_FIELD = {"student": MemoryState._meta.get_field("student")}
+_STATE_FIELD["card"] = MemoryState._meta.get_field("card")
+
+
+def _rows(sql: str, params: list) -> list[dict]:
+    """The rows of a raw query as dicts. Read with a cursor, not `Model.objects.raw()`, whose
+    per-query machinery cost the review loop more than the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _card_from(row: dict) -> Card:
+    """A card from the `_CARD_COLUMNS` of a row (its other fields deferred)."""
+    values = [
+        mark_safe(row[name]) if name in _HTML_FIELDS and row[name] is not None else row[name]
+        for name in _CARD_FIELDS
+    ]
+    return Card.from_db(connection.alias, _CARD_FIELDS, values)
+
+
+def _state_from(row: dict, *, card: Card, student: AbstractBaseUser) -> MemoryState | None:
+    """The student's memory state for `card`, from the `ms_*` columns of a row read with it."""
+    if row["ms_id"] is None:
         return None
-    fields = {name: getattr(card, f"ms_{name}") for name in _STATE_FIELDS}
-    fields["due_at"] = _aware(fields["due_at"])
-    fields["last_review_at"] = _aware(fields["last_review_at"])
-    state = MemoryState(student=student, card=card, **fields)
-    state._state.adding = False
-    state._state.db = card._state.db
+    values = []
+    for name in _STATE_ATTNAMES:
+        if name == "student_id":
+            values.append(student.pk)
+        elif name == "card_id":
+            values.append(card.pk)
+        elif name in ("due_at", "last_review_at"):
+            values.append(_aware(row[f"ms_{name}"]))
+        else:
+            values.append(row[f"ms_{name}"])
+    state = MemoryState.from_db(connection.alias, _STATE_ATTNAMES, values)
+    _STATE_FIELD["student"].set_cached_value(state, student)
+    _STATE_FIELD["card"].set_cached_value(state, card)
     return state
 
 
@@ -227,32 +273,33 @@ def study_queue(
     params += [*held, *lesson_ids, student.pk, now, *lesson_ids]
     params += [*held, *lesson_ids, *lesson_ids, student.pk]
 
-    def first(*, only_new: bool) -> Card | None:
+    def first(*, only_new: bool) -> dict | None:
         sql = _queue_sql(lessons=len(lesson_ids), held=len(held), only_new=only_new)
-        return next(iter(Card.objects.raw(sql, params)), None)
+        return next(iter(_rows(sql, params)), None)
 
     top = first(only_new=False)
     if top is None:
         reviews_today, new_today = done_today(student=student, day=day)
         return Queue(None, None, 0, 0, reviews_today + new_today)
-    due_count = min(top.due_total, max(0, day.reviews_per_day - top.reviews_today))
-    new_count = min(top.new_total, max(0, day.new_per_day - top.new_today))
-    card = None
-    if top.is_held:
+    due_count = min(top["due_total"], max(0, day.reviews_per_day - top["reviews_today"]))
+    new_count = min(top["new_total"], max(0, day.new_per_day - top["new_today"]))
+    row = None
+    if top["is_held"]:
         pass  # every card left is held back
-    elif (top.ms_id is not None and due_count) or (top.ms_id is None and new_count):
-        card = top
+    elif (top["ms_id"] is not None and due_count) or (top["ms_id"] is None and new_count):
+        row = top
     elif new_count:
         # Cards are due, but the day's reviews are done: new cards still come.
-        card = first(only_new=True)
+        row = first(only_new=True)
+    card = _card_from(row) if row else None
     return Queue(
         card=card,
-        state=_state_from(card, student=student) if card else None,
+        state=_state_from(row, card=card, student=student) if row else None,
         due_count=due_count,
         new_count=new_count,
-        done_today=top.reviews_today + top.new_today,
-        held_count=top.held_total,
-        held_by=attempts_unfinished(student=student) if top.held_total else [],
+        done_today=top["reviews_today"] + top["new_today"],
+        held_count=top["held_total"],
+        held_by=attempts_unfinished(student=student) if top["held_total"] else [],
     )
 
 
@@ -271,16 +318,17 @@ def card_for_rating(
     held = sorted(held_questions)
     card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
     sql = (
-        f"SELECT c.*, {_STATE_COLUMNS}, {_held_and_order(held=len(held), order=0)} "
+        f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=len(held), order=0)} "
         f"FROM {card_table} c "
         f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
         f"WHERE c.retired_at IS NULL AND c.id = %s "
         f"AND c.lesson_id IN ({_marks(len(lesson_ids))})"
     )
-    card = next(iter(Card.objects.raw(sql, [*held, student.pk, card_id, *lesson_ids])), None)
-    if card is None or card.is_held:
+    row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids])), None)
+    if row is None or row["is_held"]:
         return None
-    return card, _state_from(card, student=student)
+    card = _card_from(row)
+    return card, _state_from(row, card=card, student=student)
 
 
 def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay) -> int:
