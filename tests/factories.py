@@ -1,6 +1,6 @@
 """A factory for every model. Content is normally made by the loader; these are for unit tests."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -29,6 +29,7 @@ from quizzes.models import (
     QuestionType,
     QuestionVersion,
     Quiz,
+    RecallRollup,
     ReviewLog,
 )
 
@@ -237,6 +238,19 @@ class ReviewLogFactory(factory.django.DjangoModelFactory):
     reviewed_at = factory.LazyFunction(timezone.now)
     state_after = 1
     due_after = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=10))
+
+
+class RecallRollupFactory(factory.django.DjangoModelFactory):
+    """A rollup row of one state (tests of the rollups let the triggers build theirs)."""
+
+    class Meta:
+        model = RecallRollup
+
+    student = factory.SubFactory(StudentFactory)
+    lesson = factory.SubFactory(LessonFactory)
+    base_day = factory.LazyFunction(lambda: (timezone.now().date() - date(1970, 1, 1)).days)
+    n = 1
+    r0 = 1.0
 
 
 class CourseFactory(factory.django.DjangoModelFactory):
