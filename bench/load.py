@@ -7,7 +7,8 @@ one machine in the same state.
 Scenarios, each in a time window of its own per round (bare, review, dashboard, teacher, then
 the next round):
 - bare: GET the benchmark's bare logged-in view (bench.urls), the floor under every page;
-- review: the review loop as htmx sends it: GET /study/?show=<card> to turn the card over,
+- review: the review loop as htmx sends it: GET /study/?show=<card> to turn the card over
+  (with HX-Target: card-answer, the back's place),
   then POST the rating; one loop iteration is these two requests;
 - dashboard: GET / as a student;
 - teacher: the class overview, the gradebook and the item analysis, in turn, as the class's
@@ -212,13 +213,17 @@ class Session:
         self.turn[kind] += 1
         return student
 
-    def headers(self, user: dict, *, htmx: bool = False, post: bool = False) -> dict[str, str]:
+    def headers(
+        self, user: dict, *, htmx: bool = False, target: str = "", post: bool = False
+    ) -> dict[str, str]:
         names = self.data["cookie_names"]
         headers = {
             "Cookie": f"{names['session']}={user['session']}; {names['csrf']}={user['csrf']}"
         }
         if htmx:
             headers["HX-Request"] = "true"
+        if target:
+            headers["HX-Target"] = target  # the id of the element htmx swaps
         if post:
             # As the page's <body hx-headers> sends it; the cookie's secret is a valid token.
             headers["X-CSRFToken"] = user["csrf"]
@@ -232,11 +237,12 @@ class Session:
         user: dict,
         *,
         htmx: bool = False,
+        target: str = "",
         data: dict | None = None,
         expect: int = 200,
     ) -> Response | None:
         """One request, timed into each of `stats`; None if it failed (counted as an error)."""
-        headers = self.headers(user, htmx=htmx, post=method == "POST")
+        headers = self.headers(user, htmx=htmx, target=target, post=method == "POST")
         started = time.perf_counter()
         try:
             response = await self.client.request(method, url, headers=headers, data=data)
@@ -286,8 +292,14 @@ class Session:
             return
         student = self.reviewing.pop(0)
         card = self.card[student["id"]]
+        # "Show answer" swaps the back into #card-answer; the rating swaps #review-card.
         shown = await self.send(
-            [stats["review"]], "GET", f"/study/?show={card}", student, htmx=True
+            [stats["review"]],
+            "GET",
+            f"/study/?show={card}",
+            student,
+            htmx=True,
+            target="card-answer",
         )
         if shown is None:
             self.reviewing.append(student)

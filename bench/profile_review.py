@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     for attempt in Attempt.objects.filter(quiz_id=data["start_quiz_id"], finished_at__isnull=True):
         attempt_finish(attempt=attempt, now=timezone.now())
     htmx = {"HX-Request": "true"}
+    show = {**htmx, "HX-Target": "card-answer"}  # as htmx sends "Show answer"
     rng = random.Random(14)
     clients, cards = [], []
     for student in data["students"][:STUDENTS]:
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     while done < args.iterations and clients:
         i = done % len(clients)
         client = clients[i]
-        shown = client.get(f"/study/?show={cards[i]}", headers=htmx).content.decode()
+        shown = client.get(f"/study/?show={cards[i]}", headers=show).content.decode()
         fields = dict(FIELD.findall(shown))
         rated = client.post(
             "/study/",

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
+from config.db import prepared_cursor
 from quizzes import scheduling
 from quizzes.models import (
     SCHEDULE_FIELDS,
@@ -207,7 +208,7 @@ _STATE_FIELD["card"] = MemoryState._meta.get_field("card")
 def _rows(sql: str, params: list) -> list[dict]:
     """The rows of a raw query as dicts. Read with a cursor, not `Model.objects.raw()`, whose
     per-query machinery cost the review loop more than the query itself."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
+from config.db import prepared_cursor
 from quizzes import scheduling
 from quizzes.grading import grade
 from quizzes.models import (
@@ -207,14 +208,20 @@ def _write(new: MemoryState, *, old: MemoryState | None, log: dict) -> int | Non
             old.reps,
             _sql_value(ms.get_field("last_review_at"), old.last_review_at),
         ]
-    log_columns = ", ".join(q(rl.get_field(name).column) for name in log)
-    log_params = [_sql_value(rl.get_field(name), value) for name, value in log.items()]
-    marks = ", ".join(["%s"] * len(log))
-    with connection.cursor() as cursor:
+    log_fields = [rl.get_field(name) for name in log]
+    log_columns = ", ".join(q(field.column) for field in log_fields)
+    log_params = [
+        _sql_value(field, value) for field, value in zip(log_fields, log.values(), strict=True)
+    ]
+    with prepared_cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The log's values are a select list, where a parameter's type must be cast.
+            casts = ", ".join(
+                f"CAST(%s AS {field.cast_db_type(connection)})" for field in log_fields
+            )
             cursor.execute(
                 f"WITH s AS ({state_sql} RETURNING {q('id')}), "
-                f"l AS (INSERT INTO {q(rl.db_table)} ({log_columns}) SELECT {marks} FROM s) "
+                f"l AS (INSERT INTO {q(rl.db_table)} ({log_columns}) SELECT {casts} FROM s) "
                 f"SELECT {q('id')} FROM s",
                 [*state_params, *log_params],
             )
@@ -224,6 +231,7 @@ def _write(new: MemoryState, *, old: MemoryState | None, log: dict) -> int | Non
         if cursor.rowcount != 1:
             return None
         state_id = cursor.lastrowid if old is None else old.pk
+        marks = ", ".join(["%s"] * len(log_fields))
         cursor.execute(f"INSERT INTO {q(rl.db_table)} ({log_columns}) VALUES ({marks})", log_params)
         return state_id
 

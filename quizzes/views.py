@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from content.ids import parse_id
 from content.models import Citation, Lesson
@@ -267,7 +268,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 @login_required
 def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     """Any signed-in user reviews their own cards: those of their assigned lessons, or of one
@@ -284,6 +285,13 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
         lesson_ids = [lesson.pk]
         day = study_day_for(user=request.user, now=now, lesson_ids=lesson_ids)
     here = request.path
+
+    if request.method == "GET" and wants_partial(request) and request.htmx.target == "card-answer":
+        # "Show answer" swaps in the back of the card and its rating form, nothing else: the
+        # front, the counts and the undo button on the page are still right.
+        answer = _card_answer(request, student, lesson_ids, day, here)
+        if answer is not None:
+            return answer
 
     if request.method == "POST":
         if request.POST.get("action") == "undo":
@@ -316,14 +324,7 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
                 "progress": _progress(queue),
             }
         )
-        if shown:
-            previews = selectors.interval_previews(queue.state, card_id=card.pk, day=day)
-            context["back"] = card.back_html
-            context["buttons"] = [
-                {"rating": r.value, "label": r.label, "key": r.value, "interval": previews[r.value]}
-                for r in Rating
-            ]
-            context["form_reps"] = queue.state.reps if queue.state else 0
+        context.update(_rating_context(card, queue.state, day=day, shown=shown))
     else:
         context["tomorrow"] = selectors.due_tomorrow(
             student=request.user, lesson_ids=lesson_ids, day=day
@@ -332,7 +333,50 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     template = "quizzes/study.html"
     if wants_partial(request):
         template += "#review-card"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if wants_partial(request) and request.htmx.target == "card-answer":
+        retarget(response, "#review-card")  # "Show answer" for a card no longer to be shown
+        reswap(response, "outerHTML")
+    return response
+
+
+def _rating_context(card, state, *, day: selectors.StudyDay, shown: bool) -> dict:
+    """What the back of a card shows: its HTML and a rating button per rating, each with the
+    interval it would give (as Anki's buttons do)."""
+    if not shown:
+        return {"shown": False}
+    previews = selectors.interval_previews(state, card_id=card.pk, day=day)
+    return {
+        "shown": True,
+        "back": card.back_html,
+        "buttons": [
+            {"rating": r.value, "label": r.label, "key": r.value, "interval": previews[r.value]}
+            for r in Rating
+        ],
+        "form_reps": state.reps if state else 0,
+    }
+
+
+def _card_answer(
+    request: HttpRequest, student, lesson_ids: list[int], day: selectors.StudyDay, here: str
+) -> HttpResponse | None:
+    """The back of the card `?show=` names, for htmx to swap into `#card-answer`, if the student
+    may rate that card now (one query: the card with their state); None otherwise, and the
+    caller answers with the whole review card, which htmx is told to swap instead."""
+    card_id = parse_id(request.GET.get("show"))
+    if card_id < 0:
+        return None
+    found = selectors.card_for_rating(
+        student=request.user,
+        card_id=card_id,
+        lesson_ids=lesson_ids,
+        held_questions=student.held_questions,
+    )
+    if found is None:
+        return None
+    card, state = found
+    context = {"card": card, "here": here, **_rating_context(card, state, day=day, shown=True)}
+    return render(request, "quizzes/study.html#card-answer", context)
 
 
 def _progress(queue: selectors.Queue) -> int:

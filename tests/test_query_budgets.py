@@ -87,13 +87,16 @@ def the_card(html: str) -> tuple[int, int]:
     return int(card.group(1)), int(reps.group(1))
 
 
+SHOW_ANSWER = {**HTMX, "HX-Target": "card-answer"}
+
+
 def review_loop(client, assert_queries) -> None:
     """Show the back of the first card, then rate it and get the next one, as htmx does."""
     front = client.get("/study/", headers=HTMX).content.decode()
     card_id = int(re.search(r"show=(\d+)", front).group(1))
     with assert_queries(2):
-        # user; the queue with its first card and its counts
-        back = client.get(f"/study/?show={card_id}", headers=HTMX).content.decode()
+        # user; the card with the student's state ("Show answer" swaps in only the back)
+        back = client.get(f"/study/?show={card_id}", headers=SHOW_ANSWER).content.decode()
     card, reps = the_card(back)
     # user; the card with the student's state; update the state and append to the log (one
     # statement on PostgreSQL, two on SQLite); the queue with the next card

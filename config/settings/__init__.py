@@ -132,6 +132,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # in parallel and took 28-73 ms to launch workers for 2 ms of work; at 10000 it takes 10 ms,
     # and a school-wide report still runs in parallel (docs/scale.md).
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c parallel_setup_cost=10000")
+    # Prepared statements for the review loop's statements, which config.db.prepared_cursor
+    # sends with server-side binding: psycopg prepares one after it has run 5 times on a
+    # connection, and PostgreSQL no longer plans it on every request. Django's own queries use
+    # client-side binding and are never prepared. Behind a pooler in transaction mode that
+    # cannot keep prepared statements (PgBouncer before 1.21, or without
+    # max_prepared_statements), set DJANGO_DB_PREPARED_STATEMENTS=0.
+    if os.environ.get("DJANGO_DB_PREPARED_STATEMENTS", "1") != "0":
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 # A read replica for the teacher reports (config/routers.py): only reads inside
 # `reading_from_replica()` go there; everything else, and every write, goes to default. Without

@@ -10,7 +10,7 @@ from courses.models import Profile
 from quizzes.models import Card, MemoryState, Quiz, ReviewLog
 from quizzes.services import attempt_finish, attempt_start, review_record
 from quizzes.studyday import day_bounds, study_date
-from tests.factories import StudentFactory
+from tests.factories import CardFactory, StudentFactory
 
 
 def front_card_id(html: str) -> int:
@@ -148,6 +148,40 @@ def test_cards_outside_the_queue_cannot_be_rated(client, mini):
     assert client.post("/study/", {"card": "x", "rating": "9"}).status_code == 302
 
 
+# What htmx sends when "Show answer" is clicked: it swaps the back into #card-answer.
+SHOW_ANSWER = {"HX-Request": "true", "HX-Target": "card-answer"}
+
+
+@pytest.mark.django_db
+def test_show_answer_swaps_in_only_the_back_and_the_rating_form(client, student):
+    client.force_login(student)
+    page = client.get("/study/").content.decode()
+    card = Card.objects.get(pk=front_card_id(page))
+    assert 'hx-target="#card-answer"' in page
+
+    response = client.get(f"/study/?show={card.pk}", headers=SHOW_ANSWER)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="card-answer">') and "<section" not in html
+    assert card.back in html and card.front not in html
+    assert f'name="card" value="{card.pk}"' in html and 'name="reps" value="0"' in html
+    assert "HX-Retarget" not in response and "HX-Target" in response["Vary"]
+    rated = rate(client, card.pk, 3, headers={"HX-Request": "true", "HX-Target": "review-card"})
+    assert rated.status_code == 200 and ReviewLog.objects.filter(card=card).count() == 1
+
+
+@pytest.mark.django_db
+def test_show_answer_for_a_card_not_to_be_shown_swaps_the_whole_card_instead(client, student):
+    client.force_login(student)
+    elsewhere = CardFactory()  # a card of a lesson the student is not assigned
+    for show in (str(elsewhere.pk), "x", "-1", "9" * 40):
+        response = client.get(f"/study/?show={show}", headers=SHOW_ANSWER)
+        html = response.content.decode()
+        assert response.status_code == 200 and response["HX-Retarget"] == "#review-card"
+        assert html.lstrip().startswith('<section id="review-card"')
+        assert elsewhere.back not in html and "Show answer" in html
+
+
 @pytest.mark.django_db
 def test_htmx_gets_the_review_card_partial(client, student):
     client.force_login(student)
@@ -233,11 +267,13 @@ def test_a_card_from_an_unfinished_attempt_waits_and_its_back_is_never_sent(clie
     page = client.get("/study/").content.decode()
     shown = client.get(f"/study/?show={card.pk}").content.decode()
     partial = client.get(f"/study/?show={card.pk}", headers={"HX-Request": "true"})
+    answer = client.get(f"/study/?show={card.pk}", headers=SHOW_ANSWER)
 
     assert "Finish your quiz first" in page
     assert "1 card is held back" in page and f'href="/attempts/{attempt.pk}/"' in page
-    for html in (page, shown, partial.content.decode()):
+    for html in (page, shown, partial.content.decode(), answer.content.decode()):
         assert QUESTION_CARD_BACK not in html and "Show answer" not in html
+    assert answer["HX-Retarget"] == "#review-card"
     assert "Done for today" not in page
 
     attempt_finish(attempt=attempt, now=timezone.now())
