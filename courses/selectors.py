@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from content import usercache
@@ -82,6 +83,56 @@ def classes_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
 
 
 @dataclass(frozen=True)
+class LessonRef:
+    """A lesson as the dashboard links to it."""
+
+    pk: int
+    key: str
+    title: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("content:lesson", kwargs={"key": self.key})
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AssignmentRef:
+    """An open assignment as the dashboard shows it, with its active lessons in order. Plain
+    values, not model instances: they are unpickled from the cache on every dashboard view, and
+    a model instance costs about ten times as much to unpickle."""
+
+    pk: int
+    title: str
+    kind: str
+    target_recall: float
+    due_at: datetime
+    quiz_id: int | None
+    classroom: ClassRef
+    lessons: tuple[LessonRef, ...]
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> "AssignmentRef":
+        return cls(
+            pk=assignment.pk,
+            title=assignment.title,
+            kind=assignment.kind,
+            target_recall=assignment.target_recall,
+            due_at=assignment.due_at,
+            quiz_id=assignment.quiz_id,
+            classroom=ClassRef(assignment.classroom_id, assignment.classroom.name),
+            lessons=tuple(
+                LessonRef(item.lesson_id, item.lesson.key, item.lesson.title)
+                for item in assignment.assignment_lessons.all()
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class StudyContext:
     """What a student's study pages need on every request, derived from rows that rarely change
     and kept in the shared cache (content.usercache) until one of them does."""
@@ -94,13 +145,11 @@ class StudyContext:
     desired_retention: float
     # The questions that the student's unfinished attempts ask: their cards wait (study_queue).
     held_questions: frozenset[int]
-    # For the dashboard only (`study_context(full=True)`; empty otherwise): the user's roles,
-    # open assignments (with their lessons) and pending invitations, as
-    # assignments_for_student and invitations_for_student give them. They are model instances,
-    # dozens of them, and unpickling them costs more than the review loop can spare, so the
-    # study pages' entry leaves them out.
+    # For the dashboard only (`study_context(full=True)`; empty otherwise, as the study pages
+    # need none of it): the user's roles, open assignments (with their lessons) as
+    # assignments_for_student gives them, and pending invitations.
     roles: frozenset[str] = frozenset()
-    assignments: tuple[Assignment, ...] = ()
+    assignments: tuple[AssignmentRef, ...] = ()
     invitations: tuple[Invitation, ...] = ()
 
     def day(self, now: datetime) -> StudyDay:
@@ -166,7 +215,7 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         context = replace(
             context,
             roles=frozenset(user.groups.values_list("name", flat=True)) & set(Role.values),
-            assignments=assignments,
+            assignments=tuple(AssignmentRef.of(assignment) for assignment in assignments),
             invitations=tuple(invitations_for_student(student=user)),
         )
     return context, opens.timestamp() if opens else None
@@ -204,7 +253,7 @@ def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int
 
 @dataclass
 class AssignmentProgress:
-    assignment: Assignment
+    assignment: AssignmentRef
     lessons: list
     cards: int
     studied: int
@@ -250,8 +299,8 @@ def student_overview(
         context = study_context(user=student, now=now, full=True)
     lessons = {}
     for assignment in context.assignments:
-        for item in assignment.assignment_lessons.all():
-            lessons.setdefault(item.lesson_id, item.lesson)
+        for lesson in assignment.lessons:
+            lessons.setdefault(lesson.pk, lesson)
     lesson_ids = list(lessons)
     day = context.day(now)
     found = quiz_selectors.summary(
@@ -260,7 +309,7 @@ def student_overview(
     summaries = found.lessons
     progress = []
     for assignment in context.assignments:
-        ids = [item.lesson_id for item in assignment.assignment_lessons.all()]
+        ids = [lesson.pk for lesson in assignment.lessons]
         progress.append(
             AssignmentProgress(
                 assignment=assignment,

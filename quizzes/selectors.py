@@ -491,7 +491,7 @@ def summary(
         params += [_datetime_param(edges[i]), _datetime_param(edges[i + 1])]
     params += [*lesson_ids, student.pk]
     sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
