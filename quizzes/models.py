@@ -300,8 +300,13 @@ class MemoryState(models.Model):
     It can always be rebuilt by replaying that student's `ReviewLog` rows for the card.
     """
 
+    # No index of its own: the two below lead with the student (each index is written on
+    # every review, which moves `due_at`).
     student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_states"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memory_states",
+        db_index=False,
     )
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="memory_states")
     state = models.PositiveSmallIntegerField(_("state"), choices=CardState.choices)
@@ -334,7 +339,10 @@ class ReviewLog(models.Model):
     (except with the student's account, and by Undo of the student's own latest rating)."""
 
     student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="review_logs",
+        db_index=False,  # the indexes below lead with it
     )
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
     rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices)
@@ -355,7 +363,12 @@ class ReviewLog(models.Model):
 
     class Meta:
         ordering = ["reviewed_at", "id"]
-        indexes = [models.Index(fields=["student", "card", "reviewed_at"])]
+        indexes = [
+            models.Index(fields=["student", "card", "reviewed_at"]),
+            # A student's reviews since a moment (today's counts, in every review queue): the
+            # rows of today, not every review the student ever made.
+            models.Index(fields=["student", "reviewed_at"], name="review_log_student_time"),
+        ]
         verbose_name = _("review log entry")
         verbose_name_plural = _("review log")
 

@@ -3,6 +3,7 @@ attempts from start to finish."""
 
 import contextlib
 import copy
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,19 +150,19 @@ def _record(
         new = copy.copy(state)
         new._state = copy.copy(state._state)
     _apply(new, result, rating, before)
-    log = {
-        "student_id": student.pk,
-        "card_id": card.pk,
-        "rating": rating,
-        "reviewed_at": result.last_review_at,
-        "elapsed_days": result.elapsed_days,
-        "duration_ms": duration_ms,
-        "state_before": before,
-        "state_after": result.state,
-        "due_after": result.due_at,
-        "source": source,
-        "answer_id": answer.pk if answer else None,
-    }
+    log = (  # _LOG_FIELDS
+        student.pk,
+        card.pk,
+        rating,
+        result.last_review_at,
+        result.elapsed_days,
+        duration_ms,
+        before,
+        result.state,
+        result.due_at,
+        str(source),  # its value, not a choices enum (a database driver may write its name)
+        answer.pk if answer else None,
+    )
     state_id = _write(new, old=state, log=log)
     if state_id is None:
         return None
@@ -171,68 +172,84 @@ def _record(
     return new
 
 
-def _sql_value(field, value):
-    return field.get_db_prep_value(value, connection, prepared=False)
+# The review log's columns, in the order `_record` gives them.
+_LOG_FIELDS = (
+    "student_id",
+    "card_id",
+    "rating",
+    "reviewed_at",
+    "elapsed_days",
+    "duration_ms",
+    "state_before",
+    "state_after",
+    "due_after",
+    "source",
+    "answer_id",
+)
 
 
-def _write(new: MemoryState, *, old: MemoryState | None, log: dict) -> int | None:
-    """Write `new` over `old` (None: insert it, the card's first review) if `old` is still the
-    stored state, and append `log` to the review log; the state's id, or None if nothing was
-    written. Raw SQL: the ORM's update() and create() cost the rating more Python than the
-    statements themselves. It sends no model signals (nothing listens to these two models'); the
-    database's triggers (quizzes.rollups) see the writes like any other.
-
-    PostgreSQL: one statement (a data-modifying WITH). SQLite: the state, then the log entry,
-    in the caller's transaction."""
+@functools.lru_cache(maxsize=8)
+def _write_sql(vendor: str, *, insert: bool) -> tuple[str, str | None]:
+    """`_write`'s statements for a database: on PostgreSQL one, on others the state's and the
+    log's."""
     ms, rl = MemoryState._meta, ReviewLog._meta
     q = connection.ops.quote_name
-    names = ("student_id", "card_id", *SCHEDULE_FIELDS)
-    values = [_sql_value(ms.get_field(name), getattr(new, name)) for name in SCHEDULE_FIELDS]
-    if old is None:
+    if insert:
+        names = ("student_id", "card_id", *SCHEDULE_FIELDS)
         columns = ", ".join(q(ms.get_field(name).column) for name in names)
         state_sql = (
             f"INSERT INTO {q(ms.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
             f"ON CONFLICT ({q('student_id')}, {q('card_id')}) DO NOTHING"
         )
-        state_params = [new.student_id, new.card_id, *values]
     else:
-        same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+        same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "IS"
         assignments = ", ".join(f"{q(ms.get_field(name).column)} = %s" for name in SCHEDULE_FIELDS)
         state_sql = (
             f"UPDATE {q(ms.db_table)} SET {assignments} WHERE {q('id')} = %s "
             f"AND {q('reps')} = %s AND {q('last_review_at')} {same} %s"
         )
-        state_params = [
-            *values,
-            old.pk,
-            old.reps,
-            _sql_value(ms.get_field("last_review_at"), old.last_review_at),
-        ]
-    log_fields = [rl.get_field(name) for name in log]
+    log_fields = [rl.get_field(name) for name in _LOG_FIELDS]
     log_columns = ", ".join(q(field.column) for field in log_fields)
-    log_params = [
-        _sql_value(field, value) for field, value in zip(log_fields, log.values(), strict=True)
-    ]
+    if vendor == "postgresql":
+        # The log's values are a select list, where a parameter's type must be cast.
+        casts = ", ".join(f"CAST(%s AS {field.cast_db_type(connection)})" for field in log_fields)
+        return (
+            f"WITH s AS ({state_sql} RETURNING {q('id')}), "
+            f"l AS (INSERT INTO {q(rl.db_table)} ({log_columns}) SELECT {casts} FROM s) "
+            f"SELECT {q('id')} FROM s"
+        ), None
+    marks = ", ".join(["%s"] * len(log_fields))
+    return state_sql, f"INSERT INTO {q(rl.db_table)} ({log_columns}) VALUES ({marks})"
+
+
+def _write(new: MemoryState, *, old: MemoryState | None, log: tuple) -> int | None:
+    """Write `new` over `old` (None: insert it, the card's first review) if `old` is still the
+    stored state, and append `log` (the values of `_LOG_FIELDS`) to the review log; the state's
+    id, or None if nothing was written. Raw SQL: the ORM's update() and create() cost the rating
+    more Python than the statements themselves. It sends no model signals (nothing listens to
+    these two models'); the database's triggers (quizzes.rollups) see the writes like any other.
+
+    PostgreSQL: one statement (a data-modifying WITH). SQLite: the state, then the log entry,
+    in the caller's transaction."""
+    when = connection.ops.adapt_datetimefield_value
+    values = [getattr(new, name) for name in SCHEDULE_FIELDS]
+    values = [when(v) if isinstance(v, datetime) else v for v in values]
+    log = [when(v) if isinstance(v, datetime) else v for v in log]
+    if old is None:
+        state_params = [new.student_id, new.card_id, *values]
+    else:
+        state_params = [*values, old.pk, old.reps, when(old.last_review_at)]
+    statement, log_statement = _write_sql(connection.vendor, insert=old is None)
     with prepared_cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The log's values are a select list, where a parameter's type must be cast.
-            casts = ", ".join(
-                f"CAST(%s AS {field.cast_db_type(connection)})" for field in log_fields
-            )
-            cursor.execute(
-                f"WITH s AS ({state_sql} RETURNING {q('id')}), "
-                f"l AS (INSERT INTO {q(rl.db_table)} ({log_columns}) SELECT {casts} FROM s) "
-                f"SELECT {q('id')} FROM s",
-                [*state_params, *log_params],
-            )
+        if log_statement is None:
+            cursor.execute(statement, [*state_params, *log])
             row = cursor.fetchone()
             return row[0] if row else None
-        cursor.execute(state_sql, state_params)
+        cursor.execute(statement, state_params)
         if cursor.rowcount != 1:
             return None
         state_id = cursor.lastrowid if old is None else old.pk
-        marks = ", ".join(["%s"] * len(log_fields))
-        cursor.execute(f"INSERT INTO {q(rl.db_table)} ({log_columns}) VALUES ({marks})", log_params)
+        cursor.execute(log_statement, log)
         return state_id
 
 
