@@ -26,8 +26,7 @@ def settings_for(tmp_path, **env: str) -> dict:
         READ_SETTINGS,
         base_env(
             DJANGO_SECRET_KEY=SECRET,
-            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            **env,
+            **{"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **env},
         ),
     )
 
@@ -101,3 +100,16 @@ def test_the_test_run_itself_uses_memory_and_runs_tasks_at_once():
     assert (
         settings.TASKS["default"]["BACKEND"] == "django.tasks.backends.immediate.ImmediateBackend"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "prepared"), [({}, True), ({"DJANGO_DB_PREPARED_STATEMENTS": "0"}, False)]
+)
+def test_postgresql_prepares_the_review_loops_statements_unless_told_not_to(
+    tmp_path, env, prepared
+):
+    found = settings_for(tmp_path, DATABASE_URL="postgres://u@db.invalid:5432/learnhall", **env)
+    options = found["databases"]["default"]["OPTIONS"]
+    assert ("prepare_threshold" in options) is prepared
+    assert ("plan_cache_mode=force_generic_plan" in options["options"]) is prepared
+    assert "parallel_setup_cost=10000" in options["options"]
