@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 
@@ -450,8 +450,8 @@ def student_record(
 class ItemStats:
     version: QuestionVersion
     answered: int
-    facility: float | None  # share of answers that were correct
-    discrimination: float | None  # share correct in the top third minus in the bottom third
+    facility: float | None  # mean score of the answers (partial credit counts as its share)
+    discrimination: float | None  # mean score in the top third minus in the bottom third
     common_wrong: str | None
     common_wrong_count: int = 0
 
@@ -476,8 +476,9 @@ class ItemAnalysis:
 def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
     """Moodle-style statistics for a quiz assignment, over each student's first finished attempt.
 
-    Students are ranked by that attempt's score and split into thirds (SQL NTILE(3)); an
-    item's discrimination is its share correct in the top third minus that in the bottom third.
+    Students are ranked by that attempt's score and split into thirds (SQL NTILE(3)). An item's
+    facility is its mean score (an answer worth 2/3 counts 2/3, as Moodle's facility index does)
+    and its discrimination the mean score in the top third minus that in the bottom third.
     Queries: the ranked attempts; per-version counts; the wrong responses grouped; the versions.
     """
     students = class_students(assignment.classroom)
@@ -503,11 +504,9 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
         .values("version_id")
         .annotate(
             answered=Count("id"),
-            right=Count("id", filter=Q(correct=True)),
-            top_n=Count("id", filter=Q(attempt_id__in=top)),
-            top_correct=Count("id", filter=Q(attempt_id__in=top, correct=True)),
-            bottom_n=Count("id", filter=Q(attempt_id__in=bottom)),
-            bottom_correct=Count("id", filter=Q(attempt_id__in=bottom, correct=True)),
+            mean=Avg("score"),
+            top_mean=Avg("score", filter=Q(attempt_id__in=top)),
+            bottom_mean=Avg("score", filter=Q(attempt_id__in=bottom)),
         )
         .order_by("version_id")
     )
@@ -524,14 +523,13 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
     items = []
     for version in sorted(versions, key=lambda v: (v.question.lesson_id, v.question.position)):
         row = counts[version.pk]
-        top_share = row["top_correct"] / row["top_n"] if row["top_n"] else None
-        bottom_share = row["bottom_correct"] / row["bottom_n"] if row["bottom_n"] else None
+        top_share, bottom_share = row["top_mean"], row["bottom_mean"]
         response, n = wrong.get(version.pk, (None, 0))
         items.append(
             ItemStats(
                 version=version,
                 answered=row["answered"],
-                facility=row["right"] / row["answered"] if row["answered"] else None,
+                facility=row["mean"],
                 discrimination=(
                     top_share - bottom_share
                     if top_share is not None and bottom_share is not None

@@ -380,6 +380,30 @@ def test_item_statistics_on_a_hand_computed_example(classroom, teacher):
 
 
 @pytest.mark.django_db
+def test_item_statistics_count_partial_credit_by_its_score(client, classroom, teacher):
+    """Three students, one question each scored 1, 2/3 and 0 (a partly right answer): the
+    facility is the mean score, 5/9, not the share fully right, 1/3."""
+    students = enroll(classroom, 3)
+    assignment = quiz_assignment(classroom, teacher)
+    for student, score in zip(students, [1.0, 2 / 3, 0.0], strict=True):
+        attempt = attempt_start(quiz=assignment.quiz, student=student, now=timezone.now())
+        version = QuestionVersion.objects.get(pk=attempt.versions[0])
+        Answer.objects.create(attempt=attempt, version=version, position=0,
+                              response={"partly": score}, score=score, correct=score == 1,
+                              answered_at=timezone.now())  # fmt: skip
+        attempt_finish(attempt=attempt, now=timezone.now())
+
+    (item,) = results.item_analysis(assignment=assignment).items
+
+    assert item.answered == 3
+    assert item.facility == pytest.approx(5 / 9)
+    assert item.discrimination == pytest.approx(1.0)  # top third 1, bottom third 0
+    client.force_login(teacher)
+    html = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
+    assert "<td>56%</td>" in html
+
+
+@pytest.mark.django_db
 def test_the_most_chosen_wrong_answer_is_named(client, classroom, teacher):
     students = enroll(classroom, 3)
     assignment = quiz_assignment(classroom, teacher)
