@@ -394,11 +394,13 @@ def test_item_statistics_count_partial_credit_by_its_score(client, classroom, te
         attempt_finish(attempt=attempt, now=timezone.now())
 
     (item,) = results.item_analysis(assignment=assignment).items
+    client.force_login(teacher)
+    record = client.get(f"/classes/{classroom.pk}/students/{students[1].pk}/").content.decode()
 
+    assert "Partly right: 67%" in record
     assert item.answered == 3
     assert item.facility == pytest.approx(5 / 9)
     assert item.discrimination == pytest.approx(1.0)  # top third 1, bottom third 0
-    client.force_login(teacher)
     html = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
     assert "<td>56%</td>" in html
 
