@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Ntile
 from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom, Enrollment
 from quizzes import rollups
 from quizzes.grading import response_text
-from quizzes.models import Answer, Attempt, MemoryState, QuestionVersion, ReviewLog
+from quizzes.models import Answer, Attempt, MemoryState, QuestionType, QuestionVersion, ReviewLog
 from quizzes.scheduling import recall_expression
 from quizzes.selectors import card_counts, recall_by_lesson
 
@@ -454,6 +454,10 @@ class ItemStats:
     discrimination: float | None  # mean score in the top third minus in the bottom third
     common_wrong: str | None
     common_wrong_count: int = 0
+    # Short-answer, numeric and cloze questions: every distinct wrong response (the same text
+    # whatever its case and spacing) with how many gave it, most given first. Authors read these
+    # to find right answers the key does not accept yet.
+    wrong_responses: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def flags(self) -> list[str]:
@@ -511,20 +515,21 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
         .order_by("version_id")
     )
     counts = {row["version_id"]: row for row in counts}
-    wrong: dict[int, tuple[object, int]] = {}
+    wrong: dict[int, list[tuple[object, int]]] = {}
     for row in (
         Answer.objects.filter(attempt_id__in=attempt_ids, correct=False)
         .values("version_id", "response")
         .annotate(n=Count("id"))
         .order_by("version_id", "-n")
     ):
-        wrong.setdefault(row["version_id"], (row["response"], row["n"]))
+        wrong.setdefault(row["version_id"], []).append((row["response"], row["n"]))
     versions = QuestionVersion.objects.filter(pk__in=counts).select_related("question")
     items = []
     for version in sorted(versions, key=lambda v: (v.question.lesson_id, v.question.position)):
         row = counts[version.pk]
         top_share, bottom_share = row["top_mean"], row["bottom_mean"]
-        response, n = wrong.get(version.pk, (None, 0))
+        responses = wrong.get(version.pk, [])
+        response, n = responses[0] if responses else (None, 0)
         items.append(
             ItemStats(
                 version=version,
@@ -539,6 +544,31 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
                 if response is not None
                 else None,
                 common_wrong_count=n,
+                wrong_responses=_distinct_texts(version, responses)
+                if version.type in FREE_TEXT_TYPES
+                else [],
             )
         )
     return ItemAnalysis(attempts=len(attempt_ids), items=items)
+
+
+FREE_TEXT_TYPES = frozenset({QuestionType.SHORT_ANSWER, QuestionType.NUMERIC, QuestionType.CLOZE})
+
+
+def _distinct_texts(
+    version: QuestionVersion, responses: list[tuple[object, int]]
+) -> list[tuple[str, int]]:
+    """Responses as their texts, those differing only in case and spacing counted as one (shown
+    as its most given spelling), most given first."""
+    spellings: dict[str, dict[str, int]] = {}
+    for response, n in responses:
+        text = response_text(version.type, version.body, response).strip()
+        key = " ".join(text.casefold().split())
+        if key:
+            group = spellings.setdefault(key, {})
+            group[text] = group.get(text, 0) + n
+    merged = [
+        (min(group, key=lambda text: (-group[text], text)), sum(group.values()))
+        for group in spellings.values()
+    ]
+    return sorted(merged, key=lambda item: (-item[1], item[0]))

@@ -406,6 +406,34 @@ def test_item_statistics_count_partial_credit_by_its_score(client, classroom, te
 
 
 @pytest.mark.django_db
+def test_item_analysis_lists_every_distinct_wrong_response_to_a_free_text_question(
+    client, classroom, teacher
+):
+    responses = ["Saigon", "saigon ", "Saigon", "Hanoi", "<b>Hue</b>", "Hanoi"]
+    students = enroll(classroom, len(responses))
+    assignment = quiz_assignment(classroom, teacher)
+    for student, text in zip(students, responses, strict=True):
+        attempt = attempt_start(quiz=assignment.quiz, student=student, now=timezone.now())
+        version = next(
+            v
+            for v in QuestionVersion.objects.filter(pk__in=attempt.versions)
+            if v.type == "short_answer"
+        )
+        Answer.objects.create(attempt=attempt, version=version, position=0,
+                              response={"text": text}, score=0, correct=False,
+                              answered_at=timezone.now())  # fmt: skip
+        attempt_finish(attempt=attempt, now=timezone.now())
+
+    (item,) = results.item_analysis(assignment=assignment).items
+
+    assert item.wrong_responses == [("Saigon", 3), ("Hanoi", 2), ("<b>Hue</b>", 1)]
+    client.force_login(teacher)
+    html = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
+    assert "3 different wrong responses" in html
+    assert "<li>&lt;b&gt;Hue&lt;/b&gt; <span" in html and "<b>Hue</b>" not in html
+
+
+@pytest.mark.django_db
 def test_the_most_chosen_wrong_answer_is_named(client, classroom, teacher):
     students = enroll(classroom, 3)
     assignment = quiz_assignment(classroom, teacher)
