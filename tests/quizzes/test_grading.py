@@ -22,7 +22,8 @@ from quizzes.grading import (
     stored_form,
     typo_allowance,
 )
-from quizzes.models import QuestionType
+from quizzes.models import Answer, QuestionType, QuestionVersion
+from quizzes.views import _verdict
 
 RIGHT = Grade(1.0, True)
 WRONG = Grade(0.0, False)
@@ -796,6 +797,45 @@ def test_the_authored_options_reach_the_stored_key():
 def test_bad_options_are_schema_errors(fields):
     with pytest.raises(ValidationError):
         _authored_question(**fields)
+
+
+# How a graded answer is shown (quizzes.views): partly right in percent, and the grader's note
+
+
+def _shown(qtype: str, key: dict, response: dict, score: float, correct: bool) -> dict:
+    version = QuestionVersion(type=qtype, body={}, answer_key=key)
+    return _verdict(version, Answer(response=response, score=score, correct=correct))
+
+
+@pytest.mark.parametrize(
+    ("score", "correct", "partly"),
+    [
+        (1.0, True, None),
+        (0.0, False, None),
+        (2 / 3, False, 67),
+        (0.5, False, 50),
+        (0.001, False, 1),  # never "0%" for some credit
+        (0.999, False, 99),  # never "100%" for an answer that is not right
+    ],
+)
+def test_partial_credit_is_shown_as_a_percentage(score, correct, partly):
+    key = {"blanks": [["a"]]}
+
+    assert _shown("cloze", key, {"blanks": ["a"]}, score, correct)["partly"] == partly
+
+
+def test_the_note_of_an_accepted_misspelling_is_shown():
+    key = {"accepted": ["Hanoi"], "typos": True}
+
+    assert _shown("short_answer", key, {"text": "Hanio"}, 1.0, True)["note"] == SPELLING
+    assert _shown("short_answer", key, {"text": "Hanoi"}, 1.0, True)["note"] == ""
+
+
+def test_no_note_is_shown_where_the_recorded_score_differs_from_the_grader():
+    # Recorded as wrong before the author allowed typos: the note would contradict it.
+    key = {"accepted": ["Hanoi"], "typos": True}
+
+    assert _shown("short_answer", key, {"text": "Hanio"}, 0.0, False)["note"] == ""
 
 
 # The edit distance behind the typo tolerance
