@@ -30,7 +30,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from quizzes.models import QuestionType
-from quizzes.numbers import read_number
+from quizzes.numbers import NUMBER_WORDS, read_number
 
 CLOZE_BLANK = re.compile(r"\[\[(.+?)\]\]")
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―/_]+")
@@ -85,8 +85,9 @@ def same_answer(a: str, b: str) -> bool:
 def _plurals(word: str) -> set[str]:
     """The simple plurals of an all-letter word: +s from 4 letters ("relic", "base"; not "US",
     "new", "arm", "Lao"), +es after s, x, z, ch, sh from 3 ("box", "glass"), y to ies from 4
-    ("ally"). Never of a word with a digit ("1980" is not "1980s")."""
-    if not word.isalpha():
+    ("ally"). Never of a number, in digits or words ("1980s", "twenties", "thirds" are other
+    answers)."""
+    if not word.isalpha() or word.casefold() in NUMBER_WORDS:
         return set()
     lower, found = word.casefold(), set()
     if len(word) >= 4 and not lower.endswith("s"):

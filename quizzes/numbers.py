@@ -32,6 +32,7 @@ def _ordinal_of(word: str) -> str:
 
 _CARDINALS = {**_UNITS, **_TEENS, **_TENS, "hundred": 100, **_SCALES}
 _ORDINALS = {_ordinal_of(word): word for word in _CARDINALS}
+NUMBER_WORDS = frozenset({"zero", *_CARDINALS, *_ORDINALS})
 # Words that change what a number means: a decimal, a sign, a fraction, a quantity of them.
 _MODIFIERS = {"point", "minus", "negative", "half", "halves", "quarter", "quarters", "dozen",
               "dozens", "zeros", "zeroes"}  # fmt: skip
