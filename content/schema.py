@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -260,7 +261,16 @@ class TrueFalseIn(QuestionIn):
     answer: bool
 
 
-class ShortAnswerIn(QuestionIn):
+class TypedAnswerOptions(BaseModel):
+    """How strictly a typed answer is compared (`quizzes.grading.TEXT_OPTIONS`): a near miss
+    accepted with a note, and case or accents that count."""
+
+    typos: StrictBool = False
+    case_sensitive: StrictBool = False
+    accent_sensitive: StrictBool = False
+
+
+class ShortAnswerIn(TypedAnswerOptions, QuestionIn):
     type: Literal["short_answer"]
     answers: list[Text] = Field(min_length=1, max_length=MAX_ITEMS)
 
@@ -299,7 +309,7 @@ class OrderingIn(QuestionIn):
         return _distinct(value, "item")
 
 
-class ClozeIn(QuestionIn):
+class ClozeIn(TypedAnswerOptions, QuestionIn):
     type: Literal["cloze"]
     prompt: OptionalText = ""
     text: Text

@@ -19,49 +19,112 @@ Responses are dicts, as the forms produce them:
 | cloze             | {"blanks": ["Cambodia", "1989"]} |
 """
 
-import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from quizzes.models import QuestionType
+from quizzes.numbers import NUMBER_WORDS, read_number
 
 CLOZE_BLANK = re.compile(r"\[\[(.+?)\]\]")
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―/_]+")
 # Letters that Unicode does not decompose into a base letter and a mark.
 _FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "ß": "ss"})
+_ARTICLES = {"a", "an", "the"}
+# Per-question options of short-answer and cloze questions, each false unless the author sets it.
+TEXT_OPTIONS = ("typos", "case_sensitive", "accent_sensitive")
 
 
 @dataclass(frozen=True)
 class Grade:
     score: float  # 0.0 to 1.0
     correct: bool
+    note: str = ""  # shown with the feedback, e.g. that a misspelling was accepted
 
 
-def normalise(text: str) -> str:
-    """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _SEPARATORS.sub(" ", text.casefold())
+def normalise(text: str, *, keep_case: bool = False, keep_accents: bool = False) -> str:
+    """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal, and
+    so are "U.S." and "US" (not "USA": another word).
+
+    `keep_case` and `keep_accents` keep what an author marked as significant; kept accents are
+    compared in Unicode's NFKC form, so a letter and its decomposed spelling are equal.
+    """
+    if keep_accents:
+        text = unicodedata.normalize("NFKC", text)
+    else:
+        text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SEPARATORS.sub(" ", text if keep_case else text.casefold())
     text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
     return " ".join(text.split())
 
 
-def parse_number(text: str) -> float | None:
-    """A number as a person types it: " 1977 ", "1,977", "1977.0", "−3". None if it is not one."""
-    if not isinstance(text, str):
-        return None
-    cleaned = text.strip().replace("−", "-").replace("\u00a0", "").replace(" ", "")
-    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
-        cleaned = cleaned.replace(",", "")
-    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        return None
-    value = float(cleaned)
-    return value if math.isfinite(value) else None
+def answer_form(text: str, *, keep_case: bool = False, keep_accents: bool = False) -> str:
+    """A typed answer as it is compared: `normalise`d, without a leading article ("The Hague"
+    is "hague"; "the" alone stays)."""
+    words = normalise(text, keep_case=keep_case, keep_accents=keep_accents).split()
+    if len(words) > 1 and words[0].casefold() in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Whether two answer forms are equal, each word allowing its simple English plural."""
+    left, right = a.split(), b.split()
+    return len(left) == len(right) and all(
+        x == y or x in _plurals(y) or y in _plurals(x) for x, y in zip(left, right, strict=True)
+    )
+
+
+def _plurals(word: str) -> set[str]:
+    """The simple plurals of an all-letter word: +s from 4 letters ("relic", "base"; not "US",
+    "new", "arm", "Lao"), +es after s, x, z, ch, sh from 3 ("box", "glass"), y to ies from 4
+    ("ally"). Never of a number, in digits or words ("1980s", "twenties", "thirds" are other
+    answers)."""
+    if not word.isalpha() or word.casefold() in NUMBER_WORDS:
+        return set()
+    lower, found = word.casefold(), set()
+    if len(word) >= 4 and not lower.endswith("s"):
+        found.add(word + "s")
+    if len(word) >= 3 and lower.endswith(("s", "x", "z", "ch", "sh")):
+        found.add(word + "es")
+    if len(word) >= 4 and lower.endswith("y") and lower[-2] not in "aeiou":
+        found.add(word[:-1] + "ies")
+    return found
+
+
+def typo_allowance(form: str) -> int:
+    """How many edits a near miss of the answer `form` may be off by: none under 5 letters or
+    with a digit in it, 1 for 5 to 8 letters, 2 for more."""
+    if any(ch.isdigit() for ch in form):
+        return 0
+    letters = sum(1 for ch in form if ch.isalpha())
+    return 0 if letters < 5 else 1 if letters <= 8 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment: one transposition of adjacent
+    letters is one edit), or `limit + 1` as soon as it must be more than `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before, row = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return min(row[-1], limit + 1)
 
 
 def cloze_parts(text: str) -> tuple[list[str], list[list[str]]]:
@@ -85,7 +148,7 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
         case QuestionType.TRUE_FALSE:
             return {}, {"value": bool(authored["answer"])}
         case QuestionType.SHORT_ANSWER:
-            return {}, {"accepted": list(authored["answers"])}
+            return {}, {"accepted": list(authored["answers"]), **_text_options(authored)}
         case QuestionType.NUMERIC:
             body = {"unit": authored["unit"]} if authored.get("unit") else {}
             return body, {
@@ -102,8 +165,14 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
             return {"items": items}, {"order": [items.index(i) for i in authored["items"]]}
         case QuestionType.CLOZE:
             texts, blanks = cloze_parts(authored["text"])
-            return {"texts": texts}, {"blanks": blanks}
+            return {"texts": texts}, {"blanks": blanks, **_text_options(authored)}
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+def _text_options(authored: dict[str, Any]) -> dict[str, bool]:
+    """The options an author set; those left false are not stored, so that adding the options
+    changed no stored key."""
+    return {name: True for name in TEXT_OPTIONS if authored.get(name)}
 
 
 def _index_list(value: Any) -> list[int] | None:
@@ -116,9 +185,29 @@ def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _text(value: Any) -> str:
-    """A typed answer, or "" (which never matches) when the response holds no text."""
-    return normalise(value) if isinstance(value, str) else ""
+def _match(key: dict, given: Any, accepted: list[str]) -> str | None:
+    """How a typed answer matches one of the accepted answers: "exact" (after `answer_form`),
+    "typo" (a near miss, where the key allows typos), or None. No text never matches."""
+    if not isinstance(given, str):
+        return None
+    flags = {"keep_case": key.get("case_sensitive", False),
+             "keep_accents": key.get("accent_sensitive", False)}  # fmt: skip
+    form = answer_form(given, **flags)
+    if not form:
+        return None
+    forms = [answer_form(a, **flags) for a in accepted]
+    if any(same_answer(form, expected) for expected in forms):
+        return "exact"
+    if key.get("typos") and not any(ch.isdigit() for ch in form):
+        for expected in forms:
+            allowed = typo_allowance(expected)
+            if allowed and edit_distance(form, expected, allowed) <= allowed:
+                return "typo"
+    return None
+
+
+def _spelling_note(matches: list[str | None]) -> str:
+    return _("Accepted: check the spelling") if "typo" in matches else ""
 
 
 def _single(key: dict, response: dict) -> Grade:
@@ -143,14 +232,21 @@ def _true_false(key: dict, response: dict) -> Grade:
 
 
 def _short(key: dict, response: dict) -> Grade:
-    given = _text(response.get("text"))
-    ok = bool(given) and any(given == normalise(a) for a in key["accepted"])
-    return Grade(1.0 if ok else 0.0, ok)
+    match = _match(key, response.get("text"), key["accepted"])
+    ok = match is not None
+    return Grade(1.0 if ok else 0.0, ok, _spelling_note([match]))
+
+
+def _exact(number: float) -> Fraction:
+    """A stored number as its author wrote it: 0.3 is 3/10, not the nearest binary fraction."""
+    return Fraction(Decimal(repr(number)) if isinstance(number, float) else number)
 
 
 def _numeric(key: dict, response: dict) -> Grade:
-    value = parse_number(response.get("text"))
-    ok = value is not None and abs(value - key["value"]) <= key["tolerance"] + 1e-9
+    value = read_number(response.get("text"))
+    ok = value is not None and (
+        abs(Fraction(value) - _exact(key["value"])) <= _exact(key["tolerance"])
+    )
     return Grade(1.0 if ok else 0.0, ok)
 
 
@@ -176,12 +272,9 @@ def _cloze(key: dict, response: dict) -> Grade:
     blanks = key["blanks"]
     if not isinstance(given, list) or len(given) != len(blanks):
         return Grade(0.0, False)
-    right = sum(
-        1
-        for text, accepted in zip(given, blanks, strict=True)
-        if _text(text) and any(_text(text) == normalise(a) for a in accepted)
-    )
-    return Grade(right / len(blanks), right == len(blanks))
+    matches = [_match(key, text, accepted) for text, accepted in zip(given, blanks, strict=True)]
+    right = sum(1 for m in matches if m is not None)
+    return Grade(right / len(blanks), right == len(blanks), _spelling_note(matches))
 
 
 GRADERS: dict[str, Callable[[dict, dict], Grade]] = {

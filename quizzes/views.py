@@ -21,7 +21,7 @@ from content.models import Citation, Lesson
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from quizzes import selectors, services
 from quizzes.forms import AnswerForm, RatingForm
-from quizzes.grading import answer_text, response_text
+from quizzes.grading import answer_text, grade, response_text
 from quizzes.models import Answer, Attempt, QuestionVersion, Quiz, Rating
 
 
@@ -82,10 +82,22 @@ def _own_attempt(request: HttpRequest, attempt_id: int) -> Attempt:
     return attempt
 
 
+def _verdict(version: QuestionVersion, answer: Answer) -> dict:
+    """How an answer is shown: correct, partly right (its score in percent, 1 to 99, so that
+    no partial score reads as 0% or 100%) or not, and the grader's note (a misspelling it
+    accepted). The note is the grader's on the recorded response, shown only while the grader
+    still gives the recorded score."""
+    partly = None
+    if not answer.correct and answer.score > 0:
+        partly = min(99, max(1, round(answer.score * 100)))
+    regraded = grade(version.type, version.answer_key, answer.response)
+    note = regraded.note if regraded.score == answer.score else ""
+    return {"correct": answer.correct, "score": answer.score, "partly": partly, "note": note}
+
+
 def _feedback(version: QuestionVersion, answer: Answer) -> dict:
     return {
-        "correct": answer.correct,
-        "score": answer.score,
+        **_verdict(version, answer),
         "your_answer": response_text(version.type, version.body, answer.response),
         "right_answer": answer_text(version.type, version.body, version.answer_key),
         "explanation": version.explanation_html,
@@ -243,6 +255,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 "number": position + 1,
                 "prompt": version.prompt_html,  # for a cloze without one, its first text
                 "answer": answer,
+                "verdict": _verdict(version, answer) if answer else None,
                 "your_answer": response_text(version.type, version.body, answer.response)
                 if answer
                 else None,
