@@ -8,9 +8,12 @@ JavaScript off.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -20,7 +23,7 @@ from content.ids import parse_id
 from content.models import Citation, Lesson
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from quizzes import selectors, services
-from quizzes.forms import AnswerForm, RatingForm
+from quizzes.forms import AnswerForm, read_rating
 from quizzes.grading import answer_text, grade, response_text
 from quizzes.models import Answer, Attempt, QuestionVersion, Quiz, Rating
 
@@ -337,7 +340,7 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
                 "progress": _progress(queue),
             }
         )
-        context.update(_rating_context(card, queue.state, day=day, shown=shown))
+        context.update(_rating_context(request, card, queue.state, day=day, shown=shown, here=here))
     else:
         context["tomorrow"] = selectors.due_tomorrow(
             student=request.user, lesson_ids=lesson_ids, day=day
@@ -353,21 +356,49 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     return response
 
 
-def _rating_context(card, state, *, day: selectors.StudyDay, shown: bool) -> dict:
-    """What the back of a card shows: its HTML and a rating button per rating, each with the
-    interval it would give (as Anki's buttons do)."""
+def _rating_context(
+    request: HttpRequest, card, state, *, day: selectors.StudyDay, shown: bool, here: str
+) -> dict:
+    """What the back of a card shows: its HTML and the rating form, a button per rating, each
+    with the interval it would give (as Anki's buttons do)."""
     if not shown:
         return {"shown": False}
     previews = selectors.interval_previews(state, card_id=card.pk, day=day)
     return {
         "shown": True,
         "back": card.back_html,
-        "buttons": [
-            {"rating": r.value, "label": r.label, "key": r.value, "interval": previews[r.value]}
-            for r in Rating
-        ],
-        "form_reps": state.reps if state else 0,
+        "rating_form": _rating_form(
+            request, card_id=card.pk, reps=state.reps if state else 0, previews=previews, here=here
+        ),
     }
+
+
+def _rating_form(
+    request: HttpRequest, *, card_id: int, reps: int, previews: dict[int, str], here: str
+) -> SafeString:
+    """The rating form, built here rather than in the template: it is on every card's back, and
+    the template engine spent ten times as long on its forty nodes. `here` is the request's own
+    path, which may hold a lesson's key: escaped like every value below."""
+    url = escape(here)
+    help_text = _("How well did you remember? Keys 1 to 4.")
+    buttons = "".join(
+        f'<button type="submit" name="rating" value="{r.value}" data-key="{r.value}" '
+        f'class="rating rating-{r.value}" aria-describedby="rating-help"'
+        f"{' data-focus' if r == Rating.GOOD else ''}>\n"
+        f'<span class="label">{escape(r.label)}</span> '
+        f'<span class="interval">{escape(previews[r.value])}</span>\n</button>\n'
+        for r in Rating
+    )
+    return mark_safe(
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
+        'hx-swap="outerHTML" class="ratings" data-timed>\n'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        f'<input type="hidden" name="card" value="{card_id}">\n'
+        f'<input type="hidden" name="reps" value="{reps}">\n'
+        '<input type="hidden" name="duration_ms" value="">\n'
+        f'<p class="visually-hidden" id="rating-help">{escape(help_text)}</p>\n'
+        f"{buttons}</form>"
+    )
 
 
 def _card_answer(
@@ -388,7 +419,11 @@ def _card_answer(
     if found is None:
         return None
     card, state = found
-    context = {"card": card, "here": here, **_rating_context(card, state, day=day, shown=True)}
+    context = {
+        "card": card,
+        "here": here,
+        **_rating_context(request, card, state, day=day, shown=True, here=here),
+    }
     return render(request, "quizzes/study.html#card-answer", context)
 
 
@@ -403,13 +438,13 @@ def _rate(
     day: selectors.StudyDay,
     held_questions: frozenset[int],
 ) -> None:
-    form = RatingForm(request.POST)
-    if not form.is_valid():
+    form = read_rating(request.POST)
+    if form is None:
         messages.error(request, _("That rating could not be read; please rate the card again."))
         return
     found = selectors.card_for_rating(
         student=request.user,
-        card_id=form.cleaned_data["card"],
+        card_id=form.card,
         lesson_ids=lesson_ids,
         held_questions=held_questions,
     )
@@ -423,9 +458,9 @@ def _rate(
         student=request.user,
         card=card,
         state=state,
-        rating=form.cleaned_data["rating"],
+        rating=form.rating,
         reviewed_at=day.now,
-        duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
+        duration_ms=_clamp_ms(form.duration_ms),
         desired_retention=day.desired_retention,
-        expected_reps=form.cleaned_data["reps"],
+        expected_reps=form.reps,
     )

@@ -309,3 +309,31 @@ def test_a_card_held_back_cannot_be_rated(client, student):
 
     assert "not in your reviews" in response.content.decode()
     assert not ReviewLog.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("posted", "read"),
+    [
+        ({"card": "7", "reps": "0", "rating": "3", "duration_ms": "1500"}, (7, 0, 3, 1500)),
+        ({"card": "7", "reps": "2", "rating": "1", "duration_ms": ""}, (7, 2, 1, None)),
+        ({"card": "7", "reps": "2", "rating": "4"}, (7, 2, 4, None)),
+        ({"card": "0", "reps": "0", "rating": "3"}, None),
+        ({"card": "-7", "reps": "0", "rating": "3"}, None),
+        ({"card": "9" * 19, "reps": "0", "rating": "3"}, None),
+        ({"card": "7", "reps": str(2**31), "rating": "3"}, None),
+        ({"card": "7", "reps": "0", "rating": "5"}, None),
+        ({"card": "7", "reps": "0", "rating": "3.0"}, None),
+        ({"card": "7", "rating": "3"}, None),
+        ({"card": "7", "reps": "0", "rating": "3", "duration_ms": "-1"}, None),
+        ({"card": "7", "reps": "0", "rating": "3", "duration_ms": "soon"}, None),
+    ],
+)
+def test_the_rating_form_is_read_strictly(posted, read):
+    from django.http import QueryDict
+
+    from quizzes.forms import read_rating
+
+    data = QueryDict(mutable=True)
+    data.update(posted)
+    found = read_rating(data)
+    assert (found and (found.card, found.reps, found.rating, found.duration_ms)) == read
