@@ -107,6 +107,18 @@ def _marks(n: int) -> str:
 
 # The `ms_*` columns: a state's fields, read with its card.
 _STATE_COLUMNS = ", ".join(f"ms.{name} AS ms_{name}" for name in _STATE_FIELDS)
+_STATE_NAMES = tuple(f"ms_{name}" for name in _STATE_FIELDS)
+# The queue's own columns, read after the card's (`_queue_sql`), then today's two counts.
+_QUEUE_COLUMNS = (
+    "queue_card",
+    "queue_position",
+    *_STATE_NAMES,
+    "is_held",
+    "lesson_order",
+    "due_total",
+    "new_total",
+    "held_total",
+)
 
 
 def _held_and_order(*, held: int, order: int) -> str:
@@ -149,7 +161,7 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
         f"(SELECT 1 FROM {state} ms WHERE ms.student_id = %s AND ms.card_id = c.id)"
     )
     return f"""
-        SELECT {_CARD_COLUMNS}, t.*,
+        SELECT {_CARD_COLUMNS}, {", ".join(f"t.{name}" for name in _QUEUE_COLUMNS)},
             ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
                 AS reviews_today,
             ({today} AND r.state_before IS NULL) AS new_today
@@ -205,13 +217,22 @@ _STATE_FIELD = {"student": MemoryState._meta.get_field("student")}
 _STATE_FIELD["card"] = MemoryState._meta.get_field("card")
 
 
-def _rows(sql: str, params: list) -> list[dict]:
-    """The rows of a raw query as dicts. Read with a cursor, not `Model.objects.raw()`, whose
-    per-query machinery cost the review loop more than the query itself."""
+# The columns of the queue's row and of the rating's card, in the order the statements read them.
+_QUEUE_ROW = (*_CARD_FIELDS, *_QUEUE_COLUMNS, "reviews_today", "new_today")
+_RATING_ROW = (*_CARD_FIELDS, *_STATE_NAMES, "is_held", "lesson_order")
+
+
+def _rows(sql: str, params: list, names: tuple[str, ...]) -> list[dict]:
+    """The rows of a raw query as dicts keyed by `names`, the statement's columns in order.
+    Read with a cursor, not `Model.objects.raw()`, whose per-query machinery cost the review loop
+    more than the query itself; the names are given, as the driver's description of the columns
+    costs tens of microseconds to build."""
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if rows and len(rows[0]) != len(names):
+        raise ValueError(f"{len(rows[0])} columns read, {len(names)} named")
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _card_from(row: dict) -> Card:
@@ -276,7 +297,7 @@ def study_queue(
 
     def first(*, only_new: bool) -> dict | None:
         sql = _queue_sql(lessons=len(lesson_ids), held=len(held), only_new=only_new)
-        return next(iter(_rows(sql, params)), None)
+        return next(iter(_rows(sql, params, _QUEUE_ROW)), None)
 
     top = first(only_new=False)
     if top is None:
@@ -325,7 +346,7 @@ def card_for_rating(
         f"WHERE c.retired_at IS NULL AND c.id = %s "
         f"AND c.lesson_id IN ({_marks(len(lesson_ids))})"
     )
-    row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids])), None)
+    row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids], _RATING_ROW)), None)
     if row is None or row["is_held"]:
         return None
     card = _card_from(row)
