@@ -10,7 +10,7 @@ GUNICORN_THREADS        threads per worker              1: sync workers. More th
 GUNICORN_TIMEOUT        seconds a request may take before its worker is killed and restarted  30
 GUNICORN_GRACEFUL_TIMEOUT  seconds to finish requests on a restart or stop                 30
 GUNICORN_KEEPALIVE      seconds an idle keep-alive connection stays open (gthread only)      5
-GUNICORN_MAX_REQUESTS   requests after which a worker is replaced (0: never)             1000
+GUNICORN_MAX_REQUESTS   requests after which a worker is replaced (0: never)            20000
 GUNICORN_ACCESS_LOG     a file, or "-" for stdout; unset: no access log
 GUNICORN_LOG_LEVEL      debug, info, warning, error                                      info
 GUNICORN_CONTROL_SOCKET the path of gunicorn's control socket; unset: none
@@ -23,7 +23,10 @@ connections: keep the sum over all app servers below PostgreSQL's max_connection
 default). A request that outlives GUNICORN_TIMEOUT is killed with its worker; 30 s is far beyond
 any page here (the health check answers within 2 s even when the database hangs). Workers are
 replaced after about GUNICORN_MAX_REQUESTS requests (with jitter, so not all at once) to bound
-any slow growth of memory.
+any slow growth of memory. A new worker costs about a second of CPU (importing Django and the
+apps, warming up): at 1,000 requests per worker, on this 2-core machine at full load, that was a
+quarter of the throughput of a bare page (make bench: 892 req/s replacing every ~1,000, 1,162
+without; docs/performance.md), so a worker now serves 20,000.
 
 Gunicorn 25 and later open a control socket at one fixed path per user by default; two servers
 on one machine (a benchmark beside a development server, or two app servers in a test) would
@@ -53,7 +56,7 @@ worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
 max_requests_jitter = max_requests // 10
 # Heartbeat files in memory, not on a disk that may stall (and read-only in some containers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
