@@ -106,6 +106,16 @@ def _at(row: dict, x: float) -> float | None:
     return (1 - w) * row[SUMS[i]] + w * row[SUMS[i + 1]]
 
 
+def _groups(students: QuerySet, lesson_ids: list[int]) -> QuerySet:
+    """The rollup's rows of these students in these lessons, summed per lesson and base day."""
+    return (
+        RecallRollup.objects.filter(student__in=students, lesson_id__in=lesson_ids)
+        .order_by()
+        .values("lesson_id", "base_day")
+        .annotate(count=Sum("n"), **{c: Sum(c) for c in SUMS})
+    )
+
+
 def recall_by_lesson(*, students: QuerySet, lesson_ids: list[int], at: datetime) -> dict[int, dict]:
     """As quizzes.selectors.recall_by_lesson over these students' states in these lessons (the
     mean recall at `at` and 7 days later, and how many states), read from the rollup.
@@ -114,12 +124,7 @@ def recall_by_lesson(*, students: QuerySet, lesson_ids: list[int], at: datetime)
     used: those students' states in those lessons are aggregated instead, so the figures are
     right however old the rows. Two queries when the rows are current, three otherwise.
     """
-    groups = (
-        RecallRollup.objects.filter(student__in=students, lesson_id__in=lesson_ids)
-        .order_by()
-        .values("lesson_id", "base_day")
-        .annotate(count=Sum("n"), **{c: Sum(c) for c in SUMS})
-    )
+    groups = _groups(students, lesson_ids)
     x = scheduling.epoch_days(at)
     totals: dict[int, list] = defaultdict(lambda: [0, 0.0, 0.0])
     stale: dict[int, list[int]] = defaultdict(list)
@@ -158,12 +163,7 @@ def recall_by_lesson(*, students: QuerySet, lesson_ids: list[int], at: datetime)
 def error_bound(*, students: QuerySet, lesson_ids: list[int], at: datetime) -> dict[int, tuple]:
     """Per lesson, the bound on the interpolation's error at `at` and at `at + 7 days` (see the
     module's docstring): the fall in mean recall over the day each lies in. Current rows only."""
-    groups = (
-        RecallRollup.objects.filter(student__in=students, lesson_id__in=lesson_ids)
-        .order_by()
-        .values("lesson_id", "base_day")
-        .annotate(count=Sum("n"), **{c: Sum(c) for c in SUMS})
-    )
+    groups = _groups(students, lesson_ids)
     x = scheduling.epoch_days(at)
     falls: dict[int, list] = defaultdict(lambda: [0, 0.0, 0.0])
     for group in groups:
