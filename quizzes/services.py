@@ -194,19 +194,23 @@ def _write_sql(vendor: str, *, insert: bool) -> tuple[str, str | None]:
     log's."""
     ms, rl = MemoryState._meta, ReviewLog._meta
     q = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return q(ms.get_field(name).column)
+
     if insert:
-        names = ("student_id", "card_id", *SCHEDULE_FIELDS)
-        columns = ", ".join(q(ms.get_field(name).column) for name in names)
+        names = ("student", "card", *SCHEDULE_FIELDS)
         state_sql = (
-            f"INSERT INTO {q(ms.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
-            f"ON CONFLICT ({q('student_id')}, {q('card_id')}) DO NOTHING"
+            f"INSERT INTO {q(ms.db_table)} ({', '.join(column(name) for name in names)}) "
+            f"VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({column('student')}, {column('card')}) DO NOTHING"
         )
     else:
         same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "IS"
-        assignments = ", ".join(f"{q(ms.get_field(name).column)} = %s" for name in SCHEDULE_FIELDS)
+        assignments = ", ".join(f"{column(name)} = %s" for name in SCHEDULE_FIELDS)
         state_sql = (
-            f"UPDATE {q(ms.db_table)} SET {assignments} WHERE {q('id')} = %s "
-            f"AND {q('reps')} = %s AND {q('last_review_at')} {same} %s"
+            f"UPDATE {q(ms.db_table)} SET {assignments} WHERE {column('id')} = %s "
+            f"AND {column('reps')} = %s AND {column('last_review_at')} {same} %s"
         )
     log_fields = [rl.get_field(name) for name in _LOG_FIELDS]
     log_columns = ", ".join(q(field.column) for field in log_fields)

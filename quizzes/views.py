@@ -416,9 +416,7 @@ def _undo_form(request: HttpRequest, here: str) -> SafeString:
 def _rating_form(
     request: HttpRequest, *, card_id: int, reps: int, previews: dict[int, str], here: str
 ) -> SafeString:
-    """The rating form, built here rather than in the template: it is on every card's back, and
-    the template engine spent ten times as long on its forty nodes. `here` is the request's own
-    path, which may hold a lesson's key: escaped like every value below."""
+    """The rating form on the card's back: a button per rating, each with its interval."""
     url = escape(here)
     help_text = _("How well did you remember? Keys 1 to 4.")
     buttons = "".join(
