@@ -5,8 +5,6 @@
 The format is documented in docs/authoring.md.
 """
 
-import hashlib
-import json
 import os
 import random
 from collections.abc import Iterable, Sequence
@@ -42,8 +40,23 @@ from content.schema import (
     QuizIn,
 )
 from courses.models import Course, LessonSet, LessonSetItem
-from quizzes.grading import answer_text, stored_form
-from quizzes.models import Card, Question, QuestionType, QuestionVersion, Quiz
+from quizzes.grading import (
+    WHOLE,
+    accepts,
+    answer_text,
+    blank_fits,
+    meaning_hash,
+    stored_form,
+    with_accepted,
+)
+from quizzes.models import (
+    AcceptedResponse,
+    Card,
+    Question,
+    QuestionType,
+    QuestionVersion,
+    Quiz,
+)
 
 COURSE_FILE = "course.yaml"
 # A lesson remembers the file it was loaded from.
@@ -129,6 +142,7 @@ class ParsedLesson:
     doc: Located
     spec: LessonFile
     course_key: str
+    path: Path | None = None
 
 
 def _display(path: Path) -> str:
@@ -221,7 +235,7 @@ def _read_sources(doc: Located, spec: CourseFile, folder: Path, budget: Budget) 
     return texts
 
 
-def _parse(doc: Located, model: type[CourseFile] | type[LessonFile]) -> Any:
+def parse_file(doc: Located, model: type[CourseFile] | type[LessonFile]) -> Any:
     if doc.errors:
         return None
     if not isinstance(doc.data, dict):
@@ -259,7 +273,7 @@ def validate(paths: Sequence[Path]) -> Plan:
         if doc is None:
             continue
         docs.append(doc)
-        spec = _parse(doc, CourseFile)
+        spec = parse_file(doc, CourseFile)
         if spec is None:
             continue
         folder = found.path.parent
@@ -278,9 +292,11 @@ def validate(paths: Sequence[Path]) -> Plan:
                 f"the limit is {SOURCE_FILE_MAX_LENGTH}"
             )
             continue
-        spec = _parse(doc, LessonFile)
+        spec = parse_file(doc, LessonFile)
         if spec is not None:
-            lessons.append(ParsedLesson(doc, spec, course_keys.get(found.course_file, "")))
+            lessons.append(
+                ParsedLesson(doc, spec, course_keys.get(found.course_file, ""), found.path)
+            )
 
     sources: dict[str, tuple[dict[str, Any], str]] = {}
     for course in courses:
@@ -443,11 +459,6 @@ def _update(obj: Any, fields: dict[str, Any]) -> bool:
     return bool(changed)
 
 
-def meaning_hash(qtype: str, prompt: str, body: dict, answer_key: dict) -> str:
-    payload = json.dumps([qtype, prompt, body, answer_key], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
 def _write_sources(plan: Plan, report: LoadReport) -> dict[str, Source]:
     for slug, (fields, text) in plan.sources.items():
         source, created = Source.objects.get_or_create(slug=slug, defaults={**fields, "text": text})
@@ -588,10 +599,13 @@ def _write_questions(
         .prefetch_related("citations")
     }
     cards = {c.question_id: c for c in Card.objects.filter(lesson=lesson, question__isnull=False)}
+    accepted = _accepted_after(lesson)
     for position, spec in enumerate(parsed.spec.questions):
         body, answer_key = stored_form(spec.type, spec.authored())
-        digest = meaning_hash(spec.type, spec.prompt, body, answer_key)
         question = existing.pop(spec.key, None) or Question.objects.filter(key=spec.key).first()
+        if question is not None:
+            answer_key = _with_accepted(spec, answer_key, accepted.get(question.pk, []), report)
+        digest = meaning_hash(spec.type, spec.prompt, body, answer_key)
         fields = {
             "lesson": lesson,
             "position": position,
@@ -642,6 +656,50 @@ def _write_questions(
         if card.retired_at is None:
             card.retired_at = now
             card.save(update_fields=["retired_at", "updated_at"])
+
+
+def _accepted_after(lesson: Lesson) -> dict[int, list[AcceptedResponse]]:
+    """The responses that authors accepted in the browser for the questions now in the lesson
+    (a question moved here from another lesson is looked up by key below), by question."""
+    found: dict[int, list[AcceptedResponse]] = {}
+    for row in AcceptedResponse.objects.filter(
+        question__lesson=lesson, classroom__isnull=True
+    ).order_by("accepted_at", "pk"):
+        found.setdefault(row.question_id, []).append(row)
+    return found
+
+
+def _with_accepted(
+    spec: QuestionIn, answer_key: dict, accepted: list[AcceptedResponse], report: LoadReport
+) -> dict:
+    """The file's key with the responses accepted in the browser that the file does not list.
+
+    The loader never drops one (no silent revert of a regrade): it says which the file lacks,
+    so that the author writes them in (`manage.py accepted_responses --write`), and which no
+    longer fit the question (kept, not applied).
+    """
+    if not accepted:
+        return answer_key
+    missing, unfit = [], []
+    for row in accepted:
+        if not blank_fits(spec.type, answer_key, row.blank):
+            unfit.append(row)
+        elif not accepts(spec.type, answer_key, row.blank, row.text):
+            missing.append(row)
+    for row in unfit:
+        where = f"blank {row.blank + 1}" if row.blank != WHOLE else "the answer"
+        report.add(
+            f"warning: question {spec.key}: the response {row.text!r} accepted for {where} on "
+            f"{row.accepted_at:%Y-%m-%d} no longer fits the question ({spec.type}); kept, "
+            "not applied"
+        )
+    if missing:
+        texts = ", ".join(repr(row.text) for row in missing)
+        report.add(
+            f"warning: question {spec.key}: still accepts {texts}, accepted in the browser but "
+            "not in its file (manage.py accepted_responses --write adds them to the file)"
+        )
+    return with_accepted(spec.type, answer_key, [(row.blank, row.text) for row in missing])
 
 
 def _card_sides(spec: QuestionIn, version: QuestionVersion) -> tuple[str, str]:

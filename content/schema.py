@@ -270,9 +270,15 @@ class TypedAnswerOptions(BaseModel):
     accent_sensitive: StrictBool = False
 
 
+# Responses accepted after the fact (in the browser: "Accept this response"), as
+# `manage.py accepted_responses --write` adds them to a file; also accepted, never shown.
+AlsoAccept = Annotated[list[Text], Field(max_length=MAX_ITEMS)]
+
+
 class ShortAnswerIn(TypedAnswerOptions, QuestionIn):
     type: Literal["short_answer"]
     answers: list[Text] = Field(min_length=1, max_length=MAX_ITEMS)
+    also_accept: AlsoAccept = []
 
 
 class NumericIn(QuestionIn):
@@ -280,6 +286,7 @@ class NumericIn(QuestionIn):
     answer: Finite
     tolerance: float = Field(0, ge=0, allow_inf_nan=False)
     unit: OptionalText = ""
+    also_accept: AlsoAccept = []
 
 
 class PairIn(Strict):
@@ -313,6 +320,8 @@ class ClozeIn(TypedAnswerOptions, QuestionIn):
     type: Literal["cloze"]
     prompt: OptionalText = ""
     text: Text
+    # By blank number, counted from 1.
+    also_accept: dict[Annotated[int, Field(ge=1)], AlsoAccept] = Field({}, max_length=MAX_ITEMS)
 
     @field_validator("text")
     @classmethod
@@ -330,6 +339,16 @@ class ClozeIn(TypedAnswerOptions, QuestionIn):
         _, blanks = cloze_parts(value)
         if any(not alternatives for alternatives in blanks):
             raise ValueError("a [[blank]] has no accepted answer")
+        return value
+
+    @field_validator("also_accept")
+    @classmethod
+    def blanks_exist(cls, value: dict[int, list[str]], info: ValidationInfo) -> dict:
+        if "text" in info.data:
+            count = len(cloze_parts(info.data["text"])[1])
+            for number in value:
+                if number > count:
+                    raise ValueError(f"blank {number} does not exist: the text has {count}")
         return value
 
     def markdown_fields(self) -> list[str]:

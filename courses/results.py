@@ -18,9 +18,23 @@ from django.db.models.functions import Coalesce, Ntile
 from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom, Enrollment
 from quizzes import rollups
 from quizzes.grading import response_text
-from quizzes.models import Answer, Attempt, MemoryState, QuestionType, QuestionVersion, ReviewLog
+from quizzes.models import (
+    AcceptedResponse,
+    Answer,
+    Attempt,
+    MemoryState,
+    QuestionVersion,
+    Regrade,
+    ReviewLog,
+)
 from quizzes.scheduling import recall_expression
-from quizzes.selectors import card_counts, recall_by_lesson
+from quizzes.selectors import (
+    WrongResponse,
+    card_counts,
+    effective_key,
+    recall_by_lesson,
+    wrong_responses,
+)
 
 User = get_user_model()
 
@@ -391,7 +405,9 @@ def student_record(
         source="flashcard",
         reviewed_at__gte=enrollment.joined_at,
     )
-    answers = Answer.objects.select_related("version__question")
+    answers = Answer.objects.select_related("version__question").prefetch_related(
+        Prefetch("regrades", Regrade.objects.select_related("accepted", "regraded_by"))
+    )
     if left_at is not None:
         attempts = attempts.filter(started_at__lte=left_at)
         answers = answers.filter(answered_at__lte=left_at)
@@ -454,10 +470,11 @@ class ItemStats:
     discrimination: float | None  # mean score in the top third minus in the bottom third
     common_wrong: str | None
     common_wrong_count: int = 0
-    # Short-answer, numeric and cloze questions: every distinct wrong response (the same text
-    # whatever its case and spacing) with how many gave it, most given first. Authors read these
-    # to find right answers the key does not accept yet.
-    wrong_responses: list[tuple[str, int]] = field(default_factory=list)
+    # Short-answer, numeric and cloze questions: every distinct wrong response, or wrong blank
+    # of a cloze (the same text whatever its case and spacing), with how many gave it, most
+    # given first. Teachers and authors read these to find right answers the key does not
+    # accept yet, and may accept them (quizzes.regrade).
+    wrong_responses: list[WrongResponse] = field(default_factory=list)
 
     @property
     def flags(self) -> list[str]:
@@ -483,7 +500,8 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
     Students are ranked by that attempt's score and split into thirds (SQL NTILE(3)). An item's
     facility is its mean score (an answer worth 2/3 counts 2/3, as Moodle's facility index does)
     and its discrimination the mean score in the top third minus that in the bottom third.
-    Queries: the ranked attempts; per-version counts; the wrong responses grouped; the versions.
+    Queries: the ranked attempts; per-version counts; the wrong responses grouped; the versions;
+    the responses the class accepted.
     """
     students = class_students(assignment.classroom)
     earlier = Attempt.objects.filter(
@@ -524,6 +542,16 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
     ):
         wrong.setdefault(row["version_id"], []).append((row["response"], row["n"]))
     versions = QuestionVersion.objects.filter(pk__in=counts).select_related("question")
+    accepted: dict[int, list[tuple[int, str]]] = {}
+    for question_id, blank, text in (
+        AcceptedResponse.objects.filter(
+            classroom=assignment.classroom, question__versions__in=list(counts)
+        )
+        .order_by("accepted_at", "pk")
+        .values_list("question_id", "blank", "text")
+        .distinct()
+    ):
+        accepted.setdefault(question_id, []).append((blank, text))
     items = []
     for version in sorted(versions, key=lambda v: (v.question.lesson_id, v.question.position)):
         row = counts[version.pk]
@@ -544,31 +572,11 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
                 if response is not None
                 else None,
                 common_wrong_count=n,
-                wrong_responses=_distinct_texts(version, responses)
-                if version.type in FREE_TEXT_TYPES
-                else [],
+                wrong_responses=wrong_responses(
+                    version,
+                    effective_key(version, accepted.get(version.question_id, [])),
+                    responses,
+                ),
             )
         )
     return ItemAnalysis(attempts=len(attempt_ids), items=items)
-
-
-FREE_TEXT_TYPES = frozenset({QuestionType.SHORT_ANSWER, QuestionType.NUMERIC, QuestionType.CLOZE})
-
-
-def _distinct_texts(
-    version: QuestionVersion, responses: list[tuple[object, int]]
-) -> list[tuple[str, int]]:
-    """Responses as their texts, those differing only in case and spacing counted as one (shown
-    as its most given spelling), most given first."""
-    spellings: dict[str, dict[str, int]] = {}
-    for response, n in responses:
-        text = response_text(version.type, version.body, response).strip()
-        key = " ".join(text.casefold().split())
-        if key:
-            group = spellings.setdefault(key, {})
-            group[text] = group.get(text, 0) + n
-    merged = [
-        (min(group, key=lambda text: (-group[text], text)), sum(group.values()))
-        for group in spellings.values()
-    ]
-    return sorted(merged, key=lambda item: (-item[1], item[0]))

@@ -17,6 +17,11 @@ urlpatterns = [
     path("classes/<id:class_id>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
     path("classes/<id:class_id>/item-analysis/", views.item_analysis, name="item_analysis"),
     path(
+        "classes/<id:class_id>/item-analysis/accept/",
+        views.item_analysis_accept,
+        name="item_analysis_accept",
+    ),
+    path(
         "classes/<id:class_id>/students/<id:student_id>/",
         views.class_student,
         name="class_student",

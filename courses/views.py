@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.routers import reading_from_replica
 from content.ids import parse_id
@@ -35,6 +35,9 @@ from courses.forms import (
 from courses.models import AssignmentKind, Classroom, InvitationStatus, Profile
 from courses.roles import Role, roles_of
 from courses.timezones import remember_time_zone
+from quizzes import regrade
+from quizzes.forms import AcceptForm
+from quizzes.models import QuestionVersion
 
 
 @require_GET
@@ -527,6 +530,40 @@ def item_analysis(request: HttpRequest, class_id: int) -> HttpResponse:
         "courses/item_analysis.html",
         {"classroom": classroom, "quizzes": quizzes, "chosen": chosen, "analysis": analysis},
     )
+
+
+@require_POST
+@login_required
+def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: accept a response given in the class's own attempts, for the class
+    only, and regrade those attempts (quizzes.regrade)."""
+    classroom = _teacher_class(request, class_id, archived=False)
+    form = AcceptForm(request.POST)
+    version = None
+    if form.is_valid():
+        version = (
+            QuestionVersion.objects.filter(pk=form.cleaned_data["version"])
+            .select_related("question")
+            .first()
+        )
+    if version is None or not regrade.class_gave(classroom, version):
+        raise Http404
+    try:
+        outcome = regrade.response_accept(
+            version=version,
+            blank=form.cleaned_data["blank"],
+            text=form.cleaned_data["text"],
+            by=request.user,
+            now=timezone.now(),
+            classroom=classroom,
+        )
+    except regrade.RegradeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, regrade.summary(outcome, form.cleaned_data["text"]))
+    url = reverse("item_analysis", args=[classroom.pk])
+    assignment = parse_id(request.POST.get("assignment"))
+    return redirect(f"{url}?assignment={assignment}" if assignment > 0 else url)
 
 
 @require_GET

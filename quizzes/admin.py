@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from content import ids
 from quizzes.models import (
+    AcceptedResponse,
     Answer,
     Attempt,
     Card,
@@ -9,6 +10,7 @@ from quizzes.models import (
     Question,
     QuestionVersion,
     Quiz,
+    Regrade,
     ReviewLog,
 )
 
@@ -89,3 +91,29 @@ class ReviewLogAdmin(ids.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # append-only
+
+
+class ReadOnlyAdmin(ids.ModelAdmin):
+    """An audit record: written only by quizzes.regrade, never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AcceptedResponse)
+class AcceptedResponseAdmin(ReadOnlyAdmin):
+    list_display = ["question", "blank", "text", "classroom", "accepted_by", "accepted_at"]
+    list_select_related = ["question", "classroom", "accepted_by"]
+    search_fields = ["question__key", "text"]
+
+
+@admin.register(Regrade)
+class RegradeAdmin(ReadOnlyAdmin):
+    list_display = ["answer", "old_score", "new_score", "regraded_by", "regraded_at"]
+    list_select_related = ["answer__attempt__quiz", "answer__attempt__student", "regraded_by"]

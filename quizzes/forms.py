@@ -172,3 +172,18 @@ def read_rating(data: Mapping[str, Any]) -> RatingInput | None:
 
 
 _RATINGS = frozenset(str(value) for value in Rating.values)
+
+
+class AcceptForm(forms.Form):
+    """ "Accept this response": which version, which blank (-1 for the whole answer), what text.
+    Whoever posts it is checked by the view; what may be accepted, by quizzes.regrade."""
+
+    version = forms.CharField(max_length=18)
+    blank = forms.IntegerField(min_value=-1, max_value=999)
+    text = forms.CharField(max_length=500)
+
+    def clean_version(self) -> int:
+        value = self.cleaned_data["version"]
+        if not is_id(value):
+            raise forms.ValidationError(_("Unknown question."))
+        return parse_id(value)

@@ -19,6 +19,8 @@ Responses are dicts, as the forms produce them:
 | cloze             | {"blanks": ["Cambodia", "1989"]} |
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -39,6 +41,10 @@ _FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "�
 _ARTICLES = {"a", "an", "the"}
 # Per-question options of short-answer and cloze questions, each false unless the author sets it.
 TEXT_OPTIONS = ("typos", "case_sensitive", "accent_sensitive")
+# The types whose responses are typed: a wrong one may be accepted after the fact (regrade).
+FREE_TEXT_TYPES = frozenset({QuestionType.SHORT_ANSWER, QuestionType.NUMERIC, QuestionType.CLOZE})
+# The `blank` of a response accepted for the whole answer (not one blank of a cloze).
+WHOLE = -1
 
 
 @dataclass(frozen=True)
@@ -148,13 +154,14 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
         case QuestionType.TRUE_FALSE:
             return {}, {"value": bool(authored["answer"])}
         case QuestionType.SHORT_ANSWER:
-            return {}, {"accepted": list(authored["answers"]), **_text_options(authored)}
+            key = {"accepted": list(authored["answers"]), **_text_options(authored)}
+            also = [(WHOLE, text) for text in authored.get("also_accept") or []]
+            return {}, with_accepted(qtype, key, also)
         case QuestionType.NUMERIC:
             body = {"unit": authored["unit"]} if authored.get("unit") else {}
-            return body, {
-                "value": authored["answer"],
-                "tolerance": authored.get("tolerance") or 0,
-            }
+            key = {"value": authored["answer"], "tolerance": authored.get("tolerance") or 0}
+            also = [(WHOLE, text) for text in authored.get("also_accept") or []]
+            return body, with_accepted(qtype, key, also)
         case QuestionType.MATCHING:
             lefts = [pair["left"] for pair in authored["pairs"]]
             rights = sorted(pair["right"] for pair in authored["pairs"])
@@ -165,8 +172,93 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
             return {"items": items}, {"order": [items.index(i) for i in authored["items"]]}
         case QuestionType.CLOZE:
             texts, blanks = cloze_parts(authored["text"])
-            return {"texts": texts}, {"blanks": blanks, **_text_options(authored)}
+            key = {"blanks": blanks, **_text_options(authored)}
+            also = [
+                (number - 1, text)
+                for number, texts in (authored.get("also_accept") or {}).items()
+                for text in texts
+            ]
+            return {"texts": texts}, with_accepted(qtype, key, also)
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+def meaning_hash(qtype: str, prompt: str, body: dict, answer_key: dict) -> str:
+    """What identifies a question version's meaning: a change of any of these is a new one."""
+    payload = json.dumps([qtype, prompt, body, answer_key], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def blank_fits(qtype: str, answer_key: dict, blank: int) -> bool:
+    """Whether a response may be accepted for `blank` of a question of this type and key."""
+    if qtype == QuestionType.CLOZE:
+        return 0 <= blank < len(answer_key["blanks"])
+    return qtype in FREE_TEXT_TYPES and blank == WHOLE
+
+
+def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
+    """Whether the key already accepts `text` for `blank` (a near miss, where typos are allowed,
+    counts: it is already marked right)."""
+    match qtype:
+        case QuestionType.SHORT_ANSWER:
+            return _match(answer_key, text, answer_key["accepted"]) is not None
+        case QuestionType.NUMERIC:
+            return _numeric(answer_key, {"text": text}).correct
+        case QuestionType.CLOZE:
+            return _match(answer_key, text, answer_key["blanks"][blank]) is not None
+    return False
+
+
+def accepted_form(answer_key: dict, text: str) -> str:
+    """`text` as the key's grader compares it: one accepted response per form."""
+    return answer_form(
+        text,
+        keep_case=answer_key.get("case_sensitive", False),
+        keep_accents=answer_key.get("accent_sensitive", False),
+    )
+
+
+def with_accepted(qtype: str, answer_key: dict, extra: list[tuple[int, str]]) -> dict[str, Any]:
+    """The key with more accepted texts, each a (blank, text) pair (`WHOLE` for the whole
+    answer), in order. Those the key already accepts, and blanks it does not have, are left out,
+    so that adding the same texts twice gives the same key."""
+    key = {**answer_key}
+    if qtype == QuestionType.CLOZE:
+        key["blanks"] = [list(alternatives) for alternatives in answer_key["blanks"]]
+    for blank, text in extra:
+        if (
+            not text.strip()
+            or not blank_fits(qtype, key, blank)
+            or accepts(qtype, key, blank, text)
+        ):
+            continue
+        match qtype:
+            case QuestionType.SHORT_ANSWER:
+                key["accepted"] = [*key["accepted"], text]
+            case QuestionType.NUMERIC:
+                key["texts"] = [*key.get("texts", []), text]
+            case QuestionType.CLOZE:
+                key["blanks"][blank].append(text)
+    return key
+
+
+def wrong_parts(qtype: str, answer_key: dict, response: Any) -> list[tuple[int, str]]:
+    """The typed parts of a response that the key does not accept, as (blank, text) pairs:
+    what an author or teacher may accept after the fact."""
+    if qtype not in FREE_TEXT_TYPES or not isinstance(response, dict):
+        return []
+    if qtype == QuestionType.CLOZE:
+        given = response.get("blanks")
+        if not isinstance(given, list) or len(given) != len(answer_key["blanks"]):
+            return []
+        return [
+            (i, text.strip())
+            for i, text in enumerate(given)
+            if isinstance(text, str) and text.strip() and not accepts(qtype, answer_key, i, text)
+        ]
+    text = response.get("text")
+    if not isinstance(text, str) or not text.strip() or accepts(qtype, answer_key, WHOLE, text):
+        return []
+    return [(WHOLE, text.strip())]
 
 
 def _text_options(authored: dict[str, Any]) -> dict[str, bool]:
@@ -243,10 +335,14 @@ def _exact(number: float) -> Fraction:
 
 
 def _numeric(key: dict, response: dict) -> Grade:
-    value = read_number(response.get("text"))
+    text = response.get("text")
+    value = read_number(text)
     ok = value is not None and (
         abs(Fraction(value) - _exact(key["value"])) <= _exact(key["tolerance"])
     )
+    # Texts accepted after the fact (`with_accepted`): compared as typed answers are.
+    if not ok and key.get("texts") and isinstance(text, str) and (form := answer_form(text)):
+        ok = any(form == answer_form(accepted) for accepted in key["texts"])
     return Grade(1.0 if ok else 0.0, ok)
 
 

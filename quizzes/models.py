@@ -419,3 +419,89 @@ class RecallRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} · {self.lesson} · day {self.base_day}"
+
+
+class AcceptedResponse(models.Model):
+    """A typed response accepted after the fact as right (Moodle's regrade): by an author for
+    everyone, or by a teacher for the students of one class (`classroom`).
+
+    An author's acceptance is merged into the answer key of the version it was accepted on and
+    of the question's current version, and the loader merges it into every later version (it
+    never removes one; `manage.py accepted_responses --write` writes them into the course's
+    files). A class's acceptance is not in any key: grading reads it for that class's
+    students. `blank` is the cloze blank it is for (from 0), -1 for the whole answer.
+    """
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="accepted_responses"
+    )
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    blank = models.SmallIntegerField(_("blank"), default=-1)
+    text = models.CharField(_("response"), max_length=500)
+    # `text` as the grader compares it, so that one form is accepted once per scope.
+    form = models.CharField(_("compared as"), max_length=500)
+    classroom = models.ForeignKey(
+        "courses.Classroom",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accepted_responses",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("accepted at"))
+
+    class Meta:
+        ordering = ["accepted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "blank", "form"],
+                condition=models.Q(classroom__isnull=True),
+                name="accepted_response_once",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "blank", "form", "classroom"],
+                condition=models.Q(classroom__isnull=False),
+                name="accepted_response_once_per_class",
+            ),
+        ]
+        verbose_name = _("accepted response")
+        verbose_name_plural = _("accepted responses")
+
+    def __str__(self) -> str:
+        return f"{self.question} · {self.text}"
+
+
+class Regrade(models.Model):
+    """What one accepted response changed in one answer: the audit trail that the attempt's
+    review shows ("regraded on …"). Written only by quizzes.regrade."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="regrades")
+    accepted = models.ForeignKey(
+        AcceptedResponse, on_delete=models.CASCADE, related_name="regrades"
+    )
+    regraded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    regraded_at = models.DateTimeField(_("regraded at"))
+    old_score = models.FloatField(_("old score"))
+    new_score = models.FloatField(_("new score"))
+    # The attempt's score before and after (None while the attempt is unfinished).
+    old_attempt_score = models.FloatField(_("old attempt score"), null=True, blank=True)
+    new_attempt_score = models.FloatField(_("new attempt score"), null=True, blank=True)
+    # The rating the answer gave its flashcard, if it fed one, before and after.
+    old_rating = models.PositiveSmallIntegerField(
+        _("old rating"), choices=Rating.choices, null=True, blank=True
+    )
+    new_rating = models.PositiveSmallIntegerField(
+        _("new rating"), choices=Rating.choices, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["regraded_at", "pk"]
+        verbose_name = _("regrade")
+        verbose_name_plural = _("regrades")
+
+    def __str__(self) -> str:
+        return f"{self.answer} · {self.old_score:g} → {self.new_score:g}"

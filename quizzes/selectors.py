@@ -23,8 +23,10 @@ from django.utils.safestring import mark_safe
 
 from config.db import prepared_cursor
 from quizzes import scheduling
+from quizzes.grading import with_accepted, wrong_parts
 from quizzes.models import (
     SCHEDULE_FIELDS,
+    AcceptedResponse,
     Attempt,
     Card,
     MemoryState,
@@ -589,3 +591,56 @@ def streak_ending(days: set[date], last: date) -> int:
 
 def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:
     return Attempt.objects.select_related("quiz").filter(pk=attempt_id, student=student).first()
+
+
+# Responses accepted after the fact ------------------------------------------------------------
+
+
+def class_accepted(*, question_id: int, student_id: int, quiz_id: int) -> list[tuple[int, str]]:
+    """The responses accepted for this question by the classes in which this student is
+    enrolled and this quiz is assigned, as (blank, text) pairs."""
+    return list(
+        AcceptedResponse.objects.filter(
+            question_id=question_id,
+            classroom__enrollments__student_id=student_id,
+            classroom__enrollments__removed_at__isnull=True,
+            classroom__assignments__quiz_id=quiz_id,
+        )
+        .order_by("accepted_at", "pk")
+        .values_list("blank", "text")
+        .distinct()
+    )
+
+
+def effective_key(version: QuestionVersion, extra: list[tuple[int, str]]) -> dict:
+    return with_accepted(version.type, version.answer_key, extra) if extra else version.answer_key
+
+
+@dataclass(frozen=True)
+class WrongResponse:
+    """A typed response (or one blank's) that the key does not accept, and how many gave it."""
+
+    blank: int  # grading.WHOLE for the whole answer
+    text: str  # its most given spelling
+    count: int
+
+    @property
+    def blank_number(self) -> int | None:
+        return self.blank + 1 if self.blank >= 0 else None
+
+
+def wrong_responses(
+    version: QuestionVersion, key: dict, responses: Iterable[tuple[object, int]]
+) -> list[WrongResponse]:
+    """The distinct parts of `responses` ((response, count) pairs) that `key` does not accept,
+    those differing only in case and spacing counted as one, most given first."""
+    spellings: dict[tuple[int, str], dict[str, int]] = {}
+    for response, n in responses:
+        for blank, text in wrong_parts(version.type, key, response):
+            group = spellings.setdefault((blank, " ".join(text.casefold().split())), {})
+            group[text] = group.get(text, 0) + n
+    found = [
+        WrongResponse(blank, min(group, key=lambda t: (-group[t], t)), sum(group.values()))
+        for (blank, _form), group in spellings.items()
+    ]
+    return sorted(found, key=lambda w: (-w.count, w.blank, w.text))

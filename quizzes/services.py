@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from config.db import prepared_cursor
 from quizzes import scheduling
-from quizzes.grading import grade
+from quizzes.grading import FREE_TEXT_TYPES, grade
 from quizzes.models import (
     SCHEDULE_FIELDS,
     Answer,
@@ -32,6 +32,7 @@ from quizzes.models import (
     ReviewLog,
     ReviewSource,
 )
+from quizzes.selectors import class_accepted, effective_key
 
 
 def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: int | None) -> None:
@@ -257,7 +258,9 @@ def _write(new: MemoryState, *, old: MemoryState | None, log: tuple) -> int | No
         return state_id
 
 
-def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryState | None:
+def memory_state_rebuild(
+    *, student: AbstractBaseUser, card: Card, rewrite_from: ReviewLog | None = None
+) -> MemoryState | None:
     """Rebuild the student's state for a card by replaying its review log.
 
     Memory (state, step, stability, difficulty) is replayed without fuzzing; the due date is the
@@ -265,6 +268,9 @@ def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryStat
     card is new again. Call inside a transaction: the state's row is locked before the log is
     read, and review_record takes the same lock before it appends, so the log cannot change
     between reading and writing.
+
+    `rewrite_from`, a log entry whose rating was changed (a regraded quiz answer): it and every
+    later entry get the state and due date the replay gives them, and so does the state.
     """
     state = _state_locked(student, card)
     logs = list(ReviewLog.objects.filter(student=student, card=card).order_by("reviewed_at", "pk"))
@@ -276,12 +282,23 @@ def memory_state_rebuild(*, student: AbstractBaseUser, card: Card) -> MemoryStat
     built = state or MemoryState(student=student, card=card)
     built.reps = built.lapses = 0
     replayed = None
+    rewriting, rewritten = False, []
     for log in logs:
+        before = replayed.state if replayed else None
         result = scheduling.review(
             scheduler, replayed, card_id=card.pk, rating=log.rating, reviewed_at=log.reviewed_at
         )
-        _apply(built, result, log.rating, replayed.state if replayed else None)
+        _apply(built, result, log.rating, before)
         replayed = built
+        rewriting = rewriting or (rewrite_from is not None and log.pk == rewrite_from.pk)
+        if rewriting:
+            log.state_before, log.state_after = before, result.state
+            log.due_after, log.elapsed_days = result.due_at, result.elapsed_days
+            rewritten.append(log)
+    if rewritten:
+        ReviewLog.objects.bulk_update(
+            rewritten, ["state_before", "state_after", "due_after", "elapsed_days"]
+        )
     built.due_at = logs[-1].due_after
     built.save()
     return built
@@ -475,6 +492,13 @@ def answer_record(
         raise QuizError(_("Time is up for this attempt; your answer was not saved."))
     version = QuestionVersion.objects.select_related("question").get(pk=attempt.versions[position])
     result = grade(version.type, version.answer_key, response)
+    if not result.correct and version.type in FREE_TEXT_TYPES:
+        # A response that a teacher accepted for the student's class (quizzes.regrade).
+        extra = class_accepted(
+            question_id=version.question_id, student_id=attempt.student_id, quiz_id=attempt.quiz_id
+        )
+        if extra:
+            result = grade(version.type, effective_key(version, extra), response)
     try:
         with transaction.atomic():
             answer = Answer.objects.create(

@@ -9,6 +9,8 @@ urlpatterns = [
     path("lessons/<slug:key>/quiz/", views.lesson_quiz, name="lesson_quiz"),
     path("attempts/<id:attempt_id>/", views.attempt, name="attempt"),
     path("attempts/<id:attempt_id>/review/", views.review, name="review"),
+    path("questions/", views.questions, name="questions"),
+    path("questions/<slug:key>/", views.question, name="question"),
     path("study/", views.study, name="study"),
     path("study/<slug:lesson_key>/", views.study, name="study_lesson"),
 ]

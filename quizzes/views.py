@@ -1,4 +1,5 @@
-"""Quizzes and flashcard review, for any signed-in user, on their own attempts and cards only.
+"""Quizzes and flashcard review, for any signed-in user, on their own attempts and cards only;
+and, for authors, the questions whose typed answers may be accepted after the fact.
 
 Each view is one URL and one page template; an htmx request gets the page's named partial with
 the same context, and a plain POST redirects (post/redirect/get), so all of it works with
@@ -7,6 +8,7 @@ JavaScript off.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,11 +23,12 @@ from django_htmx.http import reswap, retarget
 
 from content.ids import parse_id
 from content.models import Citation, Lesson
+from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
-from quizzes import selectors, services
-from quizzes.forms import AnswerForm, read_rating
-from quizzes.grading import answer_text, grade, response_text
-from quizzes.models import Answer, Attempt, QuestionVersion, Quiz, Rating
+from quizzes import regrade, selectors, services
+from quizzes.forms import AcceptForm, AnswerForm, read_rating
+from quizzes.grading import FREE_TEXT_TYPES, accepted_form, answer_text, grade, response_text
+from quizzes.models import Answer, Attempt, Question, QuestionVersion, Quiz, Rating, Regrade
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -240,7 +243,20 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.finished_at is None:
         return redirect("quizzes:attempt", attempt_id=attempt.pk)
     versions = QuestionVersion.objects.in_bulk(attempt.versions)
-    answers = {a.position: a for a in attempt.answers.all()}
+    answers = {
+        a.position: a
+        for a in attempt.answers.prefetch_related(
+            Prefetch(
+                "regrades",
+                Regrade.objects.select_related("accepted", "regraded_by").order_by(
+                    "regraded_at", "pk"
+                ),
+            )
+        )
+    }
+    regrades = sorted(
+        (r for a in answers.values() for r in a.regrades.all()), key=lambda r: r.regraded_at
+    )
     citations: dict[int, list] = {}
     for citation in (
         Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])
@@ -265,6 +281,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 "right_answer": answer_text(version.type, version.body, version.answer_key),
                 "explanation": version.explanation_html,
                 "citations": citations.get(version.question_id, []),
+                "regrades": answer.regrades.all() if answer else [],
             }
         )
     return render(
@@ -274,6 +291,8 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "attempt": attempt,
             "quiz": attempt.quiz,
             "rows": rows,
+            # The first and last change of the attempt's score, for the summary at the top.
+            "regraded": [r for r in regrades if r.new_attempt_score is not None],
             "correct": sum(1 for a in answers.values() if a.correct),
             "percent": round((attempt.score or 0) * 100),
         },
@@ -496,4 +515,111 @@ def _rate(
         duration_ms=_clamp_ms(form.duration_ms),
         desired_retention=day.desired_retention,
         expected_reps=form.reps,
+    )
+
+
+# Questions, for authors -------------------------------------------------------------------------
+# Authors only (anyone else gets 404): the typed answers that the keys refused, to accept
+# after the fact for everyone (quizzes.regrade).
+
+
+def _author(request: HttpRequest) -> None:
+    if Role.AUTHOR not in roles_of(request.user):
+        raise Http404
+
+
+@require_GET
+@login_required
+def questions(request: HttpRequest) -> HttpResponse:
+    """Authors: the typed-answer questions, those with the most wrong answers first."""
+    _author(request)
+    rows = (
+        Question.objects.active()
+        .filter(type__in=FREE_TEXT_TYPES)
+        .select_related("lesson", "current_version")
+        .annotate(
+            wrong=Count("versions__answers", filter=Q(versions__answers__correct=False)),
+            accepted=Count(
+                "accepted_responses",
+                filter=Q(accepted_responses__classroom__isnull=True),
+                distinct=True,
+            ),
+        )
+        .order_by("-wrong", "lesson__title", "position")
+    )
+    return render(request, "quizzes/questions.html", {"questions": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def question(request: HttpRequest, key: str) -> HttpResponse:
+    """Authors: a typed-answer question's key, the responses accepted after the fact, and every
+    distinct wrong response given to it, each of which POST accepts for everyone."""
+    _author(request)
+    question = get_object_or_404(
+        Question.objects.select_related("lesson", "current_version"), key=key
+    )
+    if question.type not in FREE_TEXT_TYPES:
+        raise Http404
+    if request.method == "POST":
+        form = AcceptForm(request.POST)
+        version = None
+        if form.is_valid():
+            version = question.versions.filter(pk=form.cleaned_data["version"]).first()
+        if version is None:
+            raise Http404
+        try:
+            outcome = regrade.response_accept(
+                version=version,
+                blank=form.cleaned_data["blank"],
+                text=form.cleaned_data["text"],
+                by=request.user,
+                now=timezone.now(),
+            )
+        except regrade.RegradeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, regrade.summary(outcome, form.cleaned_data["text"]))
+        return redirect("quizzes:question", key=question.key)
+    versions = {v.pk: v for v in question.versions.order_by("-number")}
+    responses: dict[int, list[tuple[object, int]]] = {}
+    for row in (
+        Answer.objects.filter(version__question=question, correct=False)
+        .values("version_id", "response")
+        .annotate(n=Count("id"))
+        .order_by("version_id", "-n")
+    ):
+        responses.setdefault(row["version_id"], []).append((row["response"], row["n"]))
+    by_classes: dict[tuple[int, str], int] = {
+        (row["blank"], row["form"]): row["classes"]
+        for row in question.accepted_responses.filter(classroom__isnull=False)
+        .values("blank", "form")
+        .annotate(classes=Count("classroom", distinct=True))
+    }
+    listed = []
+    for pk, version in versions.items():
+        wrong = selectors.wrong_responses(version, version.answer_key, responses.get(pk, []))
+        classes = [
+            by_classes.get((w.blank, accepted_form(version.answer_key, w.text)), 0) for w in wrong
+        ]
+        if wrong or version.pk == question.current_version_id:
+            listed.append({"version": version, "wrong": list(zip(wrong, classes, strict=True))})
+    accepted = question.accepted_responses.filter(classroom__isnull=True).select_related(
+        "accepted_by", "version"
+    )
+    return render(
+        request,
+        "quizzes/question.html",
+        {
+            "question": question,
+            "key_text": answer_text(
+                question.current_version.type,
+                question.current_version.body,
+                question.current_version.answer_key,
+            )
+            if question.current_version
+            else "",
+            "versions": listed,
+            "accepted": accepted,
+        },
     )
