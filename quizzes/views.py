@@ -8,7 +8,7 @@ JavaScript off.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,7 @@ from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from quizzes import regrade, selectors, services
 from quizzes.forms import AcceptForm, AnswerForm, read_rating
-from quizzes.grading import FREE_TEXT_TYPES, accepted_form, answer_text, grade, response_text
+from quizzes.grading import FREE_TEXT_TYPES, accepts, answer_text, grade, response_text
 from quizzes.models import Answer, Attempt, Question, QuestionVersion, Quiz, Rating, Regrade
 
 
@@ -590,20 +590,22 @@ def question(request: HttpRequest, key: str) -> HttpResponse:
         .order_by("version_id", "-n")
     ):
         responses.setdefault(row["version_id"], []).append((row["response"], row["n"]))
-    by_classes: dict[tuple[int, str], int] = {
-        (row["blank"], row["form"]): row["classes"]
-        for row in question.accepted_responses.filter(classroom__isnull=False)
-        .values("blank", "form")
-        .annotate(classes=Count("classroom", distinct=True))
-    }
     listed = []
     for pk, version in versions.items():
         wrong = selectors.wrong_responses(version, version.answer_key, responses.get(pk, []))
-        classes = [
-            by_classes.get((w.blank, accepted_form(version.answer_key, w.text)), 0) for w in wrong
-        ]
         if wrong or version.pk == question.current_version_id:
-            listed.append({"version": version, "wrong": list(zip(wrong, classes, strict=True))})
+            listed.append({"version": version, "wrong": wrong})
+    # What teachers accepted for their classes and nobody has for everyone: worth a look.
+    current = question.current_version
+    by_classes = []
+    for row in (
+        question.accepted_responses.filter(classroom__isnull=False)
+        .values("blank", "form")
+        .annotate(classes=Count("classroom", distinct=True), text=Min("text"))
+        .order_by("-classes", "blank", "form")
+    ):
+        if current and not accepts(current.type, current.answer_key, row["blank"], row["text"]):
+            by_classes.append(row)
     accepted = question.accepted_responses.filter(classroom__isnull=True).select_related(
         "accepted_by", "version"
     )
@@ -621,5 +623,6 @@ def question(request: HttpRequest, key: str) -> HttpResponse:
             else "",
             "versions": listed,
             "accepted": accepted,
+            "by_classes": by_classes,
         },
     )
