@@ -28,3 +28,12 @@ def roles_after_flush(db):
     from courses.roles import roles_grant
 
     roles_grant()
+
+
+@pytest.fixture
+def two_people(browser):
+    """A teacher's and a student's browser, each with its own cookies."""
+    contexts = [browser.new_context(accept_downloads=True), browser.new_context()]
+    yield [context.new_page() for context in contexts]
+    for context in contexts:
+        context.close()

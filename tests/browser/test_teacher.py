@@ -30,15 +30,6 @@ def log_in_as(page, base: str, username: str) -> None:
     expect(page.get_by_role("heading", name=re.compile("^Welcome"))).to_be_visible()
 
 
-@pytest.fixture
-def two_people(browser):
-    """A teacher's and a student's browser, each with its own cookies."""
-    contexts = [browser.new_context(accept_downloads=True), browser.new_context()]
-    yield [context.new_page() for context in contexts]
-    for context in contexts:
-        context.close()
-
-
 def test_a_class_from_creation_to_the_gradebook(mini, live_server, two_people):
     TeacherFactory(username="tea", first_name="Tea")
     StudentFactory(username="stu", first_name="Stu")
