@@ -599,7 +599,7 @@ def _write_questions(
         .prefetch_related("citations")
     }
     cards = {c.question_id: c for c in Card.objects.filter(lesson=lesson, question__isnull=False)}
-    accepted = _accepted_after(lesson)
+    accepted = _accepted_after(parsed)
     for position, spec in enumerate(parsed.spec.questions):
         body, answer_key = stored_form(spec.type, spec.authored())
         question = existing.pop(spec.key, None) or Question.objects.filter(key=spec.key).first()
@@ -658,12 +658,12 @@ def _write_questions(
             card.save(update_fields=["retired_at", "updated_at"])
 
 
-def _accepted_after(lesson: Lesson) -> dict[int, list[AcceptedResponse]]:
-    """The responses that authors accepted in the browser for the questions now in the lesson
-    (a question moved here from another lesson is looked up by key below), by question."""
+def _accepted_after(parsed: ParsedLesson) -> dict[int, list[AcceptedResponse]]:
+    """The responses that authors accepted in the browser for the lesson file's questions
+    (wherever they were before), by question."""
     found: dict[int, list[AcceptedResponse]] = {}
     for row in AcceptedResponse.objects.filter(
-        question__lesson=lesson, classroom__isnull=True
+        question__key__in=[spec.key for spec in parsed.spec.questions], classroom__isnull=True
     ).order_by("accepted_at", "pk"):
         found.setdefault(row.question_id, []).append(row)
     return found

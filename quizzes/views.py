@@ -257,6 +257,8 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     regrades = sorted(
         (r for a in answers.values() for r in a.regrades.all()), key=lambda r: r.regraded_at
     )
+    for r in regrades:
+        r.who = _name(r.regraded_by)
     citations: dict[int, list] = {}
     for citation in (
         Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])
@@ -523,6 +525,13 @@ def _rate(
 # after the fact for everyone (quizzes.regrade).
 
 
+def _name(user) -> str:
+    """Who did something, as others read it (their account may be gone)."""
+    if user is None:
+        return _("a former user")
+    return user.get_full_name() or user.username
+
+
 def _author(request: HttpRequest) -> None:
     if Role.AUTHOR not in roles_of(request.user):
         raise Http404
@@ -606,9 +615,13 @@ def question(request: HttpRequest, key: str) -> HttpResponse:
     ):
         if current and not accepts(current.type, current.answer_key, row["blank"], row["text"]):
             by_classes.append(row)
-    accepted = question.accepted_responses.filter(classroom__isnull=True).select_related(
-        "accepted_by", "version"
+    accepted = list(
+        question.accepted_responses.filter(classroom__isnull=True).select_related(
+            "accepted_by", "version"
+        )
     )
+    for row in accepted:
+        row.who = _name(row.accepted_by)
     return render(
         request,
         "quizzes/question.html",

@@ -21,6 +21,7 @@ from courses.models import (
 )
 from quizzes.grading import stored_form
 from quizzes.models import (
+    AcceptedResponse,
     Answer,
     Attempt,
     Card,
@@ -30,6 +31,7 @@ from quizzes.models import (
     QuestionVersion,
     Quiz,
     RecallRollup,
+    Regrade,
     ReviewLog,
 )
 
@@ -212,6 +214,33 @@ class AnswerFactory(factory.django.DjangoModelFactory):
     score = 1.0
     correct = True
     answered_at = factory.LazyFunction(timezone.now)
+
+
+class AcceptedResponseFactory(factory.django.DjangoModelFactory):
+    """An author's acceptance (for everyone) of a response to a short-answer question."""
+
+    class Meta:
+        model = AcceptedResponse
+
+    question = factory.SubFactory("tests.factories.QuestionFactory", type=QuestionType.SHORT_ANSWER)
+    version = factory.LazyAttribute(lambda o: o.question.current_version)
+    blank = -1
+    text = factory.Sequence(lambda n: f"response {n}")
+    form = factory.LazyAttribute(lambda o: o.text)
+    accepted_by = factory.SubFactory(AuthorFactory)
+    accepted_at = factory.LazyFunction(timezone.now)
+
+
+class RegradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Regrade
+
+    answer = factory.SubFactory(AnswerFactory, score=1.0, correct=True)
+    accepted = factory.SubFactory(AcceptedResponseFactory)
+    regraded_by = factory.LazyAttribute(lambda o: o.accepted.accepted_by)
+    regraded_at = factory.LazyFunction(timezone.now)
+    old_score = 0.0
+    new_score = 1.0
 
 
 class MemoryStateFactory(factory.django.DjangoModelFactory):

@@ -43,7 +43,7 @@ from courses.models import (
     LessonSet,
 )
 from quizzes import services as quiz_services
-from quizzes.models import Card, Quiz
+from quizzes.models import AcceptedResponse, Card, Question, Quiz, Regrade
 from tests.factories import AuthorFactory, StudentFactory, TeacherFactory, UserFactory
 
 # Kinds of user ----------------------------------------------------------------------------------
@@ -212,6 +212,23 @@ ACCESS: dict[str, Row] = {
             GET(TEACHER_OF_CLASS, query="assignment={class_quiz_assignment}", class_id="class"),
         ),
     ),
+    "classes/<id:class_id>/item-analysis/accept/": Row(
+        "The class's teachers, by POST only, for a question version the class's own attempts "
+        "answered (here one whose type takes no typed answer: refused with a message).",
+        (
+            GET(everyone(405), class_id="class"),
+            POST(
+                only(TEACHER, status=302),
+                lambda world: {"version": world["answered_version"], "blank": -1, "text": "x"},
+                class_id="class",
+            ),
+            POST(
+                only(),
+                lambda world: {"version": world["answered_version"], "blank": -1, "text": "x"},
+                class_id="other_class",
+            ),
+        ),
+    ),
     "classes/<id:class_id>/students/<id:student_id>/": Row(
         "The class's teachers, for a student who is or was in the class.",
         (
@@ -251,6 +268,19 @@ ACCESS: dict[str, Row] = {
         (
             GET(only(OWNER), attempt_id="finished_attempt"),
             GET(only(OWNER, status=302), attempt_id="open_attempt"),
+        ),
+    ),
+    "questions/": Row("Authors.", (GET(only(AUTHOR)),)),
+    "questions/<slug:key>/": Row(
+        "Authors, for a question with a typed answer; POST accepts a response for everyone.",
+        (
+            GET(only(AUTHOR), key="typed_question"),
+            GET(only(), key="choice_question"),
+            POST(
+                only(AUTHOR, status=302),
+                lambda world: {"version": world["typed_version"], "blank": -1, "text": "zzz"},
+                key="typed_question",
+            ),
         ),
     ),
     "study/": Row(
@@ -328,6 +358,8 @@ ADMIN_MODELS: dict[str, str] = {
     "quizzes.attempt": "",
     "quizzes.answer": "",
     "quizzes.memorystate": "",
+    "quizzes.acceptedresponse": "",
+    "quizzes.regrade": "",
     "quizzes.reviewlog": "",
     "courses.course": "add change view",
     "courses.lessonset": "add change view",
@@ -412,6 +444,15 @@ def world(mini, student, settings) -> dict:
         classroom=other_class, username=owner.username, invited_by=other_teacher
     )
     lesson = Lesson.objects.get(key="mini-lesson")
+    # An accepted response and the regrade it made, for their (read-only) admin pages.
+    answered = finished.answers.get()
+    typed = Question.objects.get(key="mini-short")
+    accepted = AcceptedResponse.objects.create(
+        question=typed, version=typed.current_version, text="zz", form="zz",
+        accepted_by=users[AUTHOR], accepted_at=now,
+    )  # fmt: skip
+    Regrade.objects.create(answer=answered, accepted=accepted, regraded_at=now, old_score=0,
+                           new_score=1)  # fmt: skip
     world = {
         "users": users,
         "class": classroom.pk,
@@ -419,6 +460,10 @@ def world(mini, student, settings) -> dict:
         "other_class": other_class.pk,
         "class_quiz": class_quiz.pk,
         "class_quiz_assignment": quiz_assignment.pk,
+        "answered_version": answered.version_id,
+        "typed_question": typed.key,
+        "typed_version": typed.current_version_id,
+        "choice_question": answered.version.question.key,
         "lesson_quiz": Quiz.objects.get(key=f"lesson-{lesson.key}").pk,
         "open_attempt": open_attempt.pk,
         "finished_attempt": finished.pk,

@@ -519,14 +519,16 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
         # user, groups, class; the gradebook's seven
         f"{base}/gradebook/": 10,
         f"{base}/gradebook.csv": 10,
-        # user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions
-        f"{base}/item-analysis/": 8,
+        # user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions,
+        # the responses the class accepted
+        f"{base}/item-analysis/": 9,
     }
     populate(classroom, teacher, 5)
     student = classroom.students.first()
     # user, groups, class, student; enrollment, lessons, attempts, answers with their versions
-    # and questions, quiz time, review time, cards per lesson, recall, weakest cards
-    pages[f"{base}/students/{student.pk}/"] = 13
+    # and questions, their regrades, quiz time, review time, cards per lesson, recall, weakest
+    # cards
+    pages[f"{base}/students/{student.pk}/"] = 14
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
