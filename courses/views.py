@@ -38,6 +38,7 @@ from courses.timezones import remember_time_zone
 from quizzes import regrade
 from quizzes.forms import AcceptForm
 from quizzes.models import QuestionVersion
+from quizzes.views import accept_posted
 
 
 @require_GET
@@ -548,19 +549,7 @@ def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
         )
     if version is None or not regrade.class_gave(classroom, version):
         raise Http404
-    try:
-        outcome = regrade.response_accept(
-            version=version,
-            blank=form.cleaned_data["blank"],
-            text=form.cleaned_data["text"],
-            by=request.user,
-            now=timezone.now(),
-            classroom=classroom,
-        )
-    except regrade.RegradeError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, regrade.summary(outcome, form.cleaned_data["text"]))
+    accept_posted(request, form, version, classroom)
     url = reverse("item_analysis", args=[classroom.pk])
     assignment = parse_id(request.POST.get("assignment"))
     return redirect(f"{url}?assignment={assignment}" if assignment > 0 else url)

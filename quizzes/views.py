@@ -525,6 +525,24 @@ def _rate(
 # after the fact for everyone (quizzes.regrade).
 
 
+def accept_posted(request: HttpRequest, form: AcceptForm, version, classroom=None) -> None:
+    """Accept a valid AcceptForm's response to `version` (for `classroom`, or everyone) and
+    say what it did, or why it could not."""
+    try:
+        outcome = regrade.response_accept(
+            version=version,
+            blank=form.cleaned_data["blank"],
+            text=form.cleaned_data["text"],
+            by=request.user,
+            now=timezone.now(),
+            classroom=classroom,
+        )
+    except regrade.RegradeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, regrade.summary(outcome, form.cleaned_data["text"]))
+
+
 def _name(user) -> str:
     """Who did something, as others read it (their account may be gone)."""
     if user is None:
@@ -577,18 +595,7 @@ def question(request: HttpRequest, key: str) -> HttpResponse:
             version = question.versions.filter(pk=form.cleaned_data["version"]).first()
         if version is None:
             raise Http404
-        try:
-            outcome = regrade.response_accept(
-                version=version,
-                blank=form.cleaned_data["blank"],
-                text=form.cleaned_data["text"],
-                by=request.user,
-                now=timezone.now(),
-            )
-        except regrade.RegradeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, regrade.summary(outcome, form.cleaned_data["text"]))
+        accept_posted(request, form, version)
         return redirect("quizzes:question", key=question.key)
     versions = {v.pk: v for v in question.versions.order_by("-number")}
     responses: dict[int, list[tuple[object, int]]] = {}
