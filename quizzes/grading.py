@@ -208,6 +208,44 @@ def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
     return False
 
 
+# A numeral or a number word, as `names_another_number` finds the numbers a text names.
+_NUMBER_TOKEN = re.compile(r"[0-9][0-9.,]*(?:st|nd|rd|th)?|[^\W\d_]+")
+
+
+def names_another_number(qtype: str, answer_key: dict, text: str) -> bool:
+    """Whether accepting `text` for a numeric question would accept another number than the
+    key's: the number the text names is not the key's value within its tolerance, or it names
+    several (each run of numerals and number words read on its own) and one of them is not, or
+    one cannot be read ("1,97", "6²").
+    A text that names no number ("the late seventies") names no other."""
+    if qtype != QuestionType.NUMERIC:
+        return False
+    folded = text.casefold()
+    if any(ch.isnumeric() and not "0" <= ch <= "9" for ch in folded):
+        return True
+    value, tolerance = _exact(answer_key["value"]), _exact(answer_key["tolerance"])
+    whole = read_number(folded)
+    if whole is not None:  # the numbers it names all agree (read_number)
+        return abs(Fraction(whole) - value) > tolerance
+    runs: list[tuple[int, int]] = []  # each run of adjacent numerals and number words
+    for match in _NUMBER_TOKEN.finditer(folded):
+        token = match.group()
+        if not token[0].isdigit() and token not in NUMBER_WORDS:
+            runs.append((-1, -1))  # another word ends a run
+            continue
+        if runs and runs[-1][1] >= 0 and not folded[runs[-1][1] : match.start()].strip(" -"):
+            runs[-1] = (runs[-1][0], match.end())
+        else:
+            runs.append((match.start(), match.end()))
+    for start, end in runs:
+        if start < 0:
+            continue
+        number = read_number(folded[start:end])
+        if number is None or abs(Fraction(number) - value) > tolerance:
+            return True
+    return False
+
+
 def accepted_form(answer_key: dict, text: str) -> str:
     """`text` as the key's grader compares it: one accepted response per form."""
     return answer_form(
@@ -340,9 +378,12 @@ def _numeric(key: dict, response: dict) -> Grade:
     ok = value is not None and (
         abs(Fraction(value) - _exact(key["value"])) <= _exact(key["tolerance"])
     )
-    # Texts accepted after the fact (`with_accepted`): compared as typed answers are.
+    # Texts accepted after the fact (`with_accepted`): compared as typed answers are, and
+    # never one that names another number, wherever the text came from.
     if not ok and key.get("texts") and isinstance(text, str) and (form := answer_form(text)):
-        ok = any(form == answer_form(accepted) for accepted in key["texts"])
+        ok = any(form == answer_form(accepted) for accepted in key["texts"]) and (
+            not names_another_number(QuestionType.NUMERIC, key, text)
+        )
     return Grade(1.0 if ok else 0.0, ok)
 
 

@@ -435,3 +435,105 @@ def test_a_files_also_accept_of_a_blank_that_does_not_exist_is_an_error(course_c
     with pytest.raises(ContentError) as caught:
         validate([course_copy])
     assert any("blank 3 does not exist: the text has 2" in e for e in caught.value.errors)
+
+
+# What was found by trying to break it ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_numeric_question_never_accepts_a_text_that_names_another_number(
+    client, mini, author, teacher
+):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    given = answer(assignment.quiz, student, "mini-numeric", {"text": "1978"})
+    for text in ("1978", "about 1978", "nineteen seventy-eight", "1977 or 1978", "1,97", "6²"):
+        for scope in ({}, {"classroom": classroom}):
+            with pytest.raises(RegradeError, match="another number"):
+                response_accept(version=version_of("mini-numeric"), blank=WHOLE, text=text,
+                                by=author, now=timezone.now(), **scope)  # fmt: skip
+    assert AcceptedResponse.objects.count() == 0 and not Answer.objects.get(pk=given.pk).correct
+    assert "texts" not in version_of("mini-numeric").answer_key
+    # A text without a number in it may be accepted.
+    response_accept(version=version_of("mini-numeric"), blank=WHOLE, text="the late seventies",
+                    by=author, now=timezone.now())  # fmt: skip
+    assert not grade("numeric", version_of("mini-numeric").answer_key, {"text": "1978"}).correct
+    # Nor does the grader, whatever a key says (a file's also_accept is checked on loading).
+    assert not grade("numeric", {"value": 1977, "tolerance": 0, "texts": ["1978"]},
+                     {"text": "1978"}).correct  # fmt: skip
+    # The pages list "1978" as given, but offer no button to accept it.
+    client.force_login(author)
+    page = client.get("/questions/mini-numeric/").content.decode()
+    assert "1978" in page and 'name="text" value="1978"' not in page
+    client.force_login(teacher)
+    page = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
+    assert "1978" in page and 'name="text" value="1978"' not in page
+
+
+@pytest.mark.django_db
+def test_a_response_whose_compared_form_is_too_long_is_refused_not_an_error(mini, author):
+    # Each of these letters is 18 letters once compatibility-decomposed (NFKD, NFKC).
+    text = "\ufdfa" * 400
+    with pytest.raises(RegradeError, match="too long"):
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=text, by=author,
+                        now=timezone.now())  # fmt: skip
+    assert AcceptedResponse.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_authors_acceptance_keeps_what_the_class_accepted_in_the_other_blanks(
+    mini, author, teacher
+):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    other_class, other_assignment = _class(TeacherFactory(), "Period 4")
+    elsewhere = StudentFactory()
+    _join(other_class, elsewhere)
+    _join(other_class, student)  # in both classes, but answering this class's quiz
+    response = {"blanks": ["MCMLXXVII", "forty k"]}
+    given = answer(assignment.quiz, student, "mini-cloze", response)
+    other = answer(other_assignment.quiz, elsewhere, "mini-cloze", response)
+    response_accept(version=version_of("mini-cloze"), blank=0, text="MCMLXXVII", by=teacher,
+                    now=timezone.now(), classroom=classroom)  # fmt: skip
+    given.refresh_from_db()
+    assert given.score == 0.5
+
+    outcome = response_accept(version=version_of("mini-cloze"), blank=1, text="forty k",
+                              by=author, now=timezone.now())  # fmt: skip
+
+    given.refresh_from_db()
+    other.refresh_from_db()
+    assert (given.score, given.correct) == (1.0, True) and outcome.answers == 2
+    assert (other.score, other.correct) == (0.5, False)  # the other class did not accept it
+    regrades = Regrade.objects.filter(accepted=outcome.accepted).order_by("answer_id")
+    assert [(r.old_score, r.new_score) for r in regrades] == [(0.5, 1.0), (0.0, 0.5)]
+
+
+@pytest.mark.django_db
+def test_the_questions_page_counts_each_wrong_answer_once(client, mini, author, teacher):
+    _, assignment = _class(teacher)
+    for text in ("money", "power", "land"):
+        answer(assignment.quiz, StudentFactory(), "mini-short", {"text": text})
+    for text in ("common values", "shared values"):
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=text, by=author,
+                        now=timezone.now())  # fmt: skip
+    client.force_login(author)
+    row = next(q for q in client.get("/questions/").context["questions"] if q.key == "mini-short")
+    assert (row.wrong, row.accepted) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_a_files_also_accept_naming_another_number_is_an_error(course_copy):
+    from content.loader import ContentError, validate
+
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    lesson.write_text(
+        lesson.read_text().replace(
+            "    answer: 1977\n", "    answer: 1977\n    also_accept: [the late seventies, 1978]\n"
+        )
+    )
+    with pytest.raises(ContentError) as caught:
+        validate([course_copy])
+    assert any("'1978' names another number than the answer" in e for e in caught.value.errors)
