@@ -537,3 +537,60 @@ def test_a_files_also_accept_naming_another_number_is_an_error(course_copy):
     with pytest.raises(ContentError) as caught:
         validate([course_copy])
     assert any("'1978' names another number than the answer" in e for e in caught.value.errors)
+
+
+@pytest.mark.django_db
+def test_writing_back_adds_lines_and_keeps_comments_and_line_endings(mini, author, course_copy):
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    text = (
+        lesson.read_text()
+        .replace(
+            "    answers: [ideology, shared ideology]\n",
+            "    answers: [ideology, shared ideology]\n"
+            "    also_accept:\n"
+            "      # from the audit\n"
+            "      - common ground  # said in class\n",
+        )
+        .replace(
+            "    text: The treaty was signed in [[1977]] with [[40,000|40000]] troops.\n",
+            "    text: The treaty was signed in [[1977]] with [[40,000|40000]] troops.\n"
+            "    also_accept:  # both blanks\n"
+            "      2:\n"
+            "        - forty thousand  # spelled out\n",
+        )
+        .replace(
+            "    answer: 1977\n", "    answer: 1977\n    also_accept: [the late seventies]  # why\n"
+        )
+    )
+    lesson.write_bytes(text.replace("\n", "\r\n").encode())
+    load_content([course_copy])
+    for key, blank, given in (
+        ("mini-short", WHOLE, "values: yes #1"),
+        ("mini-cloze", 1, "forty k"),
+        ("mini-cloze", 0, "MCMLXXVII"),
+        ("mini-numeric", WHOLE, "the year of the treaty"),
+    ):
+        response_accept(version=version_of(key), blank=blank, text=given, by=author,
+                        now=timezone.now())  # fmt: skip
+
+    call_command("accepted_responses", str(course_copy), "--write")
+
+    expected = (
+        text.replace(
+            "      - common ground  # said in class\n",
+            "      - common ground  # said in class\n      - 'values: yes #1'\n",
+        )
+        .replace(
+            "        - forty thousand  # spelled out\n",
+            "        - forty thousand  # spelled out\n        - forty k\n      1:\n"
+            "        - MCMLXXVII\n",
+        )
+        .replace(
+            "    also_accept: [the late seventies]  # why\n",
+            "    also_accept:  # why\n      - the late seventies\n      - the year of the treaty\n",
+        )
+    )
+    assert lesson.read_bytes().decode() == expected.replace("\n", "\r\n")
+    versions = QuestionVersion.objects.count()
+    load_content([course_copy])
+    assert QuestionVersion.objects.count() == versions
