@@ -55,8 +55,8 @@ class Grade:
 
 
 def normalise(text: str, *, keep_case: bool = False, keep_accents: bool = False) -> str:
-    """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal, and
-    so are "U.S." and "US" (not "USA": another word).
+    """Fold case, accents, punctuation, invisible characters and spacing: "  Hà-Nội! " and
+    "ha noi" are equal, and so are "U.S." and "US" (not "USA": another word).
 
     `keep_case` and `keep_accents` keep what an author marked as significant; kept accents are
     compared in Unicode's NFKC form, so a letter and its decomposed spelling are equal.
@@ -67,7 +67,9 @@ def normalise(text: str, *, keep_case: bool = False, keep_accents: bool = False)
         text = unicodedata.normalize("NFKD", text.translate(_FOLD))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SEPARATORS.sub(" ", text if keep_case else text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
+    # Punctuation, symbols, and the invisible: control and format characters (a soft hyphen,
+    # a zero-width space) that a copy and paste brings along.
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S", "C")))
     return " ".join(text.split())
 
 

@@ -594,3 +594,37 @@ def test_writing_back_adds_lines_and_keeps_comments_and_line_endings(mini, autho
     versions = QuestionVersion.objects.count()
     load_content([course_copy])
     assert QuestionVersion.objects.count() == versions
+
+
+@pytest.mark.django_db
+def test_no_malformed_acceptance_is_an_error_or_accepts_anything(client, mini, author, teacher):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    answer(assignment.quiz, student, "mini-short", {"text": "values"})
+    answer(assignment.quiz, student, "mini-cloze", {"blanks": ["x", "y"]})
+    short, cloze = version_of("mini-short"), version_of("mini-cloze")
+    data = {"version": short.pk, "blank": WHOLE, "text": "values"}
+    malformed = [
+        {}, {"version": short.pk}, {"version": short.pk, "blank": WHOLE},
+        {**data, "text": "\x01\x02"}, {**data, "text": "\x00"}, {**data, "text": "a" * 100_000},
+        {**data, "text": "   "}, {**data, "text": "!!!"}, {**data, "text": "\ufdfa" * 30},
+        {**data, "blank": -2}, {**data, "blank": 1000}, {**data, "blank": "1e3"},
+        {**data, "blank": 32768}, {**data, "version": 0}, {**data, "version": -5},
+        {**data, "version": "1" * 18}, {**data, "version": version_of("mini-numeric").pk},
+        {**data, "version": cloze.pk, "blank": 5}, {**data, "version": cloze.pk},
+        {**data, "version": cloze.pk, "blank": 1, "text": "\u200b"},
+        {**data, "version": [short.pk, cloze.pk]},
+    ]  # fmt: skip
+    for who, url in (
+        (teacher, f"/classes/{classroom.pk}/item-analysis/accept/"),
+        (author, "/questions/mini-short/"),
+    ):
+        client.force_login(who)
+        for bad in malformed:
+            assert client.post(url, bad).status_code in (302, 404), bad
+        # Not UTF-8 at all.
+        body = f"version={short.pk}&blank=-1&text=%ED%A0%80%FF"
+        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 302
+    assert AcceptedResponse.objects.count() == 0
