@@ -353,7 +353,7 @@ def test_the_attempt_review_and_the_teachers_record_say_what_was_regraded(
     assert "your score went from 0% to" in page
     client.force_login(teacher)
     page = client.get(f"/classes/{classroom.pk}/students/{student.pk}/").content.decode()
-    assert "(“values” accepted), was 0%" in page
+    assert "by Ada Author (“values” accepted), was 0%" in page
 
 
 # Loading the files again ------------------------------------------------------------------------
