@@ -15,7 +15,7 @@ import yaml
 
 from content.loader import LessonFile, ParsedLesson, parse_file
 from content.reading import Located
-from quizzes.grading import accepts, blank_fits, stored_form
+from quizzes.grading import accepts, blank_still_fits, stored_form
 from quizzes.models import AcceptedResponse, QuestionType
 
 
@@ -41,14 +41,14 @@ def missing_from_files(lessons: list[ParsedLesson]) -> list[Missing]:
     found = []
     for row in (
         AcceptedResponse.objects.filter(classroom__isnull=True, question__key__in=list(specs))
-        .select_related("question", "accepted_by")
+        .select_related("question", "accepted_by", "version")
         .order_by("question__key", "accepted_at", "pk")
     ):
         parsed, index, spec = specs[row.question.key]
         _, key = stored_form(spec.type, spec.authored())
-        if blank_fits(spec.type, key, row.blank) and not accepts(
-            spec.type, key, row.blank, row.text
-        ):
+        if blank_still_fits(
+            row.version.type, row.version.answer_key, spec.type, key, row.blank
+        ) and not accepts(spec.type, key, row.blank, row.text):
             found.append(Missing(parsed, index, row))
     return found
 

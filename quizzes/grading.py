@@ -197,6 +197,27 @@ def blank_fits(qtype: str, answer_key: dict, blank: int) -> bool:
     return qtype in FREE_TEXT_TYPES and blank == WHOLE
 
 
+def blank_still_fits(
+    qtype: str, answer_key: dict, later_type: str, later_key: dict, blank: int
+) -> bool:
+    """Whether a response accepted for `blank` of one version may be accepted for that blank of
+    another (a later one): both take it, and the other's key accepts the first's own answer
+    there. A blank that now asks for something else (the blanks of a cloze reordered, the
+    answer changed) does not take it."""
+    if qtype != later_type or not blank_fits(qtype, answer_key, blank):
+        return False
+    if not blank_fits(later_type, later_key, blank):
+        return False
+    match qtype:
+        case QuestionType.SHORT_ANSWER:
+            own = answer_key["accepted"][0]
+        case QuestionType.NUMERIC:
+            own = _number_text(answer_key["value"])
+        case _:
+            own = answer_key["blanks"][blank][0]
+    return accepts(later_type, later_key, blank, own)
+
+
 def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
     """Whether the key already accepts `text` for `blank` (a near miss, where typos are allowed,
     counts: it is already marked right)."""

@@ -26,6 +26,7 @@ from quizzes.grading import (
     accepted_form,
     accepts,
     blank_fits,
+    blank_still_fits,
     grade,
     meaning_hash,
     names_another_number,
@@ -127,8 +128,9 @@ def response_accept(
         if (
             current is not None
             and current.pk != version.pk
-            and current.type == version.type
-            and blank_fits(current.type, current.answer_key, blank)
+            and blank_still_fits(
+                version.type, version.answer_key, current.type, current.answer_key, blank
+            )
         ):
             versions.append(current)
         for changed in versions:

@@ -628,3 +628,39 @@ def test_no_malformed_acceptance_is_an_error_or_accepts_anything(client, mini, a
         response = client.post(url, body, content_type="application/x-www-form-urlencoded")
         assert response.status_code == 302
     assert AcceptedResponse.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_response_accepted_for_a_blank_that_now_asks_for_something_else_is_not_applied(
+    mini, author, teacher, course_copy, capsys
+):
+    _, assignment = _class(teacher)
+    old = answer(assignment.quiz, StudentFactory(), "mini-cloze", {"blanks": ["1977", "forty k"]})
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    lesson.write_text(
+        lesson.read_text().replace(
+            "The treaty was signed in [[1977]] with [[40,000|40000]] troops.",
+            "With [[40,000|40000]] troops, the treaty was signed in [[1977]].",
+        )
+    )
+    report = load_content([course_copy])
+    assert any("new version 2" in c for c in report.changes)
+    first, second = QuestionVersion.objects.filter(question__key="mini-cloze").order_by("number")
+
+    # Accepted for blank 2 of version 1 (the troops): not for blank 2 of version 2 (the year).
+    response_accept(version=first, blank=1, text="forty k", by=author, now=timezone.now())
+
+    old.refresh_from_db()
+    assert old.correct
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert "forty k" in first.answer_key["blanks"][1]
+    assert second.answer_key["blanks"] == [["40,000", "40000"], ["1977"]]
+    assert not answer(assignment.quiz, StudentFactory(), "mini-cloze",
+                      {"blanks": ["40,000", "forty k"]}).correct  # fmt: skip
+    # Nor on the next load, nor in the file.
+    report = load_content([course_copy])
+    assert any("'forty k'" in c and "no longer fits" in c for c in report.changes)
+    assert version_of("mini-cloze").answer_key["blanks"] == [["40,000", "40000"], ["1977"]]
+    call_command("accepted_responses", str(course_copy))
+    assert "The files list every accepted response." in capsys.readouterr().out
