@@ -138,7 +138,7 @@ def response_accept(
         answers = Answer.objects.filter(version__in=versions)
     else:
         answers = _class_answers(classroom, question)
-    return _regrade(answers.filter(score__lt=1), accepted, by, now, classroom)
+    return _regrade(answers.filter(score__lt=1), accepted, by, now)
 
 
 def _add_to_key(version: QuestionVersion, blank: int, text: str) -> None:
@@ -154,7 +154,6 @@ def _regrade(
     accepted: AcceptedResponse,
     by: AbstractBaseUser,
     now: datetime,
-    classroom,
 ) -> Regraded:
     result = Regraded(accepted=accepted)
     rows = list(

@@ -664,3 +664,31 @@ def test_a_response_accepted_for_a_blank_that_now_asks_for_something_else_is_not
     assert version_of("mini-cloze").answer_key["blanks"] == [["40,000", "40000"], ["1977"]]
     call_command("accepted_responses", str(course_copy))
     assert "The files list every accepted response." in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("classroom_scope", [False, True])
+def test_a_regrades_queries_do_not_grow_with_the_students(mini, author, teacher, classroom_scope):
+    """Without flashcards to correct, accepting costs as many queries for 2 students as for 6:
+    the lock, the key, the acceptance, the answers, the classes' acceptances (3), the updates."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    classroom, assignment = _class(teacher)
+    other_class, _ = _class(teacher, "Period 4")
+    counts = []
+    for n, text in ((2, "values"), (6, "money")):
+        for _ in range(n):
+            student = StudentFactory()
+            _join(classroom, student)
+            answer(assignment.quiz, student, "mini-short", {"text": text})
+        # Another class's acceptance of another response, so that the classes' are read.
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=f"{text} too",
+                        by=teacher, now=timezone.now(), classroom=other_class)  # fmt: skip
+        scope = {"classroom": classroom} if classroom_scope else {}
+        with CaptureQueriesContext(connection) as queries:
+            outcome = response_accept(version=version_of("mini-short"), blank=WHOLE, text=text,
+                                      by=author, now=timezone.now(), **scope)  # fmt: skip
+        assert outcome.answers == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
