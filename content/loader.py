@@ -44,7 +44,7 @@ from quizzes.grading import (
     WHOLE,
     accepts,
     answer_text,
-    blank_fits,
+    blank_still_fits,
     meaning_hash,
     stored_form,
     with_accepted,
@@ -662,9 +662,13 @@ def _accepted_after(parsed: ParsedLesson) -> dict[int, list[AcceptedResponse]]:
     """The responses that authors accepted in the browser for the lesson file's questions
     (wherever they were before), by question."""
     found: dict[int, list[AcceptedResponse]] = {}
-    for row in AcceptedResponse.objects.filter(
-        question__key__in=[spec.key for spec in parsed.spec.questions], classroom__isnull=True
-    ).order_by("accepted_at", "pk"):
+    for row in (
+        AcceptedResponse.objects.filter(
+            question__key__in=[spec.key for spec in parsed.spec.questions], classroom__isnull=True
+        )
+        .select_related("version")
+        .order_by("accepted_at", "pk")
+    ):
         found.setdefault(row.question_id, []).append(row)
     return found
 
@@ -682,7 +686,9 @@ def _with_accepted(
         return answer_key
     missing, unfit = [], []
     for row in accepted:
-        if not blank_fits(spec.type, answer_key, row.blank):
+        if not blank_still_fits(
+            row.version.type, row.version.answer_key, spec.type, answer_key, row.blank
+        ):
             unfit.append(row)
         elif not accepts(spec.type, answer_key, row.blank, row.text):
             missing.append(row)

@@ -28,7 +28,7 @@ from content.markdown import footnote_refs
 from content.models import Citation, KeyTerm, Lesson, Section, Source
 from content.reading import forbidden_character, shorten
 from courses.models import Course, LessonSet, LessonSetItem
-from quizzes.grading import CLOZE_BLANK, cloze_parts
+from quizzes.grading import CLOZE_BLANK, cloze_parts, names_another_number
 from quizzes.models import Card, Level, Quiz
 from quizzes.models import Question as StoredQuestion
 
@@ -287,6 +287,16 @@ class NumericIn(QuestionIn):
     tolerance: float = Field(0, ge=0, allow_inf_nan=False)
     unit: OptionalText = ""
     also_accept: AlsoAccept = []
+
+    @field_validator("also_accept")
+    @classmethod
+    def no_other_number(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if "answer" in info.data and "tolerance" in info.data:
+            key = {"value": info.data["answer"], "tolerance": info.data["tolerance"]}
+            for text in value:
+                if names_another_number("numeric", key, text):
+                    raise ValueError(f"{text!r} names another number than the answer")
+        return value
 
 
 class PairIn(Strict):

@@ -15,7 +15,7 @@ import yaml
 
 from content.loader import LessonFile, ParsedLesson, parse_file
 from content.reading import Located
-from quizzes.grading import accepts, blank_fits, stored_form
+from quizzes.grading import accepts, blank_still_fits, stored_form
 from quizzes.models import AcceptedResponse, QuestionType
 
 
@@ -41,14 +41,14 @@ def missing_from_files(lessons: list[ParsedLesson]) -> list[Missing]:
     found = []
     for row in (
         AcceptedResponse.objects.filter(classroom__isnull=True, question__key__in=list(specs))
-        .select_related("question", "accepted_by")
+        .select_related("question", "accepted_by", "version")
         .order_by("question__key", "accepted_at", "pk")
     ):
         parsed, index, spec = specs[row.question.key]
         _, key = stored_form(spec.type, spec.authored())
-        if blank_fits(spec.type, key, row.blank) and not accepts(
-            spec.type, key, row.blank, row.text
-        ):
+        if blank_still_fits(
+            row.version.type, row.version.answer_key, spec.type, key, row.blank
+        ) and not accepts(spec.type, key, row.blank, row.text):
             found.append(Missing(parsed, index, row))
     return found
 
@@ -67,7 +67,10 @@ def write_back(missing: list[Missing]) -> list[Path]:
     written = []
     for items in by_file.values():
         path = Path(items[0].lesson.path)
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as file:
+            raw = file.read()
+        newline = "\r\n" if "\r\n" in raw else "\n"  # written back as the file has them
+        text = raw.replace("\r\n", "\n")
         by_question: dict[int, list[Missing]] = {}
         for item in items:
             by_question.setdefault(item.index, []).append(item)
@@ -76,7 +79,7 @@ def write_back(missing: list[Missing]) -> list[Path]:
             text = _add(text, items[0].lesson, index, by_question[index])
         _check(path, text, items)
         temporary = path.with_name(f".{path.name}.accepted")
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8", newline=newline)
         os.replace(temporary, path)
         written.append(path)
     return written
@@ -131,8 +134,13 @@ def _add(text: str, lesson: ParsedLesson, index: int, items: list[Missing]) -> s
     else:
         block.extend(f"{pad}  - {_scalar(t)}" for t in value)
     existing = doc.lines.get(("questions", index, "also_accept"))
+    if existing is not None and (appended := _append(lines, doc, index, spec.type, items)):
+        return "\n".join(appended)
     if existing is not None:
+        # Written in flow style ([a, b]): the field is written again whole, a comment after
+        # it kept on its first line.
         start = existing - 1
+        block[0] += _trailing_comment(lines[start])
         end = _block_end(lines, start, _indent(lines[start]))
         lines[start:end] = block
     else:
@@ -141,11 +149,80 @@ def _add(text: str, lesson: ParsedLesson, index: int, items: list[Missing]) -> s
     return "\n".join(lines)
 
 
+def _append(
+    lines: list[str], doc: Located, index: int, qtype: str, items: list[Missing]
+) -> list[str] | None:
+    """`lines` with the responses added after those of an `also_accept` written in block
+    style, every other line (comments too) kept as it is; None for a field in flow style."""
+    field = ("questions", index, "also_accept")
+    inserts: list[tuple[int, list[str]]] = []  # (before which line index, lines)
+
+    def after_items(path: tuple, texts: list[str]) -> bool:
+        first = doc.lines.get((*path, 0))
+        if first is None or first == doc.lines[path]:
+            return False  # flow style, or empty
+        start = doc.lines[path] - 1
+        pad = " " * _indent(lines[first - 1])
+        end = _block_end(lines, start, _indent(lines[start]))
+        inserts.append((end, [f"{pad}- {_scalar(t)}" for t in texts]))
+        return True
+
+    if qtype != QuestionType.CLOZE:
+        if not after_items(field, [item.accepted.text for item in items]):
+            return None
+    else:
+        by_number: dict[str, list[str]] = {}
+        for item in items:
+            by_number.setdefault(str(item.accepted.blank + 1), []).append(item.accepted.text)
+        numbers = [path[-1] for path in doc.lines if len(path) == 4 and path[:3] == field]
+        if not numbers or doc.lines[(*field, numbers[0])] == doc.lines[field]:
+            return None  # flow style, or empty
+        pad = " " * _indent(lines[doc.lines[(*field, numbers[0])] - 1])
+        new = []
+        for number, texts in by_number.items():
+            if number in numbers:
+                if not after_items((*field, number), texts):
+                    return None
+            else:
+                new += [f"{pad}{number}:", *(f"{pad}  - {_scalar(t)}" for t in texts)]
+        if new:
+            start = doc.lines[field] - 1
+            inserts.append((_block_end(lines, start, _indent(lines[start])), new))
+    result = list(lines)
+    # From the last line up; of two at one line, the first given ends up first.
+    for _, at, added in sorted(
+        ((n, at, added) for n, (at, added) in enumerate(inserts)),
+        key=lambda insert: (insert[1], insert[0]),
+        reverse=True,
+    ):
+        result[at:at] = added
+    return result
+
+
+def _trailing_comment(line: str) -> str:
+    """The comment after a `key: value` line's value ("  # why"), or ""."""
+    try:
+        node = yaml.compose(line.strip())
+    except yaml.YAMLError:
+        return ""
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        return ""
+    rest = line.strip()[node.value[-1][1].end_mark.column :].strip()
+    return f"  {rest}" if rest.startswith("#") else ""
+
+
 def _check(path: Path, text: str, items: list[Missing]) -> None:
     doc = Located(str(path), text)
     spec = parse_file(doc, LessonFile) if not doc.errors else None
     if spec is None:
         raise WriteError(f"{path}: the file would not read back; nothing was written")
+    before = items[0].lesson.spec
+    if spec.model_dump(exclude={"questions"}) != before.model_dump(exclude={"questions"}) or [
+        q.model_dump(exclude={"also_accept"}) for q in spec.questions
+    ] != [q.model_dump(exclude={"also_accept"}) for q in before.questions]:
+        raise WriteError(
+            f"{path}: the file would change more than also_accept; nothing was written"
+        )
     for item in items:
         question = spec.questions[item.index]
         _, key = stored_form(question.type, question.authored())

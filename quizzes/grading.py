@@ -55,8 +55,8 @@ class Grade:
 
 
 def normalise(text: str, *, keep_case: bool = False, keep_accents: bool = False) -> str:
-    """Fold case, accents, punctuation and spacing: "  Hà-Nội! " and "ha noi" are equal, and
-    so are "U.S." and "US" (not "USA": another word).
+    """Fold case, accents, punctuation, invisible characters and spacing: "  Hà-Nội! " and
+    "ha noi" are equal, and so are "U.S." and "US" (not "USA": another word).
 
     `keep_case` and `keep_accents` keep what an author marked as significant; kept accents are
     compared in Unicode's NFKC form, so a letter and its decomposed spelling are equal.
@@ -67,7 +67,9 @@ def normalise(text: str, *, keep_case: bool = False, keep_accents: bool = False)
         text = unicodedata.normalize("NFKD", text.translate(_FOLD))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _SEPARATORS.sub(" ", text if keep_case else text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S")))
+    # Punctuation, symbols, and the invisible: control and format characters (a soft hyphen,
+    # a zero-width space) that a copy and paste brings along.
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "S", "C")))
     return " ".join(text.split())
 
 
@@ -195,6 +197,27 @@ def blank_fits(qtype: str, answer_key: dict, blank: int) -> bool:
     return qtype in FREE_TEXT_TYPES and blank == WHOLE
 
 
+def blank_still_fits(
+    qtype: str, answer_key: dict, later_type: str, later_key: dict, blank: int
+) -> bool:
+    """Whether a response accepted for `blank` of one version may be accepted for that blank of
+    another (a later one): both take it, and the other's key accepts the first's own answer
+    there. A blank that now asks for something else (the blanks of a cloze reordered, the
+    answer changed) does not take it."""
+    if qtype != later_type or not blank_fits(qtype, answer_key, blank):
+        return False
+    if not blank_fits(later_type, later_key, blank):
+        return False
+    match qtype:
+        case QuestionType.SHORT_ANSWER:
+            own = answer_key["accepted"][0]
+        case QuestionType.NUMERIC:
+            own = _number_text(answer_key["value"])
+        case _:
+            own = answer_key["blanks"][blank][0]
+    return accepts(later_type, later_key, blank, own)
+
+
 def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
     """Whether the key already accepts `text` for `blank` (a near miss, where typos are allowed,
     counts: it is already marked right)."""
@@ -205,6 +228,44 @@ def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
             return _numeric(answer_key, {"text": text}).correct
         case QuestionType.CLOZE:
             return _match(answer_key, text, answer_key["blanks"][blank]) is not None
+    return False
+
+
+# A numeral or a number word, as `names_another_number` finds the numbers a text names.
+_NUMBER_TOKEN = re.compile(r"[0-9][0-9.,]*(?:st|nd|rd|th)?|[^\W\d_]+")
+
+
+def names_another_number(qtype: str, answer_key: dict, text: str) -> bool:
+    """Whether accepting `text` for a numeric question would accept another number than the
+    key's: the number the text names is not the key's value within its tolerance, or it names
+    several (each run of numerals and number words read on its own) and one of them is not, or
+    one cannot be read ("1,97", "6²").
+    A text that names no number ("the late seventies") names no other."""
+    if qtype != QuestionType.NUMERIC:
+        return False
+    folded = text.casefold()
+    if any(ch.isnumeric() and not "0" <= ch <= "9" for ch in folded):
+        return True
+    value, tolerance = _exact(answer_key["value"]), _exact(answer_key["tolerance"])
+    whole = read_number(folded)
+    if whole is not None:  # the numbers it names all agree (read_number)
+        return abs(Fraction(whole) - value) > tolerance
+    runs: list[tuple[int, int]] = []  # each run of adjacent numerals and number words
+    for match in _NUMBER_TOKEN.finditer(folded):
+        token = match.group()
+        if not token[0].isdigit() and token not in NUMBER_WORDS:
+            runs.append((-1, -1))  # another word ends a run
+            continue
+        if runs and runs[-1][1] >= 0 and not folded[runs[-1][1] : match.start()].strip(" -"):
+            runs[-1] = (runs[-1][0], match.end())
+        else:
+            runs.append((match.start(), match.end()))
+    for start, end in runs:
+        if start < 0:
+            continue
+        number = read_number(folded[start:end])
+        if number is None or abs(Fraction(number) - value) > tolerance:
+            return True
     return False
 
 
@@ -340,9 +401,12 @@ def _numeric(key: dict, response: dict) -> Grade:
     ok = value is not None and (
         abs(Fraction(value) - _exact(key["value"])) <= _exact(key["tolerance"])
     )
-    # Texts accepted after the fact (`with_accepted`): compared as typed answers are.
+    # Texts accepted after the fact (`with_accepted`): compared as typed answers are, and
+    # never one that names another number, wherever the text came from.
     if not ok and key.get("texts") and isinstance(text, str) and (form := answer_form(text)):
-        ok = any(form == answer_form(accepted) for accepted in key["texts"])
+        ok = any(form == answer_form(accepted) for accepted in key["texts"]) and (
+            not names_another_number(QuestionType.NUMERIC, key, text)
+        )
     return Grade(1.0 if ok else 0.0, ok)
 
 

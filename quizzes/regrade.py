@@ -26,8 +26,10 @@ from quizzes.grading import (
     accepted_form,
     accepts,
     blank_fits,
+    blank_still_fits,
     grade,
     meaning_hash,
+    names_another_number,
     with_accepted,
 )
 from quizzes.models import (
@@ -40,7 +42,7 @@ from quizzes.models import (
     Regrade,
     ReviewLog,
 )
-from quizzes.selectors import class_accepted, effective_key
+from quizzes.selectors import effective_key
 
 
 class RegradeError(Exception):
@@ -98,8 +100,14 @@ def response_accept(
     if not blank_fits(version.type, version.answer_key, blank):
         raise RegradeError(_("Only a typed answer (or one blank of a cloze) can be accepted."))
     form = accepted_form(version.answer_key, text)
-    if not form:
+    # The compared form may be longer than the text: NFKC and NFKD expand some letters.
+    if not form or len(form) > AcceptedResponse._meta.get_field("form").max_length:
         raise RegradeError(_("That response is empty or too long to accept."))
+    if names_another_number(version.type, version.answer_key, text):
+        raise RegradeError(
+            _("“%(text)s” names another number than the answer: it cannot be accepted.")
+            % {"text": text}
+        )
     scope = Q(classroom=classroom) if classroom else Q(classroom__isnull=True)
     existing = AcceptedResponse.objects.filter(scope, question=question, blank=blank, form=form)
     if accepts(version.type, version.answer_key, blank, text) or existing.exists():
@@ -120,8 +128,9 @@ def response_accept(
         if (
             current is not None
             and current.pk != version.pk
-            and current.type == version.type
-            and blank_fits(current.type, current.answer_key, blank)
+            and blank_still_fits(
+                version.type, version.answer_key, current.type, current.answer_key, blank
+            )
         ):
             versions.append(current)
         for changed in versions:
@@ -129,7 +138,7 @@ def response_accept(
         answers = Answer.objects.filter(version__in=versions)
     else:
         answers = _class_answers(classroom, question)
-    return _regrade(answers.filter(score__lt=1), accepted, by, now, classroom)
+    return _regrade(answers.filter(score__lt=1), accepted, by, now)
 
 
 def _add_to_key(version: QuestionVersion, blank: int, text: str) -> None:
@@ -145,7 +154,6 @@ def _regrade(
     accepted: AcceptedResponse,
     by: AbstractBaseUser,
     now: datetime,
-    classroom,
 ) -> Regraded:
     result = Regraded(accepted=accepted)
     rows = list(
@@ -153,26 +161,17 @@ def _regrade(
             "attempt_id", "pk"
         )
     )
+    # Every answer is graded with what its student's classes accepted too, whoever accepts
+    # now: an author's acceptance of one blank must not leave out a class's of another.
+    by_class = _class_acceptances(accepted.question_id, rows)
     keys: dict[tuple[int, int, int], dict] = {}
     changed: list[tuple[Answer, float, bool]] = []
     for answer in rows:
         version = answer.version
-        if classroom is None:
-            key = version.answer_key
-        else:
-            # The class's own acceptances, this one included, on top of the version's key.
-            ck = (version.pk, answer.attempt.student_id, answer.attempt.quiz_id)
-            if ck not in keys:
-                keys[ck] = effective_key(
-                    version,
-                    class_accepted(
-                        question_id=version.question_id,
-                        student_id=answer.attempt.student_id,
-                        quiz_id=answer.attempt.quiz_id,
-                    ),
-                )
-            key = keys[ck]
-        graded = grade(version.type, key, answer.response)
+        ck = (version.pk, answer.attempt.student_id, answer.attempt.quiz_id)
+        if ck not in keys:
+            keys[ck] = effective_key(version, by_class.get(ck[1:], []))
+        graded = grade(version.type, keys[ck], answer.response)
         if graded.score > answer.score:
             changed.append((answer, answer.score, answer.correct))
             answer.score, answer.correct = graded.score, graded.correct
@@ -201,6 +200,47 @@ def _regrade(
     result.schedules = len(ratings)
     result.students = {answer.attempt.student_id for answer, _, _ in changed}
     return result
+
+
+def _class_acceptances(question_id: int, answers: list[Answer]) -> dict[tuple[int, int], list]:
+    """The responses to this question accepted by classes for these answers' attempts, as
+    (blank, text) pairs by (student, quiz): what `selectors.class_accepted` gives each, in at
+    most three queries."""
+    accepted = list(
+        AcceptedResponse.objects.filter(question_id=question_id, classroom__isnull=False)
+        .order_by("accepted_at", "pk")
+        .values_list("classroom_id", "blank", "text")
+    )
+    if not accepted or not answers:
+        return {}
+    # Through the acceptances' classes: quizzes do not import courses (a higher app).
+    of_question = AcceptedResponse.objects.filter(
+        question_id=question_id, classroom__isnull=False
+    ).order_by()
+    enrolled: dict[int, set[int]] = defaultdict(set)  # classes by student
+    for classroom_id, student_id in (
+        of_question.filter(
+            classroom__enrollments__student_id__in={a.attempt.student_id for a in answers},
+            classroom__enrollments__removed_at__isnull=True,
+        )
+        .values_list("classroom_id", "classroom__enrollments__student_id")
+        .distinct()
+    ):
+        enrolled[student_id].add(classroom_id)
+    quizzes: dict[int, set[int]] = defaultdict(set)  # classes by quiz
+    for classroom_id, quiz_id in (
+        of_question.filter(classroom__assignments__quiz__isnull=False)
+        .values_list("classroom_id", "classroom__assignments__quiz_id")
+        .distinct()
+    ):
+        quizzes[quiz_id].add(classroom_id)
+    found: dict[tuple[int, int], list] = {}
+    for answer in answers:
+        pair = (answer.attempt.student_id, answer.attempt.quiz_id)
+        if pair not in found:
+            mine = enrolled[pair[0]] & quizzes[pair[1]]
+            found[pair] = list(dict.fromkeys((b, t) for c, b, t in accepted if c in mine))
+    return found
 
 
 def _attempt_scores(attempts: set[Attempt]) -> dict[int, tuple[float | None, float]]:

@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 
 from config.db import prepared_cursor
 from quizzes import scheduling
-from quizzes.grading import with_accepted, wrong_parts
+from quizzes.grading import names_another_number, with_accepted, wrong_parts
 from quizzes.models import (
     SCHEDULE_FIELDS,
     AcceptedResponse,
@@ -623,6 +623,8 @@ class WrongResponse:
     blank: int  # grading.WHOLE for the whole answer
     text: str  # its most given spelling
     count: int
+    # Whether it may be accepted: not too long, and, for a numeric question, no other number.
+    acceptable: bool = True
 
     @property
     def blank_number(self) -> int | None:
@@ -639,8 +641,11 @@ def wrong_responses(
         for blank, text in wrong_parts(version.type, key, response):
             group = spellings.setdefault((blank, " ".join(text.casefold().split())), {})
             group[text] = group.get(text, 0) + n
-    found = [
-        WrongResponse(blank, min(group, key=lambda t: (-group[t], t)), sum(group.values()))
-        for (blank, _form), group in spellings.items()
-    ]
+    found = []
+    for (blank, _form), group in spellings.items():
+        text = min(group, key=lambda t: (-group[t], t))
+        acceptable = len(text) <= AcceptedResponse._meta.get_field("text").max_length and (
+            not names_another_number(version.type, key, text)
+        )
+        found.append(WrongResponse(blank, text, sum(group.values()), acceptable))
     return sorted(found, key=lambda w: (-w.count, w.blank, w.text))

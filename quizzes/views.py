@@ -565,7 +565,12 @@ def questions(request: HttpRequest) -> HttpResponse:
         .filter(type__in=FREE_TEXT_TYPES)
         .select_related("lesson", "current_version")
         .annotate(
-            wrong=Count("versions__answers", filter=Q(versions__answers__correct=False)),
+            # distinct: the join with the accepted responses repeats each answer
+            wrong=Count(
+                "versions__answers",
+                filter=Q(versions__answers__correct=False),
+                distinct=True,
+            ),
             accepted=Count(
                 "accepted_responses",
                 filter=Q(accepted_responses__classroom__isnull=True),

@@ -96,6 +96,10 @@ def test_the_examples_cover_every_question_type():
         ("", ""),
         ("   ", ""),
         ("?!", ""),
+        # Invisible format and control characters, as a copy and paste brings them.
+        ("ideo\u00adlogy", "ideology"),  # soft hyphen
+        ("\u200bideology\ufeff\u200e", "ideology"),  # zero-width space, BOM, LTR mark
+        ("\x01\x02", ""),
     ],
 )
 def test_normalise(text, expected):

@@ -353,7 +353,7 @@ def test_the_attempt_review_and_the_teachers_record_say_what_was_regraded(
     assert "your score went from 0% to" in page
     client.force_login(teacher)
     page = client.get(f"/classes/{classroom.pk}/students/{student.pk}/").content.decode()
-    assert "(“values” accepted), was 0%" in page
+    assert "by Ada Author (“values” accepted), was 0%" in page
 
 
 # Loading the files again ------------------------------------------------------------------------
@@ -435,3 +435,260 @@ def test_a_files_also_accept_of_a_blank_that_does_not_exist_is_an_error(course_c
     with pytest.raises(ContentError) as caught:
         validate([course_copy])
     assert any("blank 3 does not exist: the text has 2" in e for e in caught.value.errors)
+
+
+# What was found by trying to break it ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_numeric_question_never_accepts_a_text_that_names_another_number(
+    client, mini, author, teacher
+):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    given = answer(assignment.quiz, student, "mini-numeric", {"text": "1978"})
+    for text in ("1978", "about 1978", "nineteen seventy-eight", "1977 or 1978", "1,97", "6²"):
+        for scope in ({}, {"classroom": classroom}):
+            with pytest.raises(RegradeError, match="another number"):
+                response_accept(version=version_of("mini-numeric"), blank=WHOLE, text=text,
+                                by=author, now=timezone.now(), **scope)  # fmt: skip
+    assert AcceptedResponse.objects.count() == 0 and not Answer.objects.get(pk=given.pk).correct
+    assert "texts" not in version_of("mini-numeric").answer_key
+    # A text without a number in it may be accepted.
+    response_accept(version=version_of("mini-numeric"), blank=WHOLE, text="the late seventies",
+                    by=author, now=timezone.now())  # fmt: skip
+    assert not grade("numeric", version_of("mini-numeric").answer_key, {"text": "1978"}).correct
+    # Nor does the grader, whatever a key says (a file's also_accept is checked on loading).
+    assert not grade("numeric", {"value": 1977, "tolerance": 0, "texts": ["1978"]},
+                     {"text": "1978"}).correct  # fmt: skip
+    # The pages list "1978" as given, but offer no button to accept it.
+    client.force_login(author)
+    page = client.get("/questions/mini-numeric/").content.decode()
+    assert "1978" in page and 'name="text" value="1978"' not in page
+    client.force_login(teacher)
+    page = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
+    assert "1978" in page and 'name="text" value="1978"' not in page
+
+
+@pytest.mark.django_db
+def test_a_response_whose_compared_form_is_too_long_is_refused_not_an_error(mini, author):
+    # Each of these letters is 18 letters once compatibility-decomposed (NFKD, NFKC).
+    text = "\ufdfa" * 400
+    with pytest.raises(RegradeError, match="too long"):
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=text, by=author,
+                        now=timezone.now())  # fmt: skip
+    assert AcceptedResponse.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_authors_acceptance_keeps_what_the_class_accepted_in_the_other_blanks(
+    mini, author, teacher
+):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    other_class, other_assignment = _class(TeacherFactory(), "Period 4")
+    elsewhere = StudentFactory()
+    _join(other_class, elsewhere)
+    _join(other_class, student)  # in both classes, but answering this class's quiz
+    response = {"blanks": ["MCMLXXVII", "forty k"]}
+    given = answer(assignment.quiz, student, "mini-cloze", response)
+    other = answer(other_assignment.quiz, elsewhere, "mini-cloze", response)
+    response_accept(version=version_of("mini-cloze"), blank=0, text="MCMLXXVII", by=teacher,
+                    now=timezone.now(), classroom=classroom)  # fmt: skip
+    given.refresh_from_db()
+    assert given.score == 0.5
+
+    outcome = response_accept(version=version_of("mini-cloze"), blank=1, text="forty k",
+                              by=author, now=timezone.now())  # fmt: skip
+
+    given.refresh_from_db()
+    other.refresh_from_db()
+    assert (given.score, given.correct) == (1.0, True) and outcome.answers == 2
+    assert (other.score, other.correct) == (0.5, False)  # the other class did not accept it
+    regrades = Regrade.objects.filter(accepted=outcome.accepted).order_by("answer_id")
+    assert [(r.old_score, r.new_score) for r in regrades] == [(0.5, 1.0), (0.0, 0.5)]
+
+
+@pytest.mark.django_db
+def test_the_questions_page_counts_each_wrong_answer_once(client, mini, author, teacher):
+    _, assignment = _class(teacher)
+    for text in ("money", "power", "land"):
+        answer(assignment.quiz, StudentFactory(), "mini-short", {"text": text})
+    for text in ("common values", "shared values"):
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=text, by=author,
+                        now=timezone.now())  # fmt: skip
+    client.force_login(author)
+    row = next(q for q in client.get("/questions/").context["questions"] if q.key == "mini-short")
+    assert (row.wrong, row.accepted) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_a_files_also_accept_naming_another_number_is_an_error(course_copy):
+    from content.loader import ContentError, validate
+
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    lesson.write_text(
+        lesson.read_text().replace(
+            "    answer: 1977\n", "    answer: 1977\n    also_accept: [the late seventies, 1978]\n"
+        )
+    )
+    with pytest.raises(ContentError) as caught:
+        validate([course_copy])
+    assert any("'1978' names another number than the answer" in e for e in caught.value.errors)
+
+
+@pytest.mark.django_db
+def test_writing_back_adds_lines_and_keeps_comments_and_line_endings(mini, author, course_copy):
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    text = (
+        lesson.read_text()
+        .replace(
+            "    answers: [ideology, shared ideology]\n",
+            "    answers: [ideology, shared ideology]\n"
+            "    also_accept:\n"
+            "      # from the audit\n"
+            "      - common ground  # said in class\n",
+        )
+        .replace(
+            "    text: The treaty was signed in [[1977]] with [[40,000|40000]] troops.\n",
+            "    text: The treaty was signed in [[1977]] with [[40,000|40000]] troops.\n"
+            "    also_accept:  # both blanks\n"
+            "      2:\n"
+            "        - forty thousand  # spelled out\n",
+        )
+        .replace(
+            "    answer: 1977\n", "    answer: 1977\n    also_accept: [the late seventies]  # why\n"
+        )
+    )
+    lesson.write_bytes(text.replace("\n", "\r\n").encode())
+    load_content([course_copy])
+    for key, blank, given in (
+        ("mini-short", WHOLE, "values: yes #1"),
+        ("mini-cloze", 1, "forty k"),
+        ("mini-cloze", 0, "MCMLXXVII"),
+        ("mini-numeric", WHOLE, "the year of the treaty"),
+    ):
+        response_accept(version=version_of(key), blank=blank, text=given, by=author,
+                        now=timezone.now())  # fmt: skip
+
+    call_command("accepted_responses", str(course_copy), "--write")
+
+    expected = (
+        text.replace(
+            "      - common ground  # said in class\n",
+            "      - common ground  # said in class\n      - 'values: yes #1'\n",
+        )
+        .replace(
+            "        - forty thousand  # spelled out\n",
+            "        - forty thousand  # spelled out\n        - forty k\n      1:\n"
+            "        - MCMLXXVII\n",
+        )
+        .replace(
+            "    also_accept: [the late seventies]  # why\n",
+            "    also_accept:  # why\n      - the late seventies\n      - the year of the treaty\n",
+        )
+    )
+    assert lesson.read_bytes().decode() == expected.replace("\n", "\r\n")
+    versions = QuestionVersion.objects.count()
+    load_content([course_copy])
+    assert QuestionVersion.objects.count() == versions
+
+
+@pytest.mark.django_db
+def test_no_malformed_acceptance_is_an_error_or_accepts_anything(client, mini, author, teacher):
+    classroom, assignment = _class(teacher)
+    student = StudentFactory()
+    _join(classroom, student)
+    answer(assignment.quiz, student, "mini-short", {"text": "values"})
+    answer(assignment.quiz, student, "mini-cloze", {"blanks": ["x", "y"]})
+    short, cloze = version_of("mini-short"), version_of("mini-cloze")
+    data = {"version": short.pk, "blank": WHOLE, "text": "values"}
+    malformed = [
+        {}, {"version": short.pk}, {"version": short.pk, "blank": WHOLE},
+        {**data, "text": "\x01\x02"}, {**data, "text": "\x00"}, {**data, "text": "a" * 100_000},
+        {**data, "text": "   "}, {**data, "text": "!!!"}, {**data, "text": "\ufdfa" * 30},
+        {**data, "blank": -2}, {**data, "blank": 1000}, {**data, "blank": "1e3"},
+        {**data, "blank": 32768}, {**data, "version": 0}, {**data, "version": -5},
+        {**data, "version": "1" * 18}, {**data, "version": version_of("mini-numeric").pk},
+        {**data, "version": cloze.pk, "blank": 5}, {**data, "version": cloze.pk},
+        {**data, "version": cloze.pk, "blank": 1, "text": "\u200b"},
+        {**data, "version": [short.pk, cloze.pk]},
+    ]  # fmt: skip
+    for who, url in (
+        (teacher, f"/classes/{classroom.pk}/item-analysis/accept/"),
+        (author, "/questions/mini-short/"),
+    ):
+        client.force_login(who)
+        for bad in malformed:
+            assert client.post(url, bad).status_code in (302, 404), bad
+        # Not UTF-8 at all.
+        body = f"version={short.pk}&blank=-1&text=%ED%A0%80%FF"
+        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 302
+    assert AcceptedResponse.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_response_accepted_for_a_blank_that_now_asks_for_something_else_is_not_applied(
+    mini, author, teacher, course_copy, capsys
+):
+    _, assignment = _class(teacher)
+    old = answer(assignment.quiz, StudentFactory(), "mini-cloze", {"blanks": ["1977", "forty k"]})
+    lesson = course_copy / "lessons" / "01-mini.yaml"
+    lesson.write_text(
+        lesson.read_text().replace(
+            "The treaty was signed in [[1977]] with [[40,000|40000]] troops.",
+            "With [[40,000|40000]] troops, the treaty was signed in [[1977]].",
+        )
+    )
+    report = load_content([course_copy])
+    assert any("new version 2" in c for c in report.changes)
+    first, second = QuestionVersion.objects.filter(question__key="mini-cloze").order_by("number")
+
+    # Accepted for blank 2 of version 1 (the troops): not for blank 2 of version 2 (the year).
+    response_accept(version=first, blank=1, text="forty k", by=author, now=timezone.now())
+
+    old.refresh_from_db()
+    assert old.correct
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert "forty k" in first.answer_key["blanks"][1]
+    assert second.answer_key["blanks"] == [["40,000", "40000"], ["1977"]]
+    assert not answer(assignment.quiz, StudentFactory(), "mini-cloze",
+                      {"blanks": ["40,000", "forty k"]}).correct  # fmt: skip
+    # Nor on the next load, nor in the file.
+    report = load_content([course_copy])
+    assert any("'forty k'" in c and "no longer fits" in c for c in report.changes)
+    assert version_of("mini-cloze").answer_key["blanks"] == [["40,000", "40000"], ["1977"]]
+    call_command("accepted_responses", str(course_copy))
+    assert "The files list every accepted response." in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("classroom_scope", [False, True])
+def test_a_regrades_queries_do_not_grow_with_the_students(mini, author, teacher, classroom_scope):
+    """Without flashcards to correct, accepting costs as many queries for 2 students as for 6:
+    the lock, the key, the acceptance, the answers, the classes' acceptances (3), the updates."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    classroom, assignment = _class(teacher)
+    other_class, _ = _class(teacher, "Period 4")
+    counts = []
+    for n, text in ((2, "values"), (6, "money")):
+        for _ in range(n):
+            student = StudentFactory()
+            _join(classroom, student)
+            answer(assignment.quiz, student, "mini-short", {"text": text})
+        # Another class's acceptance of another response, so that the classes' are read.
+        response_accept(version=version_of("mini-short"), blank=WHOLE, text=f"{text} too",
+                        by=teacher, now=timezone.now(), classroom=other_class)  # fmt: skip
+        scope = {"classroom": classroom} if classroom_scope else {}
+        with CaptureQueriesContext(connection) as queries:
+            outcome = response_accept(version=version_of("mini-short"), blank=WHOLE, text=text,
+                                      by=author, now=timezone.now(), **scope)  # fmt: skip
+        assert outcome.answers == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
