@@ -324,6 +324,20 @@ def study_queue(
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _rating_sql(*, lessons: int, held: int) -> str:
+    """`card_for_rating`'s statement. Parameters: held question ids, the student, the card,
+    lesson ids."""
+    card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
+    return (
+        f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=held, order=0)} "
+        f"FROM {card_table} c "
+        f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
+        f"WHERE c.retired_at IS NULL AND c.id = %s "
+        f"AND c.lesson_id IN ({_marks(lessons)})"
+    )
+
+
 def card_for_rating(
     *,
     student: AbstractBaseUser,
@@ -337,14 +351,7 @@ def card_for_rating(
     if not lesson_ids:
         return None
     held = sorted(held_questions)
-    card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
-    sql = (
-        f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=len(held), order=0)} "
-        f"FROM {card_table} c "
-        f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
-        f"WHERE c.retired_at IS NULL AND c.id = %s "
-        f"AND c.lesson_id IN ({_marks(len(lesson_ids))})"
-    )
+    sql = _rating_sql(lessons=len(lesson_ids), held=len(held))
     row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids], _RATING_ROW)), None)
     if row is None or row["is_held"]:
         return None
