@@ -368,13 +368,8 @@ def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: Study
 def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay) -> dict[int, str]:
     """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo")."""
     scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
-    previews = {}
-    for rating in (1, 2, 3, 4):
-        result = scheduling.review(
-            scheduler, state, card_id=card_id, rating=rating, reviewed_at=day.now
-        )
-        previews[rating] = format_interval(result.due_at - day.now)
-    return previews
+    due = scheduling.due_after_each_rating(scheduler, state, card_id=card_id, reviewed_at=day.now)
+    return {rating: format_interval(due_at - day.now) for rating, due_at in due.items()}
 
 
 def format_interval(delta: timedelta) -> str:
