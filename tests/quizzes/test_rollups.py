@@ -284,21 +284,24 @@ def test_the_ratings_shorter_way_in_the_trigger_gives_the_same_rows_to_the_bit(w
     other = LessonFactory()
     extra = [CardFactory(lesson=lessons[0]), CardFactory(lesson=other)]
 
+    def rate(student, card, rating):
+        review_record(student=student, card=card, rating=rating, reviewed_at=T0, fuzz=False)
+
     def writes():
         seen = MemoryState.objects.filter(student=students[0]).order_by("pk")
         for state in seen[:4]:  # cards seen before
-            review_record(student=students[0], card=state.card, rating=3, reviewed_at=T0)
-        review_record(student=students[1], card=extra[0], rating=2, reviewed_at=T0)  # first
-        review_record(student=students[1], card=extra[1], rating=4, reviewed_at=T0)  # new pair
+            rate(students[0], state.card, 3)
+        rate(students[1], extra[0], 2)  # a first rating
+        rate(students[1], extra[1], 4)  # a first rating in a lesson new to the student
         RecallRollup.objects.filter(student=students[2], lesson=lessons[1]).delete()
         for card in cards[4:8]:  # lessons[1]: its row is gone
-            review_record(student=students[2], card=card, rating=1, reviewed_at=T0)
+            rate(students[2], card, 1)
         Card.objects.filter(pk=cards[9].pk).update(retired_at=T0)
         for student in students[3:]:  # cards[9] is retired
-            review_record(student=student, card=cards[9], rating=3, reviewed_at=T0)
+            rate(student, cards[9], 3)
         rollups.rollup_rebuild(day=D0 - 3, student_ids=[students[4].pk])
         for card in cards[:3]:  # rows based three days ago
-            review_record(student=students[4], card=card, rating=4, reviewed_at=T0)
+            rate(students[4], card, 4)
         state = MemoryState.objects.filter(student=students[3]).first()
         MemoryState.objects.filter(pk=state.pk).update(stability=None)
         MemoryState.objects.filter(pk=state.pk).update(stability=4.25)
