@@ -1,6 +1,6 @@
 """Database helpers shared by the apps."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def prepared_cursor():
@@ -13,6 +13,8 @@ def prepared_cursor():
     one where PostgreSQL cannot tell (a select list) must cast it. Django's connections keep
     client-side binding: some of the ORM's queries need it.
     """
+    # The connection looked up once: each attribute of django.db.connection looks it up again.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor

@@ -2,11 +2,12 @@
 predicted recall at 00:00 UTC of sixteen consecutive days, so that a school-wide report reads one
 row per student and lesson instead of every memory state (docs/scale.md).
 
-The rows are kept exact by database triggers (migration 0007): a state's recall at a fixed moment
-is a constant, so each insert, update or delete of a state adds its new contribution minus its
-old one at every day point of its row, and a card retired, restored or moved to another lesson
-moves its states' contributions. `rollup_rebuild` (`manage.py recall_rollup`, nightly) moves the
-rows' first day point to today, so that they keep answering "now" and "in 7 days".
+The rows are kept exact by database triggers (migration 0007; on PostgreSQL, 0010 gives a rating's
+write a shorter way): a state's recall at a fixed moment is a constant, so each insert, update or
+delete of a state adds its new contribution minus its old one at every day point of its row, and
+a card retired, restored or moved to another lesson moves its states' contributions.
+`rollup_rebuild` (`manage.py recall_rollup`, nightly) moves the rows' first day point to today,
+so that they keep answering "now" and "in 7 days".
 
 A report at an instant between two day points interpolates linearly. Every state's recall falls
 (or stays) as time passes, so at any t in [d, d+1] both the state's recall and the line lie between

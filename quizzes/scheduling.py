@@ -82,6 +82,19 @@ def review(
     )
 
 
+def due_after_each_rating(
+    scheduler: Scheduler, state: MemoryState | None, *, card_id: int, reviewed_at: datetime
+) -> dict[int, datetime]:
+    """The due date each rating (1 to 4) would give the card at `reviewed_at`, as `review`
+    computes it; the card is converted once (`review_card` works on a copy of it)."""
+    when = utc(reviewed_at)
+    before = to_fsrs(state, card_id=card_id, now=when)
+    return {
+        rating: scheduler.review_card(before, FsrsRating(rating), review_datetime=when)[0].due
+        for rating in (1, 2, 3, 4)
+    }
+
+
 def epoch_days(moment: datetime) -> float:
     return utc(moment).timestamp() / 86400
 

@@ -324,6 +324,20 @@ def study_queue(
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _rating_sql(*, lessons: int, held: int) -> str:
+    """`card_for_rating`'s statement. Parameters: held question ids, the student, the card,
+    lesson ids."""
+    card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
+    return (
+        f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=held, order=0)} "
+        f"FROM {card_table} c "
+        f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
+        f"WHERE c.retired_at IS NULL AND c.id = %s "
+        f"AND c.lesson_id IN ({_marks(lessons)})"
+    )
+
+
 def card_for_rating(
     *,
     student: AbstractBaseUser,
@@ -337,14 +351,7 @@ def card_for_rating(
     if not lesson_ids:
         return None
     held = sorted(held_questions)
-    card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
-    sql = (
-        f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=len(held), order=0)} "
-        f"FROM {card_table} c "
-        f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
-        f"WHERE c.retired_at IS NULL AND c.id = %s "
-        f"AND c.lesson_id IN ({_marks(len(lesson_ids))})"
-    )
+    sql = _rating_sql(lessons=len(lesson_ids), held=len(held))
     row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids], _RATING_ROW)), None)
     if row is None or row["is_held"]:
         return None
@@ -361,13 +368,8 @@ def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: Study
 def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay) -> dict[int, str]:
     """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo")."""
     scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
-    previews = {}
-    for rating in (1, 2, 3, 4):
-        result = scheduling.review(
-            scheduler, state, card_id=card_id, rating=rating, reviewed_at=day.now
-        )
-        previews[rating] = format_interval(result.due_at - day.now)
-    return previews
+    due = scheduling.due_after_each_rating(scheduler, state, card_id=card_id, reviewed_at=day.now)
+    return {rating: format_interval(due_at - day.now) for rating, due_at in due.items()}
 
 
 def format_interval(delta: timedelta) -> str:

@@ -8,6 +8,7 @@ JavaScript off.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.db.models import Count, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -357,11 +358,14 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             student=request.user, lesson_ids=lesson_ids, day=day
         )
         context["has_cards"] = bool(lesson_ids)
-    template = "quizzes/study.html"
-    if wants_partial(request):
-        template += "#review-card"
-    response = render(request, template, context)
-    if wants_partial(request) and request.htmx.target == "card-answer":
+    if not wants_partial(request):
+        return render(request, "quizzes/study.html", context)
+    html = _review_card_html(request, context)
+    if html is None:
+        response = render(request, "quizzes/study.html#review-card", context)
+    else:
+        response = HttpResponse(html)
+    if request.htmx.target == "card-answer":
         retarget(response, "#review-card")  # "Show answer" for a card no longer to be shown
         reswap(response, "outerHTML")
     return response
@@ -371,6 +375,19 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
 # every rating, and the template engine spent about ten times as long on its nodes as these
 # f-strings do. Every value is escaped but the stored HTML of the card (sanitised when it was
 # written) and the numbers; `here` is the request's own path and may hold a lesson's key.
+
+
+def _review_card_html(request: HttpRequest, context: dict) -> str | None:
+    """The `review-card` partial of quizzes/study.html as the template renders it from
+    `context`, when it shows a card with no messages and no held-back notice (the reply to nearly
+    every rating); None otherwise, for the template to render. It must stay byte for byte the
+    template's: tests/quizzes/test_study_render.py compares the two."""
+    if not context.get("card_html") or context["queue"].held_count or get_messages(request):
+        return None
+    return (
+        '\n<section id="review-card" class="card study" aria-labelledby="card-heading">\n'
+        f"  \n  \n  \n    {context['card_html']}\n  \n  {context['undo_form']}\n</section>\n"
+    )
 
 
 def _card_html(

@@ -5,10 +5,11 @@ points stays within the documented bound; rows too old to answer never give wron
 
 import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 
@@ -246,3 +247,70 @@ def test_a_large_class_reads_its_retention_from_the_rollups(world, settings):
     for mine, theirs in zip(rolled, exact, strict=True):
         assert mine.now == pytest.approx(theirs.now, rel=0, abs=1e-9)
         assert mine.week == pytest.approx(theirs.week, rel=0, abs=1e-9)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _rows_after(writes) -> list[tuple]:
+    """The rollup's rows after `writes()`, every float as stored; the writes are rolled back."""
+    try:
+        with transaction.atomic():
+            writes()
+            rows = list(
+                RecallRollup.objects.order_by("student_id", "lesson_id").values_list(
+                    "student_id", "lesson_id", "base_day", "n", *rollups.SUMS
+                )
+            )
+            raise _RolledBack
+    except _RolledBack:
+        return rows
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_ratings_shorter_way_in_the_trigger_gives_the_same_rows_to_the_bit(world):
+    """Migration 0010 (PostgreSQL) gives a rating's write a shorter way through the trigger: the
+    rows come out as 0007's trigger made them, bit for bit, through the writes that take it and
+    those that fall back. On SQLite the migration leaves the triggers as they were."""
+    migration = importlib.import_module("quizzes.migrations.0010_cheaper_rollup_trigger")
+    if connection.vendor != "postgresql":
+        run = []
+        migration.forwards(None, SimpleNamespace(connection=connection, execute=run.append))
+        migration.backwards(None, SimpleNamespace(connection=connection, execute=run.append))
+        assert run == []
+        return
+    students, cards, lessons = world["students"], world["cards"], world["lessons"]
+    other = LessonFactory()
+    extra = [CardFactory(lesson=lessons[0]), CardFactory(lesson=other)]
+
+    def rate(student, card, rating):
+        review_record(student=student, card=card, rating=rating, reviewed_at=T0, fuzz=False)
+
+    def writes():
+        seen = MemoryState.objects.filter(student=students[0]).order_by("pk")
+        for state in seen[:4]:  # cards seen before
+            rate(students[0], state.card, 3)
+        rate(students[1], extra[0], 2)  # a first rating
+        rate(students[1], extra[1], 4)  # a first rating in a lesson new to the student
+        RecallRollup.objects.filter(student=students[2], lesson=lessons[1]).delete()
+        for card in cards[4:8]:  # lessons[1]: its row is gone
+            rate(students[2], card, 1)
+        Card.objects.filter(pk=cards[9].pk).update(retired_at=T0)
+        for student in students[3:]:  # cards[9] is retired
+            rate(student, cards[9], 3)
+        rollups.rollup_rebuild(day=D0 - 3, student_ids=[students[4].pk])
+        for card in cards[:3]:  # rows based three days ago
+            rate(students[4], card, 4)
+        state = MemoryState.objects.filter(student=students[3]).first()
+        MemoryState.objects.filter(pk=state.pk).update(stability=None)
+        MemoryState.objects.filter(pk=state.pk).update(stability=4.25)
+
+    shorter = _rows_after(writes)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(migration.state_function(shortcut=False))
+        as_0007 = _rows_after(writes)
+        transaction.set_rollback(True)
+    assert len(shorter) == 16 and shorter == as_0007
+    assert_rows_exact()  # and the world's rows as they were

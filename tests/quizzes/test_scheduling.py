@@ -6,6 +6,7 @@ import pytest
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
+from quizzes import scheduling
 from quizzes.models import MemoryState, ReviewLog
 from quizzes.services import review_record
 from tests.factories import CardFactory, StudentFactory
@@ -63,3 +64,22 @@ def test_the_schedule_can_be_rebuilt_from_the_review_log():
     assert stored.difficulty == pytest.approx(rebuilt.difficulty)
     assert stored.due_at == logs[-1].due_after
     assert [log.state_after for log in logs[:-1]] == [log.state_before for log in logs[1:]]
+
+
+@pytest.mark.django_db
+def test_the_due_date_of_each_rating_is_the_one_that_rating_would_record():
+    student, card = StudentFactory(), CardFactory()
+    scheduler = scheduling.scheduler_for(fuzz=False)
+    state = None
+    for rating, minutes in SESSION:
+        at = START + timedelta(minutes=minutes)
+        previews = scheduling.due_after_each_rating(
+            scheduler, state, card_id=card.pk, reviewed_at=at
+        )
+        assert previews == {
+            r: scheduling.review(scheduler, state, card_id=card.pk, rating=r, reviewed_at=at).due_at
+            for r in (1, 2, 3, 4)
+        }
+        assert len(set(previews.values())) > 1
+        state = review_record(student=student, card=card, rating=rating, reviewed_at=at, fuzz=False)
+        assert state.due_at == previews[rating]

@@ -38,6 +38,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from config.db import prepared_cursor
 from content.models import Lesson
 from courses import results, services
 from courses.models import (
@@ -626,11 +627,33 @@ def profile_pages(classroom: Classroom, teacher, out) -> None:
         out.write(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
-def plan_print(sql: str, out, label: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+def plan_print(sql: str, out, label: str, params: list | None = None) -> None:
+    """The plan of `sql`; with `params`, sent as the app sends it (config.db.prepared_cursor)."""
+    with prepared_cursor() if params is not None else connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     out.write(f"  -- plan: {label}\n{plan}\n")
+
+
+class StatementsCaptured:
+    """The statements run inside the block, with their parameters, as the app passed them to
+    the cursor: the query log has the review loop's prepared statements as `$n` placeholders
+    without their values, which cannot be run again."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, list]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append((sql, list(params or [])))
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._wrapper.__exit__(*exc)
 
 
 def time_queue(student, *, repeat: int, explain: bool, out, label: str) -> dict:
@@ -645,20 +668,18 @@ def time_queue(student, *, repeat: int, explain: bool, out, label: str) -> dict:
     def run():
         return study_queue(student=student, lesson_ids=lesson_ids, day=day)
 
-    reset_queries()  # the log keeps 9,000 queries at most; a full one captures nothing
-    with CaptureQueriesContext(connection) as queries:
+    with StatementsCaptured() as captured:
         queue = run()
-    captured = [q["sql"] for q in queries.captured_queries]
     p50, _ = timed(run, repeat)
-    sql_ms = sql_p50([q for q in captured if "quizzes_memorystate" in q], repeat)
+    states_sql = [(sql, p) for sql, p in captured.statements if "quizzes_memorystate" in sql]
+    sql_ms = sql_p50(states_sql, repeat)
     out.write(
         f"  {label}: {p50:.1f} ms p50 (its memory-state SQL {sql_ms:.1f} ms), "
-        f"{len(captured)} queries, due {queue.due_count}"
+        f"{len(captured.statements)} queries, due {queue.due_count}"
     )
     if explain:
-        for sql in captured:
-            if "quizzes_memorystate" in sql:
-                plan_print(sql, out, label)
+        for sql, params in states_sql:
+            plan_print(sql, out, label, params)
     return {label: p50, f"{label} SQL": sql_ms}
 
 
@@ -726,13 +747,14 @@ def time_school_recall(school: Classroom, *, repeat: int, explain: bool, out) ->
     return figures
 
 
-def sql_p50(statements: list[str], repeat: int) -> float:
-    """p50 in ms of running these statements one after another, as the database sees them."""
+def sql_p50(statements: list[tuple[str, list]], repeat: int) -> float:
+    """p50 in ms of running these statements (with their parameters) one after another, sent
+    as the app sends them (config.db.prepared_cursor)."""
 
     def run():
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+        with prepared_cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
                 cursor.fetchall()
 
     return timed(run, repeat)[0]
