@@ -342,7 +342,11 @@ def student_overview(
     lesson_ids = list(lessons)
     day = context.day(now)
     found = quiz_selectors.summary(
-        student=student, lesson_ids=lesson_ids, day=day, held_questions=context.held_questions
+        student=student,
+        lesson_ids=lesson_ids,
+        day=day,
+        held_questions=context.held_questions,
+        suspended=context.suspended,
     )
     summaries = found.lessons
     progress = []

@@ -561,14 +561,17 @@ class Summary:
 
 
 @functools.lru_cache(maxsize=512)
-def _summary_sql(*, lessons: int, held: int, days: int) -> str:
+def _summary_sql(*, lessons: int, held: int, days: int, suspended: int = 0) -> str:
     """Per lesson: active cards, studied cards and their mean predicted recall at two moments
-    (FSRS's curve, as quizzes.scheduling.recall_expression), due and new cards not held back,
-    and due cards per study day (bounds computed in Python, so exact in every time zone);
-    with today's counts as scalar subqueries, run once.
+    (FSRS's curve, as quizzes.scheduling.recall_expression), due and new cards not held back
+    nor suspended (due: as the review queue counts them, learning cards within the learn-ahead
+    limit included), and due cards per study day (bounds computed in Python, so exact in every
+    time zone); with today's counts as scalar subqueries, run once.
 
     Parameters: the student and the day's start, three times; (factor, now in epoch days,
-    decay) for each recall; held question ids twice with now; bounds; lesson ids; the student.
+    decay) for each recall; held question ids and suspended card ids with now and now plus the
+    learn-ahead limit, then held question ids and suspended card ids again; bounds; lesson ids;
+    the student.
     It always returns a row, so today's counts come even when the lessons have no cards.
     """
     card, state, log = Card._meta.db_table, MemoryState._meta.db_table, ReviewLog._meta.db_table
@@ -580,7 +583,7 @@ def _summary_sql(*, lessons: int, held: int, days: int) -> str:
     )
     not_held = (
         f"(c.question_id IS NULL OR c.question_id NOT IN ({_marks(held)}))" if held else "1 = 1"
-    )
+    ) + _not_suspended(suspended)
     buckets = ", ".join(
         f"SUM(CASE WHEN ms.due_at >= %s AND ms.due_at < %s THEN 1 ELSE 0 END) AS due_day_{i}"
         for i in range(days)
@@ -595,7 +598,8 @@ def _summary_sql(*, lessons: int, held: int, days: int) -> str:
             SUM(CASE WHEN ms.stability IS NOT NULL THEN 1 ELSE 0 END) AS studied,
             {recall} AS recall_now,
             {recall} AS recall_week,
-            SUM(CASE WHEN {not_held} AND ms.due_at <= %s THEN 1 ELSE 0 END) AS due,
+            SUM(CASE WHEN {not_held} AND (ms.due_at <= %s
+                OR (ms.state <> {CardState.REVIEW} AND ms.due_at <= %s)) THEN 1 ELSE 0 END) AS due,
             SUM(CASE WHEN {not_held} AND ms.id IS NULL THEN 1 ELSE 0 END) AS new,
             {buckets}
         FROM (SELECT 1 AS one) AS always_one_row
@@ -611,6 +615,7 @@ def summary(
     lesson_ids: list[int],
     day: StudyDay,
     held_questions: frozenset[int] = frozenset(),
+    suspended: frozenset[int] = frozenset(),
     days: int = 14,
 ) -> Summary:
     """What the student's dashboard shows of their cards, in one query (see `_summary_sql`)."""
@@ -629,17 +634,18 @@ def summary(
     # The first bucket takes what is overdue too.
     edges = [datetime(1900, 1, 1, tzinfo=UTC), *bounds]
     decay, factor = scheduling.recall_constants()
-    held = sorted(held_questions)
+    held, left_out = sorted(held_questions), sorted(suspended)
     start = _datetime_param(day.start)
     params: list = [student.pk, start, student.pk, start, student.pk, start]
     for moment in (day.now, day.now + timedelta(days=7)):
         at = scheduling.epoch_days(moment)
         params += [factor, at, at, decay]
-    params += [*held, _datetime_param(day.now), *held]
+    ahead = _datetime_param(day.now + day.learn_ahead)
+    params += [*held, *left_out, _datetime_param(day.now), ahead, *held, *left_out]
     for i in range(days):
         params += [_datetime_param(edges[i]), _datetime_param(edges[i + 1])]
     params += [*lesson_ids, student.pk]
-    sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days)
+    sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days, suspended=len(left_out))
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]

@@ -397,7 +397,8 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
         undoable = summary.reviewed > 0
     context["undo_form"] = _undo_form(request, here) if undoable else ""
     template = "quizzes/study.html"
-    if wants_partial(request):
+    context["partial"] = wants_partial(request)
+    if context["partial"]:
         template += "#review-card"
     response = render(request, template, context)
     if wants_partial(request) and request.htmx.target == "card-answer":

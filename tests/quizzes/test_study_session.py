@@ -390,3 +390,35 @@ def test_study_more_counts_only_on_its_day(client, student):
     rate(client, front_card_id(client.get("/study/").content.decode()), 4)
 
     assert "?show=" not in client.get("/study/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_counts_cards_as_the_queue_does(client, student):
+    learning, suspended, *_ = Card.objects.order_by("pk")
+    _seen_all_but(student, learning, suspended)
+    _learning(student, learning, due_in=timedelta(minutes=8))
+    CardSuspension.objects.create(student=student, card=suspended, reason="student")
+    client.force_login(student)
+
+    page = client.get("/").content.decode()
+
+    # The card in learning is due within the learn-ahead limit; the suspended one is not new.
+    assert re.search(r'<span class="big">1</span> cards due now', page)
+    assert re.search(r'<span class="big">0</span> new cards available today', page)
+
+
+@pytest.mark.django_db
+def test_the_settings_page_sets_the_students_own_new_card_limit(client, student):
+    client.force_login(student)
+    fields = {"time_zone": "UTC", "day_starts_at": 4}
+
+    refused = client.post("/settings/", {**fields, "new_cards_per_day": -1})
+    client.post("/settings/", {**fields, "new_cards_per_day": 1})
+
+    assert refused.status_code == 422
+    assert Profile.objects.get(user=student).new_cards_per_day == 1
+    rate(client, front_card_id(client.get("/study/").content.decode()), 4)
+    assert "?show=" not in client.get("/study/").content.decode()
+    client.post("/settings/", {**fields, "new_cards_per_day": ""})
+    assert Profile.objects.get(user=student).new_cards_per_day is None
+    assert "?show=" in client.get("/study/").content.decode()
