@@ -130,6 +130,7 @@ class CourseIn(Strict):
     desired_retention: float = Field(0.9, ge=0.7, le=0.99, allow_inf_nan=False)
     new_cards_per_day: int = Field(20, ge=0, le=_at_most(9999, Course, "new_cards_per_day"))
     reviews_per_day: int = Field(200, ge=0, le=_at_most(9999, Course, "reviews_per_day"))
+    learn_ahead_minutes: int = Field(20, ge=0, le=720)
 
 
 class SourceIn(Strict):

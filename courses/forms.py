@@ -20,9 +20,17 @@ class ProfileForm(forms.ModelForm):
         choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int
     )
 
+    new_cards_per_day = forms.IntegerField(
+        label=_("New cards a day, at most"),
+        required=False,
+        min_value=0,
+        max_value=9999,
+        help_text=_("Fewer new cards a day than your course sets, if you want. Empty: as set."),
+    )
+
     class Meta:
         model = Profile
-        fields = ["time_zone", "day_starts_at"]
+        fields = ["time_zone", "day_starts_at", "new_cards_per_day"]
 
 
 class ClassroomForm(forms.Form):

@@ -36,6 +36,9 @@ class Course(models.Model):
     desired_retention = models.FloatField(_("desired retention"), default=0.9)
     new_cards_per_day = models.PositiveSmallIntegerField(_("new cards per day"), default=20)
     reviews_per_day = models.PositiveSmallIntegerField(_("reviews per day"), default=200)
+    # As Anki's learn-ahead limit: a card in (re)learning due within this many minutes is shown
+    # at once when nothing else is left to study.
+    learn_ahead_minutes = models.PositiveSmallIntegerField(_("learn ahead (minutes)"), default=20)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -277,6 +280,16 @@ class Profile(models.Model):
         default=4,
         help_text=_("As in Anki: reviews done before this hour count for the day before."),
     )
+    # The student's own limit of new cards a day: at most their course's (None: the course's).
+    new_cards_per_day = models.PositiveSmallIntegerField(
+        _("new cards per day"),
+        null=True,
+        blank=True,
+        help_text=_("Fewer new cards a day than your course sets, if you want. Empty: as set."),
+    )
+    # "Study more" on a day whose new cards are done: this many more, on that study date.
+    extra_new_cards = models.PositiveSmallIntegerField(_("extra new cards"), default=0)
+    extra_new_cards_on = models.DateField(_("extra new cards on"), null=True, blank=True)
     # Set for accounts created from a roster with a one-time password.
     must_change_password = models.BooleanField(_("must change password"), default=False)
 

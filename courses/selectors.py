@@ -21,8 +21,9 @@ from courses.models import (
 )
 from courses.roles import Role
 from quizzes import selectors as quiz_selectors
+from quizzes.models import CardSuspension
 from quizzes.selectors import StudyDay
-from quizzes.studyday import day_bounds
+from quizzes.studyday import day_bounds, study_date
 
 
 def assignments_for_student(
@@ -145,6 +146,15 @@ class StudyContext:
     desired_retention: float
     # The questions that the student's unfinished attempts ask: their cards wait (study_queue).
     held_questions: frozenset[int]
+    # The cards the student suspended (or that became leeches): left out of their reviews.
+    suspended: frozenset[int] = frozenset()
+    # The lessons of `lesson_ids`: (id, key, title), to say which lesson a card comes from.
+    lessons: tuple[tuple[int, str, str], ...] = ()
+    learn_ahead_minutes: int = 20
+    own_new_per_day: int | None = None  # the student's own limit, if lower than the course's
+    # "Study more": extra new cards on one study date (its ISO date; "" for none).
+    extra_new_cards: int = 0
+    extra_new_cards_on: str = ""
     # For the dashboard only (`study_context(full=True)`; empty otherwise, as the study pages
     # need none of it): the user's roles, open assignments (with their lessons) as
     # assignments_for_student gives them, and pending invitations.
@@ -154,13 +164,25 @@ class StudyContext:
 
     def day(self, now: datetime) -> StudyDay:
         start, end = day_bounds(now, time_zone=self.time_zone, day_starts_at=self.day_starts_at)
+        new_per_day = self.new_per_day
+        if self.own_new_per_day is not None:
+            new_per_day = min(new_per_day, self.own_new_per_day)
+        if (
+            self.extra_new_cards
+            and self.extra_new_cards_on
+            == study_date(
+                now, time_zone=self.time_zone, day_starts_at=self.day_starts_at
+            ).isoformat()
+        ):
+            new_per_day += self.extra_new_cards
         return StudyDay(
             now=now,
             start=start,
             end=end,
             time_zone=self.time_zone,
             day_starts_at=self.day_starts_at,
-            new_per_day=self.new_per_day,
+            new_per_day=new_per_day,
+            learn_ahead=timedelta(minutes=self.learn_ahead_minutes),
             reviews_per_day=self.reviews_per_day,
             desired_retention=self.desired_retention,
         )
@@ -202,6 +224,11 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         .values_list("opens_at", flat=True)
         .first()
     )
+    lessons = {
+        item.lesson_id: (item.lesson_id, item.lesson.key, item.lesson.title)
+        for assignment in assignments
+        for item in assignment.assignment_lessons.all()
+    }
     context = StudyContext(
         lesson_ids=lesson_ids,
         time_zone=profile.time_zone,
@@ -210,6 +237,16 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
         held_questions=held,
+        own_new_per_day=profile.new_cards_per_day,
+        suspended=frozenset(
+            CardSuspension.objects.filter(student=user).values_list("card_id", flat=True)
+        ),
+        lessons=tuple(lessons[pk] for pk in lesson_ids),
+        learn_ahead_minutes=course.learn_ahead_minutes,
+        extra_new_cards=profile.extra_new_cards,
+        extra_new_cards_on=(
+            profile.extra_new_cards_on.isoformat() if profile.extra_new_cards_on else ""
+        ),
     )
     if full:
         context = replace(
@@ -248,6 +285,7 @@ def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int
         new_per_day=course.new_cards_per_day,
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
+        learn_ahead_minutes=course.learn_ahead_minutes,
     ).day(now)
 
 
@@ -304,7 +342,11 @@ def student_overview(
     lesson_ids = list(lessons)
     day = context.day(now)
     found = quiz_selectors.summary(
-        student=student, lesson_ids=lesson_ids, day=day, held_questions=context.held_questions
+        student=student,
+        lesson_ids=lesson_ids,
+        day=day,
+        held_questions=context.held_questions,
+        suspended=context.suspended,
     )
     summaries = found.lessons
     progress = []

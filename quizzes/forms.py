@@ -187,3 +187,14 @@ class AcceptForm(forms.Form):
         if not is_id(value):
             raise forms.ValidationError(_("Unknown question."))
         return parse_id(value)
+
+
+class CardReportForm(forms.Form):
+    """A student's report on a card: what is wrong or unclear."""
+
+    note = forms.CharField(
+        label=_("What is wrong or unclear?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The course’s authors read this. At most 1,000 characters."),
+    )

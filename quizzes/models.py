@@ -334,6 +334,82 @@ class MemoryState(models.Model):
         return f"{self.student} · {self.card}"
 
 
+# As Anki: a card forgotten this many times (lapses) is a leech, suspended and tagged; again
+# every half as many lapses after that, if the student puts it back.
+LEECH_LAPSES = 8
+
+
+def is_leech_lapse(lapses: int) -> bool:
+    """Whether reaching `lapses` makes a card a leech (8, 12, 16, ...)."""
+    return lapses >= LEECH_LAPSES and (lapses - LEECH_LAPSES) % (LEECH_LAPSES // 2) == 0
+
+
+class SuspensionReason(models.TextChoices):
+    STUDENT = "student", _("Suspended by the student")
+    LEECH = "leech", _("Leech: forgotten too often")
+
+
+class CardSuspension(models.Model):
+    """A card the student's reviews leave out until they put it back: one they suspended, or a
+    leech. Their memory state and review history are kept as they were."""
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="card_suspensions",
+        db_index=False,  # the constraint below leads with it
+    )
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="suspensions")
+    reason = models.CharField(_("reason"), max_length=10, choices=SuspensionReason.choices)
+    lapses = models.PositiveIntegerField(_("lapses when suspended"), default=0)
+    created_at = models.DateTimeField(_("suspended at"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "card"], name="card_suspension_unique"),
+        ]
+        verbose_name = _("suspended card")
+        verbose_name_plural = _("suspended cards")
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.card} · {self.get_reason_display()}"
+
+
+class CardFlag(models.Model):
+    """A student's report that a card is wrong or unclear, for the course's authors. One open
+    report per student and card; an author resolves it."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="flags")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_flags"
+    )
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "student"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="card_flag_open_unique",
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("card flag")
+        verbose_name_plural = _("card flags")
+
+    def __str__(self) -> str:
+        return f"{self.card} · {self.student}"
+
+
 class ReviewLog(models.Model):
     """One rating of one card by one student. Append-only: rows are never updated or deleted
     (except with the student's account, and by Undo of the student's own latest rating)."""

@@ -12,14 +12,17 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
+    Min,
     Q,
     QuerySet,
+    Sum,
     When,
 )
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from config.db import prepared_cursor
 from quizzes import scheduling
@@ -29,6 +32,7 @@ from quizzes.models import (
     AcceptedResponse,
     Attempt,
     Card,
+    CardState,
     MemoryState,
     QuestionVersion,
     ReviewLog,
@@ -49,6 +53,8 @@ class StudyDay:
     new_per_day: int
     reviews_per_day: int
     desired_retention: float
+    # Cards in (re)learning due this soon are shown when nothing else is left (Anki's limit).
+    learn_ahead: timedelta = timedelta(minutes=20)
 
 
 @dataclass
@@ -62,6 +68,10 @@ class Queue:
     # student's unfinished attempts (see `study_queue`).
     held_count: int = 0
     held_by: list[Attempt] = field(default_factory=list)
+    # Unseen cards beyond today's new-card limit ("Study more" offers them).
+    new_left: int = 0
+    # Flashcard ratings since the day began (Undo has something to take back).
+    rated_today: int = 0
 
     @property
     def remaining(self) -> int:
@@ -117,6 +127,7 @@ _QUEUE_COLUMNS = (
     *_STATE_NAMES,
     "is_held",
     "lesson_order",
+    "is_ahead",
     "due_total",
     "new_total",
     "held_total",
@@ -133,8 +144,22 @@ def _held_and_order(*, held: int, order: int) -> str:
     return f"{is_held} AS is_held, {lesson_order} AS lesson_order"
 
 
+# `_queue_sql(only=...)`: the whole queue, or only its new cards, or only the cards seen before.
+_ONLY = {
+    "": "",
+    "new": "WHERE q.ms_id IS NULL AND q.is_held = 0",
+    "seen": "WHERE q.ms_id IS NOT NULL AND q.is_held = 0",
+}
+
+
+def _not_suspended(suspended: int) -> str:
+    """A condition on a card `c`: not one of the student's suspended cards (parameters: their
+    ids)."""
+    return f" AND c.id NOT IN ({_marks(suspended)})" if suspended else ""
+
+
 @functools.lru_cache(maxsize=512)
-def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
+def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -> str:
     """The first card of the queue, with counts over the whole queue (window functions: due,
     new and held-back cards) and what was done today (scalar subqueries, run once).
 
@@ -143,30 +168,40 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
     (student, card) constraint). Only ids and sort keys go through the window and the sort;
     the card's columns are read for the one card chosen.
 
-    Parameters: the student and the day's start, twice; then for the due states, held
-    question ids, lesson ids (their order), the student, now, lesson ids; then for the new
-    cards, held question ids, lesson ids (their order), lesson ids, the student.
+    A card in (re)learning due within the learn-ahead limit (Anki's) is in the queue too, after
+    the new cards (`is_ahead`): when nothing else is left it is shown before its time rather than
+    the student being told they are done while it comes back in minutes.
+
+    Parameters: the student and the day's start, three times; then for the due states, held
+    question ids, lesson ids (their order), now, the student, now plus the learn-ahead limit,
+    now, lesson ids, suspended card ids; then for the new cards, held question ids, lesson ids
+    (their order), lesson ids, suspended card ids, the student.
     """
     log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
     today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
     columns = _held_and_order(held=held, order=lessons)
     no_states = ", ".join(f"NULL AS ms_{name}" for name in _STATE_FIELDS)
-    in_lessons = f"c.retired_at IS NULL AND c.lesson_id IN ({_marks(lessons)})"
+    in_lessons = (
+        f"c.retired_at IS NULL AND c.lesson_id IN ({_marks(lessons)}){_not_suspended(suspended)}"
+    )
     due = (
-        f"SELECT c.id AS queue_card, c.position AS queue_position, {_STATE_COLUMNS}, {columns} "
+        f"SELECT c.id AS queue_card, c.position AS queue_position, {_STATE_COLUMNS}, {columns}, "
+        "CASE WHEN ms.due_at > %s THEN 1 ELSE 0 END AS is_ahead "
         f"FROM {state} ms JOIN {card} c ON c.id = ms.card_id "
-        f"WHERE ms.student_id = %s AND ms.due_at <= %s AND {in_lessons}"
+        f"WHERE ms.student_id = %s AND ms.due_at <= %s "
+        f"AND (ms.due_at <= %s OR ms.state <> {CardState.REVIEW}) AND {in_lessons}"
     )
     new = (
-        f"SELECT c.id AS queue_card, c.position AS queue_position, {no_states}, {columns} "
-        f"FROM {card} c WHERE {in_lessons} AND NOT EXISTS "
+        f"SELECT c.id AS queue_card, c.position AS queue_position, {no_states}, {columns}, "
+        f"0 AS is_ahead FROM {card} c WHERE {in_lessons} AND NOT EXISTS "
         f"(SELECT 1 FROM {state} ms WHERE ms.student_id = %s AND ms.card_id = c.id)"
     )
     return f"""
         SELECT {_CARD_COLUMNS}, {", ".join(f"t.{name}" for name in _QUEUE_COLUMNS)},
             ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
                 AS reviews_today,
-            ({today} AND r.state_before IS NULL) AS new_today
+            ({today} AND r.state_before IS NULL) AS new_today,
+            ({today} AND r.source = '{ReviewSource.FLASHCARD}') AS rated_today
         FROM (
             SELECT q.* FROM (
                 SELECT b.*,
@@ -177,8 +212,9 @@ def _queue_sql(*, lessons: int, held: int, only_new: bool) -> str:
                     SUM(b.is_held) OVER () AS held_total
                 FROM ({due} UNION ALL {new}) b
             ) q
-            {"WHERE q.ms_id IS NULL AND q.is_held = 0" if only_new else ""}
-            ORDER BY q.is_held, CASE WHEN q.ms_id IS NULL THEN 1 ELSE 0 END, q.ms_due_at,
+            {_ONLY[only]}
+            ORDER BY q.is_held,
+                CASE WHEN q.ms_id IS NULL THEN 1 WHEN q.is_ahead = 1 THEN 2 ELSE 0 END, q.ms_due_at,
                 q.ms_id, q.lesson_order, q.queue_position, q.queue_card
             LIMIT 1
         ) t
@@ -220,7 +256,7 @@ _STATE_CARD = MemoryState._meta.get_field("card")
 
 
 # The columns of the queue's row and of the rating's card, in the order the statements read them.
-_QUEUE_ROW = (*_CARD_FIELDS, *_QUEUE_COLUMNS, "reviews_today", "new_today")
+_QUEUE_ROW = (*_CARD_FIELDS, *_QUEUE_COLUMNS, "reviews_today", "new_today", "rated_today")
 _RATING_ROW = (*_CARD_FIELDS, *_STATE_NAMES, "is_held", "lesson_order")
 
 
@@ -269,6 +305,7 @@ def study_queue(
     lesson_ids: list[int],
     day: StudyDay,
     held_questions: frozenset[int] | None = None,
+    suspended: frozenset[int] = frozenset(),
 ) -> Queue:
     """The next card to review: due cards first (most overdue first), then new cards in the
     order of `lesson_ids` (assignment order, then lesson order), within the day's limits.
@@ -288,17 +325,20 @@ def study_queue(
     if not lesson_ids:
         reviews_today, new_today = done_today(student=student, day=day)
         return Queue(None, None, 0, 0, reviews_today + new_today)
-    held = sorted(held_questions)
+    held, left_out = sorted(held_questions), sorted(suspended)
     start, now = _datetime_param(day.start), _datetime_param(day.now)
-    params = [student.pk, start, student.pk, start]
-    params += [*held, *lesson_ids, student.pk, now, *lesson_ids]
-    params += [*held, *lesson_ids, *lesson_ids, student.pk]
+    ahead = _datetime_param(day.now + day.learn_ahead)
+    params = [student.pk, start, student.pk, start, student.pk, start]
+    params += [*held, *lesson_ids, now, student.pk, ahead, now, *lesson_ids, *left_out]
+    params += [*held, *lesson_ids, *lesson_ids, *left_out, student.pk]
 
-    def first(*, only_new: bool) -> dict | None:
-        sql = _queue_sql(lessons=len(lesson_ids), held=len(held), only_new=only_new)
+    def first(only: str = "") -> dict | None:
+        sql = _queue_sql(
+            lessons=len(lesson_ids), held=len(held), only=only, suspended=len(left_out)
+        )
         return next(iter(_rows(sql, params, _QUEUE_ROW)), None)
 
-    top = first(only_new=False)
+    top = first()
     if top is None:
         reviews_today, new_today = done_today(student=student, day=day)
         return Queue(None, None, 0, 0, reviews_today + new_today)
@@ -309,9 +349,12 @@ def study_queue(
         pass  # every card left is held back
     elif (top["ms_id"] is not None and due_count) or (top["ms_id"] is None and new_count):
         row = top
-    elif new_count:
+    elif top["ms_id"] is not None and new_count:
         # Cards are due, but the day's reviews are done: new cards still come.
-        row = first(only_new=True)
+        row = first("new")
+    elif top["ms_id"] is None and due_count:
+        # The day's new cards are done, but a card in learning comes back (learned ahead).
+        row = first("seen")
     card = _card_from(row) if row else None
     return Queue(
         card=card,
@@ -321,20 +364,22 @@ def study_queue(
         done_today=top["reviews_today"] + top["new_today"],
         held_count=top["held_total"],
         held_by=attempts_unfinished(student=student) if top["held_total"] else [],
+        new_left=top["new_total"] - new_count,
+        rated_today=top["rated_today"],
     )
 
 
 @functools.lru_cache(maxsize=512)
-def _rating_sql(*, lessons: int, held: int) -> str:
+def _rating_sql(*, lessons: int, held: int, suspended: int = 0) -> str:
     """`card_for_rating`'s statement. Parameters: held question ids, the student, the card,
-    lesson ids."""
+    lesson ids, suspended card ids."""
     card_table, state_table = Card._meta.db_table, MemoryState._meta.db_table
     return (
         f"SELECT {_CARD_COLUMNS}, {_STATE_COLUMNS}, {_held_and_order(held=held, order=0)} "
         f"FROM {card_table} c "
         f"LEFT JOIN {state_table} ms ON ms.card_id = c.id AND ms.student_id = %s "
         f"WHERE c.retired_at IS NULL AND c.id = %s "
-        f"AND c.lesson_id IN ({_marks(lessons)})"
+        f"AND c.lesson_id IN ({_marks(lessons)}){_not_suspended(suspended)}"
     )
 
 
@@ -344,6 +389,7 @@ def card_for_rating(
     card_id: int,
     lesson_ids: list[int],
     held_questions: frozenset[int],
+    suspended: frozenset[int] = frozenset(),
 ) -> tuple[Card, MemoryState | None] | None:
     """The card a rating form names, with the student's state for it (None: new to them), if it
     is one they may rate now: active, in `lesson_ids`, not held back by an unfinished attempt.
@@ -351,8 +397,9 @@ def card_for_rating(
     if not lesson_ids:
         return None
     held = sorted(held_questions)
-    sql = _rating_sql(lessons=len(lesson_ids), held=len(held))
-    row = next(iter(_rows(sql, [*held, student.pk, card_id, *lesson_ids], _RATING_ROW)), None)
+    sql = _rating_sql(lessons=len(lesson_ids), held=len(held), suspended=len(suspended))
+    params = [*held, student.pk, card_id, *lesson_ids, *sorted(suspended)]
+    row = next(iter(_rows(sql, params, _RATING_ROW)), None)
     if row is None or row["is_held"]:
         return None
     card = _card_from(row)
@@ -370,6 +417,88 @@ def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay)
     scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
     due = scheduling.due_after_each_rating(scheduler, state, card_id=card_id, reviewed_at=day.now)
     return {rating: format_interval(due_at - day.now) for rating, due_at in due.items()}
+
+
+def recall_now(state: MemoryState | None, *, at: datetime) -> float | None:
+    """The state's predicted recall at `at` (None for a card never reviewed), by the curve of
+    scheduling.recall_expression."""
+    if state is None or not state.stability or state.last_review_days is None:
+        return None
+    decay, factor = scheduling.recall_constants()
+    elapsed = max(0.0, scheduling.epoch_days(at) - state.last_review_days)
+    return (1 + factor * elapsed / state.stability) ** decay
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What the student did today, for the screen at the end of their reviews."""
+
+    reviewed: int
+    again: int
+    seconds: int
+    due_tomorrow: int
+    # The next card in (re)learning that comes back today, and when (None: none).
+    next_learning_at: datetime | None
+    learning_later: int
+
+
+def day_summary(
+    *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, suspended=frozenset()
+) -> DaySummary:
+    """Today's flashcard ratings (count, Again, time spent), tomorrow's load, and the learning
+    cards still to come back today. Two queries; shown once, when the reviews are done."""
+    today = ReviewLog.objects.filter(
+        student=student, source=ReviewSource.FLASHCARD, reviewed_at__gte=day.start
+    ).aggregate(
+        reviewed=Count("pk"),
+        again=Count("pk", filter=Q(rating=1)),
+        ms=Sum("duration_ms"),
+    )
+    states = MemoryState.objects.filter(student=student, card__in=_cards(lesson_ids)).exclude(
+        card_id__in=list(suspended)
+    )
+    ahead = states.aggregate(
+        tomorrow=Count("pk", filter=Q(due_at__lt=day.end + timedelta(days=1))),
+        later=Count(
+            "pk",
+            filter=Q(
+                due_at__gt=day.now,
+                due_at__lt=day.end,
+                state__in=[CardState.LEARNING, CardState.RELEARNING],
+            ),
+        ),
+        next_at=Min(
+            "due_at",
+            filter=Q(
+                due_at__gt=day.now,
+                due_at__lt=day.end,
+                state__in=[CardState.LEARNING, CardState.RELEARNING],
+            ),
+        ),
+    )
+    return DaySummary(
+        reviewed=today["reviewed"],
+        again=today["again"],
+        seconds=round((today["ms"] or 0) / 1000),
+        due_tomorrow=ahead["tomorrow"],
+        next_learning_at=ahead["next_at"],
+        learning_later=ahead["later"],
+    )
+
+
+def format_duration(delta: timedelta) -> str:
+    """A duration in words, rounded to its largest unit: "8 minutes", "6 days", "2 months"."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    for size, one, many in (
+        (525_600, "%(n)s year", "%(n)s years"),
+        (43_200, "%(n)s month", "%(n)s months"),
+        (1440, "%(n)s day", "%(n)s days"),
+        (60, "%(n)s hour", "%(n)s hours"),
+    ):
+        if minutes >= size:
+            n = round(minutes / size)
+            return ngettext(one, many, n) % {"n": n}
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
 
 
 def format_interval(delta: timedelta) -> str:
@@ -434,14 +563,17 @@ class Summary:
 
 
 @functools.lru_cache(maxsize=512)
-def _summary_sql(*, lessons: int, held: int, days: int) -> str:
+def _summary_sql(*, lessons: int, held: int, days: int, suspended: int = 0) -> str:
     """Per lesson: active cards, studied cards and their mean predicted recall at two moments
-    (FSRS's curve, as quizzes.scheduling.recall_expression), due and new cards not held back,
-    and due cards per study day (bounds computed in Python, so exact in every time zone);
-    with today's counts as scalar subqueries, run once.
+    (FSRS's curve, as quizzes.scheduling.recall_expression), due and new cards not held back
+    nor suspended (due: as the review queue counts them, learning cards within the learn-ahead
+    limit included), and due cards per study day (bounds computed in Python, so exact in every
+    time zone); with today's counts as scalar subqueries, run once.
 
     Parameters: the student and the day's start, three times; (factor, now in epoch days,
-    decay) for each recall; held question ids twice with now; bounds; lesson ids; the student.
+    decay) for each recall; held question ids and suspended card ids with now and now plus the
+    learn-ahead limit, then held question ids and suspended card ids again; bounds; lesson ids;
+    the student.
     It always returns a row, so today's counts come even when the lessons have no cards.
     """
     card, state, log = Card._meta.db_table, MemoryState._meta.db_table, ReviewLog._meta.db_table
@@ -453,7 +585,7 @@ def _summary_sql(*, lessons: int, held: int, days: int) -> str:
     )
     not_held = (
         f"(c.question_id IS NULL OR c.question_id NOT IN ({_marks(held)}))" if held else "1 = 1"
-    )
+    ) + _not_suspended(suspended)
     buckets = ", ".join(
         f"SUM(CASE WHEN ms.due_at >= %s AND ms.due_at < %s THEN 1 ELSE 0 END) AS due_day_{i}"
         for i in range(days)
@@ -468,7 +600,8 @@ def _summary_sql(*, lessons: int, held: int, days: int) -> str:
             SUM(CASE WHEN ms.stability IS NOT NULL THEN 1 ELSE 0 END) AS studied,
             {recall} AS recall_now,
             {recall} AS recall_week,
-            SUM(CASE WHEN {not_held} AND ms.due_at <= %s THEN 1 ELSE 0 END) AS due,
+            SUM(CASE WHEN {not_held} AND (ms.due_at <= %s
+                OR (ms.state <> {CardState.REVIEW} AND ms.due_at <= %s)) THEN 1 ELSE 0 END) AS due,
             SUM(CASE WHEN {not_held} AND ms.id IS NULL THEN 1 ELSE 0 END) AS new,
             {buckets}
         FROM (SELECT 1 AS one) AS always_one_row
@@ -484,6 +617,7 @@ def summary(
     lesson_ids: list[int],
     day: StudyDay,
     held_questions: frozenset[int] = frozenset(),
+    suspended: frozenset[int] = frozenset(),
     days: int = 14,
 ) -> Summary:
     """What the student's dashboard shows of their cards, in one query (see `_summary_sql`)."""
@@ -502,17 +636,18 @@ def summary(
     # The first bucket takes what is overdue too.
     edges = [datetime(1900, 1, 1, tzinfo=UTC), *bounds]
     decay, factor = scheduling.recall_constants()
-    held = sorted(held_questions)
+    held, left_out = sorted(held_questions), sorted(suspended)
     start = _datetime_param(day.start)
     params: list = [student.pk, start, student.pk, start, student.pk, start]
     for moment in (day.now, day.now + timedelta(days=7)):
         at = scheduling.epoch_days(moment)
         params += [factor, at, at, decay]
-    params += [*held, _datetime_param(day.now), *held]
+    ahead = _datetime_param(day.now + day.learn_ahead)
+    params += [*held, *left_out, _datetime_param(day.now), ahead, *held, *left_out]
     for i in range(days):
         params += [_datetime_param(edges[i]), _datetime_param(edges[i + 1])]
     params += [*lesson_ids, student.pk]
-    sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days)
+    sql = _summary_sql(lessons=len(lesson_ids), held=len(held), days=days, suspended=len(left_out))
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]

@@ -16,6 +16,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from config.db import prepared_cursor
+from content import usercache
 from quizzes import scheduling
 from quizzes.grading import FREE_TEXT_TYPES, grade
 from quizzes.models import (
@@ -23,7 +24,9 @@ from quizzes.models import (
     Answer,
     Attempt,
     Card,
+    CardFlag,
     CardState,
+    CardSuspension,
     MemoryState,
     QuestionType,
     QuestionVersion,
@@ -31,6 +34,8 @@ from quizzes.models import (
     Rating,
     ReviewLog,
     ReviewSource,
+    SuspensionReason,
+    is_leech_lapse,
 )
 from quizzes.selectors import class_accepted, effective_key
 
@@ -170,6 +175,9 @@ def _record(
     new.pk = state_id
     new._state.adding = False
     new._state.db = connection.alias
+    new.became_leech = new.lapses > (state.lapses if state else 0) and is_leech_lapse(new.lapses)
+    if new.became_leech:
+        card_suspend(student=student, card=card, reason=SuspensionReason.LEECH, lapses=new.lapses)
     return new
 
 
@@ -324,6 +332,70 @@ def review_undo(*, student: AbstractBaseUser, since: datetime) -> Card | None:
     last.delete()
     memory_state_rebuild(student=student, card=card)
     return card
+
+
+# Suspended and flagged cards ---------------------------------------------------------------------
+
+
+def card_suspend(
+    *,
+    student: AbstractBaseUser,
+    card: Card,
+    reason: str = SuspensionReason.STUDENT,
+    lapses: int | None = None,
+) -> None:
+    """Leave the card out of the student's reviews until they put it back (a leech, or their
+    choice); nothing if it already is. Its state and history stay as they are."""
+    if lapses is None:
+        lapses = (
+            MemoryState.objects.filter(student=student, card=card)
+            .values_list("lapses", flat=True)
+            .first()
+        ) or 0
+    CardSuspension.objects.bulk_create(
+        [CardSuspension(student=student, card=card, reason=reason, lapses=lapses)],
+        ignore_conflicts=True,  # two tabs at once, or a leech the student had just suspended
+    )
+    usercache.forget_user(student.pk)  # bulk_create sends no signal
+
+
+def card_unsuspend(*, student: AbstractBaseUser, card_id: int) -> bool:
+    """Put a suspended card back into the student's reviews; False if it was not suspended."""
+    deleted, _counts = CardSuspension.objects.filter(student=student, card_id=card_id).delete()
+    usercache.forget_user(student.pk)
+    return deleted > 0
+
+
+def card_flag(*, student: AbstractBaseUser, card: Card, note: str) -> CardFlag:
+    """Report the card to its authors as wrong or unclear, with the student's note. A second
+    report while the first is open replaces its note (one open report per student and card,
+    however many tabs send it)."""
+    for _attempt in range(2):
+        updated = CardFlag.objects.filter(
+            card=card, student=student, resolved_at__isnull=True
+        ).update(note=note)
+        if updated:
+            return CardFlag.objects.get(card=card, student=student, resolved_at__isnull=True)
+        try:
+            with transaction.atomic():
+                return CardFlag.objects.create(card=card, student=student, note=note)
+        except IntegrityError:
+            continue  # another request made it between our update and our insert
+    raise IntegrityError("the card's report could not be saved")
+
+
+def study_more(*, student: AbstractBaseUser, on, cards: int) -> None:
+    """ "Study more": `cards` more new cards on the study date `on` (added to any already given
+    that day; a later day starts again from the limit)."""
+    from courses.models import Profile  # courses depends on quizzes, not the other way
+
+    with transaction.atomic():
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=student)
+        if profile.extra_new_cards_on == on:
+            profile.extra_new_cards = min(profile.extra_new_cards + cards, 1000)
+        else:
+            profile.extra_new_cards, profile.extra_new_cards_on = cards, on
+        profile.save(update_fields=["extra_new_cards", "extra_new_cards_on"])
 
 
 # Quiz attempts ----------------------------------------------------------------------------------

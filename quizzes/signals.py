@@ -5,7 +5,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from content import usercache
-from quizzes.models import Attempt
+from quizzes.models import Attempt, CardSuspension
 
 
 @receiver(post_save, sender=Attempt, dispatch_uid="usercache-attempt-save")
@@ -17,4 +17,12 @@ def attempt_saved(sender, instance: Attempt, created: bool, update_fields=None, 
 
 @receiver(post_delete, sender=Attempt, dispatch_uid="usercache-attempt-delete")
 def attempt_deleted(sender, instance: Attempt, **kwargs) -> None:
+    usercache.forget_user(instance.student_id)
+
+
+# A suspended card leaves the student's reviews (StudyContext.suspended). The services write
+# suspensions in bulk and forget the context themselves; these cover every other write.
+@receiver(post_save, sender=CardSuspension, dispatch_uid="usercache-suspension-save")
+@receiver(post_delete, sender=CardSuspension, dispatch_uid="usercache-suspension-delete")
+def suspension_changed(sender, instance: CardSuspension, **kwargs) -> None:
     usercache.forget_user(instance.student_id)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("questions/", views.questions, name="questions"),
     path("questions/<slug:key>/", views.question, name="question"),
     path("study/", views.study, name="study"),
+    path("cards/suspended/", views.suspended_cards, name="suspended_cards"),
+    path("cards/<id:card_id>/report/", views.card_report, name="card_report"),
+    path("cards/reported/", views.card_flags, name="card_flags"),
     path("study/<slug:lesson_key>/", views.study, name="study_lesson"),
 ]

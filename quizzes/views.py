@@ -6,18 +6,22 @@ the same context, and a plain POST redirects (post/redirect/get), so all of it w
 JavaScript off.
 """
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages import get_messages
-from django.db.models import Count, Min, Prefetch, Q
+from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
@@ -27,9 +31,21 @@ from content.models import Citation, Lesson
 from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from quizzes import regrade, selectors, services
-from quizzes.forms import AcceptForm, AnswerForm, read_rating
+from quizzes.forms import AcceptForm, AnswerForm, CardReportForm, read_rating
 from quizzes.grading import FREE_TEXT_TYPES, accepts, answer_text, grade, response_text
-from quizzes.models import Answer, Attempt, Question, QuestionVersion, Quiz, Rating, Regrade
+from quizzes.models import (
+    Answer,
+    Attempt,
+    Card,
+    CardFlag,
+    CardSuspension,
+    Question,
+    QuestionVersion,
+    Quiz,
+    Rating,
+    Regrade,
+)
+from quizzes.studyday import study_date
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -331,34 +347,58 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
         if answer is not None:
             return answer
 
+    suspended = student.suspended
     if request.method == "POST":
-        if request.POST.get("action") == "undo":
+        action = request.POST.get("action")
+        if action == "undo":
             undone = services.review_undo(student=request.user, since=day.start)
             if undone is None:
                 messages.info(request, _("There is nothing to undo."))
+        elif action == "suspend":
+            suspended = suspended | _suspend(request, lesson_ids)
+        elif action == "more":
+            day = _study_more(request, day)
         else:
-            _rate(request, lesson_ids, day, student.held_questions)
+            suspended = suspended | _rate(
+                request, lesson_ids, day, student.held_questions, student.suspended
+            )
         if not request.htmx:
             return redirect(here)
 
     queue = selectors.study_queue(
-        student=request.user, lesson_ids=lesson_ids, day=day, held_questions=student.held_questions
+        student=request.user,
+        lesson_ids=lesson_ids,
+        day=day,
+        held_questions=student.held_questions,
+        suspended=suspended,
     )
-    context = {
-        "lesson": lesson,
-        "queue": queue,
-        "undo_form": _undo_form(request, here) if queue.done_today > 0 else "",
-    }
+    context = {"lesson": lesson, "queue": queue}
     card = queue.card
     if card is not None:
         shown = request.GET.get("show") == str(card.pk)
-        context["card_html"] = _card_html(request, queue, day=day, shown=shown, here=here)
-    else:
-        context["tomorrow"] = selectors.due_tomorrow(
-            student=request.user, lesson_ids=lesson_ids, day=day
+        lessons = _lesson_names(student, lesson)
+        context["card_html"] = _card_html(
+            request, queue, day=day, shown=shown, here=here, lessons=lessons
         )
-        context["has_cards"] = bool(lesson_ids)
-    if not wants_partial(request):
+        undoable = queue.rated_today > 0
+    else:
+        summary = selectors.day_summary(
+            student=request.user, lesson_ids=lesson_ids, day=day, suspended=suspended
+        )
+        context.update(
+            summary=summary,
+            has_cards=bool(lesson_ids),
+            minutes=round(summary.seconds / 60),
+            more=_more_form(request, here, queue) if queue.new_left else "",
+        )
+        if summary.next_learning_at is not None:
+            wait = summary.next_learning_at - day.learn_ahead - day.now
+            context["next_in"] = selectors.format_duration(summary.next_learning_at - day.now)
+            context["wait_seconds"] = max(1, int(wait.total_seconds()) + 1)
+        undoable = summary.reviewed > 0
+    context["undo_form"] = _undo_form(request, here) if undoable else ""
+    context["partial"] = wants_partial(request)
+    if not context["partial"]:
         return render(request, "quizzes/study.html", context)
     html = _review_card_html(request, context)
     if html is None:
@@ -390,18 +430,41 @@ def _review_card_html(request: HttpRequest, context: dict) -> str | None:
     )
 
 
+def _lesson_names(student, lesson: Lesson | None) -> dict[int, tuple[str, str]]:
+    """Lesson id -> (key, title) of the lessons being studied, from the cached context."""
+    if lesson is not None:
+        return {lesson.pk: (lesson.key, lesson.title)}
+    return {pk: (key, title) for pk, key, title in student.lessons}
+
+
 def _card_html(
-    request: HttpRequest, queue: selectors.Queue, *, day: selectors.StudyDay, shown: bool, here: str
+    request: HttpRequest,
+    queue: selectors.Queue,
+    *,
+    day: selectors.StudyDay,
+    shown: bool,
+    here: str,
+    lessons: dict[int, tuple[str, str]],
 ) -> SafeString:
-    """The card in the review card: today's progress, the front, and the answer's place."""
+    """The card in the review card: today's progress, its lesson, the front, and the answer's
+    place."""
     card, progress = queue.card, _progress(queue)
     counts = _("%(due)s due · %(new)s new") % {"due": queue.due_count, "new": queue.new_count}
+    source = ""
+    if card.lesson_id in lessons:
+        key, title = lessons[card.lesson_id]
+        url = escape(reverse("content:lesson", args=[key]))
+        source = (
+            f'<p class="card-lesson">{escape(_("From the lesson"))} '
+            f'<a href="{url}">{escape(title)}</a></p>\n'
+        )
     return mark_safe(
         '<div class="progress-line">\n'
         f'<span class="counts">{escape(counts)}</span>\n'
         f'<progress max="100" value="{progress}" aria-label="'
         f'{escape(_("Progress through today’s reviews"))}">{progress}%</progress>\n</div>\n'
         f'<h2 id="card-heading" class="visually-hidden">{escape(_("Card"))}</h2>\n'
+        f"{source}"
         f'<div class="front">{card.front_html}</div>\n'
         f"{_answer_html(request, card, queue.state, day=day, shown=shown, here=here)}"
     )
@@ -415,12 +478,16 @@ def _answer_html(
     url = escape(here)
     if shown:
         previews = selectors.interval_previews(state, card_id=card.pk, day=day)
-        inner = f'<hr>\n<div class="back" tabindex="-1">{card.back_html}</div>\n' + _rating_form(
-            request,
-            card_id=card.pk,
-            reps=state.reps if state else 0,
-            previews=previews,
-            here=here,
+        inner = (
+            f'<hr>\n<div class="back" tabindex="-1">{card.back_html}</div>\n'
+            + _rating_form(
+                request,
+                card_id=card.pk,
+                reps=state.reps if state else 0,
+                previews=previews,
+                here=here,
+            )
+            + _card_tools(request, card, state, day=day, here=here)
         )
     else:
         hint = (
@@ -439,6 +506,63 @@ def _answer_html(
     return mark_safe(f'<div id="card-answer">\n{inner}\n</div>')
 
 
+def _why_now(state, *, day: selectors.StudyDay) -> str:
+    """Why the card is shown now: its predicted recall and its last review."""
+    if state is None:
+        return _("A new card: you have not studied it yet.")
+    recall = selectors.recall_now(state, at=day.now)
+    parts = []
+    if recall is not None:
+        parts.append(_("predicted recall now %(recall)s%%") % {"recall": round(100 * recall)})
+    if state.last_review_at is not None:
+        parts.append(
+            _("last seen %(ago)s ago")
+            % {"ago": selectors.format_duration(day.now - state.last_review_at)}
+        )
+    parts.append(
+        ngettext("%(n)s review", "%(n)s reviews", state.reps) % {"n": state.reps}
+        + ", "
+        + ngettext("forgotten %(n)s time", "forgotten %(n)s times", state.lapses)
+        % {"n": state.lapses}
+    )
+    return " · ".join(parts)
+
+
+def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, here: str):
+    """Below the ratings: why the card is shown now, suspending it, reporting it."""
+    url = escape(here)
+    report = reverse("quizzes:card_report", args=[card.pk])
+    report = escape(f"{report}?{urlencode({'next': here})}")
+    return (
+        '<div class="card-tools">\n'
+        f'<details class="why"><summary>{escape(_("Why now?"))}</summary>'
+        f"<p>{escape(_why_now(state, day=day))}</p></details>\n"
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
+        'hx-swap="outerHTML" class="inline">\n'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        '<input type="hidden" name="action" value="suspend">\n'
+        f'<input type="hidden" name="card" value="{card.pk}">\n'
+        f'<button type="submit" class="link">{escape(_("Suspend this card"))}</button>\n'
+        "</form>\n"
+        f'<a href="{report}">{escape(_("Report a problem with this card"))}</a>\n'
+        "</div>"
+    )
+
+
+def _more_form(request: HttpRequest, here: str, queue: selectors.Queue) -> SafeString:
+    """ "Study more": one more batch of new cards today, once today's limit is reached."""
+    url = escape(here)
+    n = min(queue.new_left, STUDY_MORE)
+    label = ngettext("Study %(n)s more new card", "Study %(n)s more new cards", n) % {"n": n}
+    return mark_safe(
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
+        'hx-swap="outerHTML" class="more">\n'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        '<input type="hidden" name="action" value="more">\n'
+        f'<button type="submit" class="primary">{escape(label)}</button>\n</form>'
+    )
+
+
 def _undo_form(request: HttpRequest, here: str) -> SafeString:
     url = escape(here)
     return mark_safe(
@@ -447,7 +571,7 @@ def _undo_form(request: HttpRequest, here: str) -> SafeString:
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
         '<input type="hidden" name="action" value="undo">\n'
         f'<button type="submit" data-key="undo">{escape(_("Undo"))}</button> '
-        '<span class="keys">Ctrl+Z</span>\n</form>'
+        '<span class="keys" aria-hidden="true">Ctrl+Z</span>\n</form>'
     )
 
 
@@ -462,7 +586,8 @@ def _rating_form(
         f'class="rating rating-{r.value}" aria-describedby="rating-help"'
         f"{' data-focus' if r == Rating.GOOD else ''}>\n"
         f'<span class="label">{escape(r.label)}</span> '
-        f'<span class="interval">{escape(previews[r.value])}</span>\n</button>\n'
+        f'<span class="interval">{escape(previews[r.value])}</span>'
+        f'<span class="key" aria-hidden="true">{r.value}</span>\n</button>\n'
         for r in Rating
     )
     return mark_safe(
@@ -491,6 +616,7 @@ def _card_answer(
         card_id=card_id,
         lesson_ids=lesson_ids,
         held_questions=student.held_questions,
+        suspended=student.suspended,
     )
     if found is None:
         return None
@@ -508,24 +634,27 @@ def _rate(
     lesson_ids: list[int],
     day: selectors.StudyDay,
     held_questions: frozenset[int],
-) -> None:
+    suspended: frozenset[int],
+) -> frozenset[int]:
+    """Record the posted rating; the card's id if that made it a leech, now suspended."""
     form = read_rating(request.POST)
     if form is None:
         messages.error(request, _("That rating could not be read; please rate the card again."))
-        return
+        return frozenset()
     found = selectors.card_for_rating(
         student=request.user,
         card_id=form.card,
         lesson_ids=lesson_ids,
         held_questions=held_questions,
+        suspended=suspended,
     )
     if found is None:
         messages.error(request, _("That card is not in your reviews."))
-        return
+        return frozenset()
     card, state = found
     # Records nothing if the card has moved on since the form was drawn: a double click, a
     # resent form or another tab.
-    services.review_record(
+    recorded = services.review_record(
         student=request.user,
         card=card,
         state=state,
@@ -535,6 +664,44 @@ def _rate(
         desired_retention=day.desired_retention,
         expected_reps=form.reps,
     )
+    if recorded is not None and recorded.became_leech:
+        messages.warning(
+            request,
+            _(
+                "You have forgotten that card %(n)s times: it is a leech, and it is suspended. "
+                "Look it up in its lesson, then put it back from your suspended cards."
+            )
+            % {"n": recorded.lapses},
+        )
+        return frozenset([card.pk])
+    return frozenset()
+
+
+# How many more new cards "Study more" adds to today's limit.
+STUDY_MORE = 10
+
+
+def _suspend(request: HttpRequest, lesson_ids: list[int]) -> frozenset[int]:
+    """Suspend the posted card, if it is one the student studies here; its id, for the queue
+    built in this request (the cached context still has the old list)."""
+    card = (
+        Card.objects.active()
+        .filter(pk=parse_id(request.POST.get("card")), lesson_id__in=lesson_ids)
+        .first()
+    )
+    if card is None:
+        messages.error(request, _("That card is not in your reviews."))
+        return frozenset()
+    services.card_suspend(student=request.user, card=card)
+    messages.success(request, _("Card suspended. You can put it back from your suspended cards."))
+    return frozenset([card.pk])
+
+
+def _study_more(request: HttpRequest, day: selectors.StudyDay) -> selectors.StudyDay:
+    """One more batch of new cards today; the study day with the raised limit."""
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    services.study_more(student=request.user, on=today, cards=STUDY_MORE)
+    return replace(day, new_per_day=day.new_per_day + STUDY_MORE)
 
 
 # Questions, for authors -------------------------------------------------------------------------
@@ -668,3 +835,64 @@ def question(request: HttpRequest, key: str) -> HttpResponse:
             "by_classes": by_classes,
         },
     )
+
+
+# Suspended and reported cards ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def suspended_cards(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user: their own suspended cards (their choice, or leeches), and POST puts
+    one back into their reviews."""
+    if request.method == "POST":
+        card_id = parse_id(request.POST.get("card"))
+        if services.card_unsuspend(student=request.user, card_id=card_id):
+            messages.success(request, _("The card is back in your reviews."))
+        else:
+            messages.info(request, _("That card was not suspended."))
+        return redirect("quizzes:suspended_cards")
+    rows = (
+        CardSuspension.objects.filter(student=request.user, card__retired_at__isnull=True)
+        .select_related("card__lesson")
+        .order_by("-created_at", "-pk")
+    )
+    return render(request, "quizzes/suspended.html", {"suspensions": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def card_report(request: HttpRequest, card_id: int) -> HttpResponse:
+    """Any signed-in user: report an active card to its authors as wrong or unclear, with a
+    note. The page shows the card's front only (its back may answer a quiz question)."""
+    card = get_object_or_404(Card.objects.active().select_related("lesson"), pk=card_id)
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    back = back or reverse("quizzes:study")
+    form = CardReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.card_flag(student=request.user, card=card, note=form.cleaned_data["note"])
+        messages.success(request, _("Thank you: the course’s authors will read your note."))
+        return redirect(back)
+    return render(request, "quizzes/card_report.html", {"card": card, "form": form, "next": back})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def card_flags(request: HttpRequest) -> HttpResponse:
+    """Authors: the cards students reported, open reports first; POST resolves one."""
+    _author(request)
+    if request.method == "POST":
+        resolved = CardFlag.objects.filter(
+            pk=parse_id(request.POST.get("flag")), resolved_at__isnull=True
+        ).update(resolved_at=timezone.now(), resolved_by=request.user)
+        if resolved:
+            messages.success(request, _("Report marked as resolved."))
+        return redirect("quizzes:card_flags")
+    flags = CardFlag.objects.select_related("card__lesson").order_by(
+        F("resolved_at").desc(nulls_first=True), "-created_at", "-pk"
+    )[:500]
+    return render(request, "quizzes/card_flags.html", {"flags": flags})

@@ -25,6 +25,8 @@ from quizzes.models import (
     Answer,
     Attempt,
     Card,
+    CardFlag,
+    CardSuspension,
     MemoryState,
     Question,
     QuestionType,
@@ -241,6 +243,28 @@ class RegradeFactory(factory.django.DjangoModelFactory):
     regraded_at = factory.LazyFunction(timezone.now)
     old_score = 0.0
     new_score = 1.0
+
+
+class CardSuspensionFactory(factory.django.DjangoModelFactory):
+    """A card a student suspended."""
+
+    class Meta:
+        model = CardSuspension
+
+    student = factory.SubFactory(StudentFactory)
+    card = factory.SubFactory("tests.factories.CardFactory")
+    reason = "student"
+
+
+class CardFlagFactory(factory.django.DjangoModelFactory):
+    """A student's open report on a card."""
+
+    class Meta:
+        model = CardFlag
+
+    card = factory.SubFactory("tests.factories.CardFactory")
+    student = factory.SubFactory(StudentFactory)
+    note = "The date looks wrong."
 
 
 class MemoryStateFactory(factory.django.DjangoModelFactory):

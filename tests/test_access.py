@@ -283,6 +283,22 @@ ACCESS: dict[str, Row] = {
             ),
         ),
     ),
+    "cards/<id:card_id>/report/": Row(
+        "Any signed-in user, on an active card: a report for its authors.",
+        (
+            GET(signed_in(200), card_id="card"),
+            GET(only(), card_id="no_such_card"),
+            POST(signed_in(302), lambda world: {"note": "Unclear"}, card_id="card"),
+        ),
+    ),
+    "cards/reported/": Row(
+        "Authors: every report (anonymous); POST resolves one.",
+        (GET(only(AUTHOR)), POST(only(AUTHOR, status=302), lambda world: {"flag": "1"})),
+    ),
+    "cards/suspended/": Row(
+        "Any signed-in user, their own suspended cards.",
+        (GET(signed_in(200)), POST(signed_in(302), lambda world: {"card": world["card"]})),
+    ),
     "study/": Row(
         "Any signed-in user, their own cards.",
         (GET(signed_in(200)), POST(signed_in(302), lambda world: {"action": "undo"})),
@@ -469,6 +485,8 @@ def world(mini, student, settings) -> dict:
         "finished_attempt": finished.pk,
         "lesson": lesson.key,
         "no_such_lesson": "no-such-lesson",
+        "card": Card.objects.filter(lesson=lesson).order_by("pk").first().pk,
+        "no_such_card": 987654321,
         "owner_uidb64": urlsafe_base64_encode(str(owner.pk).encode()),
         "wrong_token": "abc-0123456789abcdef",
         "lesson_content_type": ContentType.objects.get_for_model(Lesson).pk,

@@ -44,6 +44,24 @@
     }
   });
 
+  // "Wait for it": a card in learning comes back later today. Clicking waits until it enters the
+  // learn-ahead window, then fetches the review card again (without JavaScript the link reloads).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-wait-seconds]");
+    if (!link || !window.htmx) {
+      return;
+    }
+    event.preventDefault();
+    var seconds = parseInt(link.getAttribute("data-wait-seconds"), 10) || 1;
+    var status = document.createElement("span");
+    status.setAttribute("role", "status");
+    status.textContent = link.getAttribute("data-waiting");
+    link.replaceWith(status);
+    window.setTimeout(function () {
+      window.htmx.ajax("GET", link.getAttribute("href"), {target: "#review-card", swap: "outerHTML"});
+    }, seconds * 1000);
+  });
+
   // Review keys, as in Anki: Space or Enter shows the answer, 1-4 rate, Ctrl+Z undoes.
   document.addEventListener("keydown", function (event) {
     var card = document.getElementById("review-card");

@@ -33,18 +33,32 @@ def _context(request, *, shown: bool = False, lesson=None) -> dict:
     lesson_ids = [lesson.pk] if lesson else list(student.lesson_ids)
     day = student.day(now)
     queue = selectors.study_queue(
-        student=request.user, lesson_ids=lesson_ids, day=day, held_questions=student.held_questions
+        student=request.user,
+        lesson_ids=lesson_ids,
+        day=day,
+        held_questions=student.held_questions,
+        suspended=student.suspended,
     )
     here = request.path
     context = {
         "lesson": lesson,
         "queue": queue,
-        "undo_form": views._undo_form(request, here) if queue.done_today > 0 else "",
+        "undo_form": views._undo_form(request, here) if queue.rated_today > 0 else "",
+        "partial": True,
     }
     if queue.card is not None:
-        context["card_html"] = views._card_html(request, queue, day=day, shown=shown, here=here)
+        context["card_html"] = views._card_html(
+            request,
+            queue,
+            day=day,
+            shown=shown,
+            here=here,
+            lessons=views._lesson_names(student, lesson),
+        )
     else:
-        context["tomorrow"] = 0
+        context["summary"] = selectors.day_summary(
+            student=request.user, lesson_ids=lesson_ids, day=day
+        )
         context["has_cards"] = bool(lesson_ids)
     return context
 

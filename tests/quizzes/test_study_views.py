@@ -127,7 +127,7 @@ def test_new_cards_stop_at_the_daily_limit_and_the_done_screen_says_what_comes(c
         rate(client, card_id, 4)  # Easy: graduates at once, due in days
     page = client.get("/study/").content.decode()
     assert "Done for today" in page
-    assert re.search(r"\d+ cards? (is|are) due by tomorrow", page)
+    assert re.search(r"Tomorrow: \d+ cards? (is|are) due", page)
     assert Card.objects.active().exclude(memory_states__student=student).count() == 2
 
 
