@@ -87,6 +87,12 @@ class AnswerForm(forms.Form):
                         required=False,
                     )
 
+        # The page puts focus on the question's first input (the first of a group of radio
+        # buttons or check boxes, which all carry the mark).
+        first = next((f for f in self.fields.values() if not f.widget.is_hidden), None)
+        if first is not None:
+            first.widget.attrs["data-focus"] = ""
+
     def _shown(self, options: list[str]) -> list[tuple[int, str]]:
         return [(shown, render_plain(options[i])) for shown, i in enumerate(self.order)]
 
