@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from content.ids import is_id, parse_id
 from content.markdown import render_plain
+from quizzes.grading import true_false_labels
 from quizzes.models import QuestionType, QuestionVersion, Rating
 
 
@@ -51,9 +52,12 @@ class AnswerForm(forms.Form):
                     widget=forms.CheckboxSelectMultiple,
                 )
             case QuestionType.TRUE_FALSE:
+                yes, no = true_false_labels(body)
                 self.fields["value"] = forms.TypedChoiceField(
-                    label=_("True or false?"),
-                    choices=[("true", _("True")), ("false", _("False"))],
+                    label=_("Yes or no?")
+                    if body.get("labels") == "yes_no"
+                    else _("True or false?"),
+                    choices=[("true", yes), ("false", no)],
                     coerce=lambda v: v == "true",
                     widget=forms.RadioSelect,
                 )

@@ -36,7 +36,39 @@ def wants_partial(request: HttpRequest) -> bool:
 
 
 def _citations(question_id: int) -> list:
-    return list(Citation.objects.filter(questions=question_id).select_related("source"))
+    return _distinct_citations(
+        Citation.objects.filter(questions=question_id).select_related("source")
+    )
+
+
+def _citations_by_question(question_ids: list[int]) -> dict[int, list]:
+    """Each question's citations, each listed once. (A citation shared by two of the questions
+    comes once per question from the join, and each time with all its questions.)"""
+    found = (
+        Citation.objects.filter(questions__in=question_ids)
+        .distinct()
+        .select_related("source")
+        .prefetch_related("questions")
+    )
+    by_question: dict[int, list] = {}
+    wanted = set(question_ids)
+    for citation in found:
+        for question in citation.questions.all():
+            if question.pk in wanted:
+                by_question.setdefault(question.pk, []).append(citation)
+    return {pk: _distinct_citations(cited) for pk, cited in by_question.items()}
+
+
+def _distinct_citations(citations) -> list:
+    """The citations in order, without one that quotes the same paragraph of the same source
+    with the same words as an earlier one (a quote that two lessons both cite)."""
+    seen, kept = set(), []
+    for citation in citations:
+        key = (citation.source_id, citation.paragraph, citation.quote.strip())
+        if key not in seen:
+            seen.add(key)
+            kept.append(citation)
+    return kept
 
 
 # Quizzes ----------------------------------------------------------------------------------------
@@ -349,14 +381,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     for r in regrades:
         r.who = _name(r.regraded_by)
-    citations: dict[int, list] = {}
-    for citation in (
-        Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])
-        .select_related("source")
-        .prefetch_related("questions")
-    ):
-        for question in citation.questions.all():
-            citations.setdefault(question.pk, []).append(citation)
+    citations = _citations_by_question([v.question_id for v in versions.values()])
     rows = []
     for position, version_id in enumerate(attempt.versions):
         version = versions[version_id]
@@ -364,6 +389,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         rows.append(
             {
                 "number": position + 1,
+                "mark": answer.score if answer else 0.0,
                 "prompt": version.prompt_html,  # for a cloze without one, its first text
                 "answer": answer,
                 "verdict": _verdict(version, answer) if answer else None,
