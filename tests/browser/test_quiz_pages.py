@@ -310,3 +310,83 @@ def test_a_true_false_question_can_ask_yes_or_no(quiz_page, live_server, quiz, s
 
     expect(panel.get_by_role("status")).to_contain_text("Correct")
     expect(panel.get_by_role("status")).to_contain_text("Your answer: No")
+
+
+# 8. Drag and drop for ordering and matching, on top of the selects ----------------------------
+
+MATCHING = 5
+
+
+def test_an_ordering_question_is_put_in_order_by_keyboard(
+    quiz_page, live_server, quiz, student, js
+):
+    page = quiz_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    attempt = attempt_at(quiz, student, ORDERING)
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/")
+    panel = page.locator("#question-panel")
+    right = ["Zebra first", "Apple second", "Mango third"]
+    if not js:  # the selects, as ever
+        for label, place in zip(right, ["1", "2", "3"], strict=True):
+            panel.get_by_label(label).select_option(place)
+    else:
+        rows = panel.locator(".sortable .item")
+        expect(rows).to_have_count(3)
+        expect(panel.get_by_role("combobox")).to_have_count(0)  # hidden, still in the form
+        # Focus on the first row's first button that works ("Move … down").
+        expect(panel.locator(".sortable button:focus")).to_have_attribute("data-move", "down")
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        for place, label in enumerate(right):
+            while rows.all_inner_texts().index(label) > place:
+                up = panel.get_by_role("button", name=f"Move {label} up")
+                up.focus()
+                page.keyboard.press("Enter")
+            expect(rows.nth(place)).to_have_text(label)
+        expect(panel.get_by_role("status")).to_contain_text("is now at place")
+        for label, place in zip(right, ["1", "2", "3"], strict=True):
+            field = panel.locator("p.field", has_text=label).locator("select")
+            expect(field).to_have_value(place)
+
+    panel.get_by_role("button", name="Check answer").click()
+
+    expect(panel.get_by_role("status")).to_contain_text("Correct")
+    assert attempt.answers.get(position=ORDERING).correct
+
+
+def drag(page, source, target) -> None:
+    box, to = source.bounding_box(), target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(to["x"] + to["width"] / 2, to["y"] + to["height"] / 2, steps=8)
+    page.mouse.up()
+
+
+def test_a_matching_question_is_answered_by_dragging(page, log_in, live_server, quiz, student):
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in("stu", PASSWORD)
+    attempt = attempt_at(quiz, student, MATCHING)
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/")
+    panel = page.locator("#question-panel")
+    rows = panel.locator(".sortable .sortable-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(".left")).to_have_text("Treaty")
+    expect(rows.nth(1).locator(".left")).to_have_text("Troops")
+    first, second = (rows.nth(i).locator(".item") for i in (0, 1))
+    expect(first).to_have_text("1977")
+
+    drag(page, second, first)  # "40,000" up to the treaty: wrong
+
+    expect(first).to_have_text("40,000")
+    expect(rows.nth(0).locator(".left")).to_have_text("Treaty")  # the lefts stay put
+    matches = [panel.locator(f"select[name=match_{i}]") for i in (0, 1)]
+    expect(matches[0].locator("option:checked")).to_have_text("40,000")
+    expect(matches[1].locator("option:checked")).to_have_text("1977")
+
+    drag(page, first, second)  # and back
+    expect(first).to_have_text("1977")
+    expect(matches[0].locator("option:checked")).to_have_text("1977")
+    panel.get_by_role("button", name="Check answer").click()
+
+    expect(panel.get_by_role("status")).to_contain_text("Correct")
+    assert attempt.answers.get(position=MATCHING).correct
