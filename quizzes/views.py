@@ -248,21 +248,13 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "answer")
         now = timezone.now()
+        if action == "flag":
+            return _flag(request, attempt)
         try:
             if action == "finish":
                 services.attempt_finish(attempt=attempt, now=now)
                 return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
-            if action == "flag":
-                attempt = services.attempt_flag(
-                    attempt=attempt,
-                    position=parse_id(request.POST.get("position")),
-                    flagged=request.POST.get("flagged") == "1",
-                )
-                if wants_partial(request) and attempt.position < len(attempt.versions):
-                    context = _attempt_context(attempt)
-                    context["focus_flag"] = True
-                    return render(request, "quizzes/attempt.html#question-nav", context)
-            elif action == "next":
+            if action == "next":
                 services.attempt_advance(attempt=attempt, seq=parse_id(request.POST.get("seq")))
             else:
                 form = _answer(request, attempt, now)
@@ -280,6 +272,25 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
         template += "#question-panel"
     status = 422 if form is not None and form.errors else 200
     return render(request, template, _attempt_context(attempt, form), status=status)
+
+
+def _flag(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    """Flag or unflag a question; htmx gets the navigator (the target of the flag's form), so
+    what the student has put in the answer form is left as it is."""
+    try:
+        attempt = services.attempt_flag(
+            attempt=attempt,
+            position=parse_id(request.POST.get("position")),
+            flagged=request.POST.get("flagged") == "1",
+        )
+    except services.QuizError as exc:
+        messages.warning(request, str(exc))
+        attempt.refresh_from_db()
+    if not wants_partial(request) or attempt.position >= len(attempt.versions):
+        return _redirect(request, reverse("quizzes:attempt", args=[attempt.pk]))
+    context = _attempt_context(attempt)
+    context["focus_flag"] = True
+    return render(request, "quizzes/attempt.html#question-nav", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -185,7 +185,9 @@ def test_flags_that_cannot_be_set_say_why_and_never_fail(client, student, quiz):
                  {"action": "flag", "position": "-1", "flagged": "1"},
                  {"action": "flag", "position": "x" * 40, "flagged": "1"}]:  # fmt: skip
         assert client.post(url, data).status_code == 302
-        assert client.post(url, data, headers=HTMX).status_code == 200
+        swapped = client.post(url, data, headers=HTMX)
+        assert swapped.status_code == 200
+        assert html(swapped).lstrip().startswith('<div id="question-nav"')  # the flag's target
     attempt.refresh_from_db()
     assert attempt.flagged == []
 
