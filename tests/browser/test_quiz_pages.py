@@ -150,7 +150,8 @@ def test_focus_lands_on_the_first_input_of_each_question(page, log_in, live_serv
     page.keyboard.press("Enter")
     panel.get_by_role("button", name="Next question").click()
     expect(panel).to_contain_text("Question 6 of 8")
-    expect(panel.get_by_role("combobox").first).to_be_focused()  # matching
+    # Matching: drag and drop hides the selects; focus is on its first working button.
+    expect(panel.locator(".sortable button:focus")).to_have_attribute("data-move", "down")
     expect(panel.get_by_role("button", name="Check answer")).not_to_be_focused()
 
 
@@ -350,13 +351,20 @@ def test_an_ordering_question_is_put_in_order_by_keyboard(
         expect(panel.locator(".sortable button:focus")).to_have_attribute("data-move", "down")
         assert serious_violations(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        moved = 0
         for place, label in enumerate(right):
             while rows.all_inner_texts().index(label) > place:
                 up = panel.get_by_role("button", name=f"Move {label} up")
                 up.focus()
                 page.keyboard.press("Enter")
+                moved += 1
+                expect(panel.get_by_role("status")).to_contain_text(f"{label} is now at place")
             expect(rows.nth(place)).to_have_text(label)
-        expect(panel.get_by_role("status")).to_contain_text("is now at place")
+        if not moved:  # the shuffle may show them in order: move one down and back up
+            panel.get_by_role("button", name="Move Zebra first down").click()
+            expect(rows.nth(1)).to_have_text("Zebra first")
+            panel.get_by_role("button", name="Move Zebra first up").click()
+            expect(rows.nth(0)).to_have_text("Zebra first")
         for label, place in zip(right, ["1", "2", "3"], strict=True):
             field = panel.locator("p.field", has_text=label).locator("select")
             expect(field).to_have_value(place)
