@@ -260,6 +260,9 @@ class MultipleResponseIn(Choices):
 class TrueFalseIn(QuestionIn):
     type: Literal["true_false"]
     answer: bool
+    # The options' words: "True"/"False", or "Yes"/"No" for a question that asks one
+    # ("Is this consistent with…?").
+    labels: Literal["true_false", "yes_no"] = "true_false"
 
 
 class TypedAnswerOptions(BaseModel):

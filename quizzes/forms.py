@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from content.ids import is_id, parse_id
 from content.markdown import render_plain
+from quizzes.grading import true_false_labels
 from quizzes.models import QuestionType, QuestionVersion, Rating
 
 
@@ -51,9 +52,12 @@ class AnswerForm(forms.Form):
                     widget=forms.CheckboxSelectMultiple,
                 )
             case QuestionType.TRUE_FALSE:
+                yes, no = true_false_labels(body)
                 self.fields["value"] = forms.TypedChoiceField(
-                    label=_("True or false?"),
-                    choices=[("true", _("True")), ("false", _("False"))],
+                    label=_("Yes or no?")
+                    if body.get("labels") == "yes_no"
+                    else _("True or false?"),
+                    choices=[("true", yes), ("false", no)],
                     coerce=lambda v: v == "true",
                     widget=forms.RadioSelect,
                 )
@@ -86,6 +90,12 @@ class AnswerForm(forms.Form):
                         max_length=200,
                         required=False,
                     )
+
+        # The page puts focus on the question's first input (the first of a group of radio
+        # buttons or check boxes, which all carry the mark).
+        first = next((f for f in self.fields.values() if not f.widget.is_hidden), None)
+        if first is not None:
+            first.widget.attrs["data-focus"] = ""
 
     def _shown(self, options: list[str]) -> list[tuple[int, str]]:
         return [(shown, render_plain(options[i])) for shown, i in enumerate(self.order)]

@@ -154,7 +154,10 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
             picks = sorted(choices.index(a) for a in authored["answers"])
             return {"choices": choices}, {"choices": picks}
         case QuestionType.TRUE_FALSE:
-            return {}, {"value": bool(authored["answer"])}
+            # Only a non-default choice of words is stored, so that the bodies (and meaning
+            # hashes) of the questions written before it existed stay as they were.
+            body = {"labels": "yes_no"} if authored.get("labels") == "yes_no" else {}
+            return body, {"value": bool(authored["answer"])}
         case QuestionType.SHORT_ANSWER:
             key = {"accepted": list(authored["answers"]), **_text_options(authored)}
             also = [(WHOLE, text) for text in authored.get("also_accept") or []]
@@ -502,6 +505,13 @@ def answer_text(qtype: str, body: dict, answer_key: dict) -> str:
     return response_text(qtype, body, key_response(qtype, answer_key))
 
 
+def true_false_labels(body: dict) -> tuple[str, str]:
+    """The words of a true/false question's two options, as its author chose them."""
+    if body.get("labels") == "yes_no":
+        return _("Yes"), _("No")
+    return _("True"), _("False")
+
+
 def response_text(qtype: str, body: dict, response: Any) -> str:
     """A student's response as a short text, for feedback and the attempt review."""
     if not isinstance(response, dict):
@@ -513,7 +523,8 @@ def response_text(qtype: str, body: dict, response: Any) -> str:
             case QuestionType.MULTIPLE_RESPONSE:
                 return "; ".join(body["choices"][i] for i in response["choices"])
             case QuestionType.TRUE_FALSE:
-                return str(_("True") if response["value"] else _("False"))
+                yes, no = true_false_labels(body)
+                return str(yes if response["value"] else no)
             case QuestionType.SHORT_ANSWER | QuestionType.NUMERIC:
                 return str(response["text"])
             case QuestionType.MATCHING:

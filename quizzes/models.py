@@ -207,6 +207,10 @@ class Attempt(models.Model):
     # Moves on with every recorded step; a form carries the value it was drawn with, so a stale
     # form (an older tab, a resent POST) is recognised and refused (Moodle's sequence check).
     seq = models.PositiveIntegerField(_("sequence"), default=0)
+    # Positions the student flagged for later (Moodle's "Flag question"), sorted. Changed only
+    # under the attempt's row lock (quizzes.services.attempt_flag), so flags from two tabs at
+    # once are both kept; a flag never moves `seq`, so it cannot make an answer form stale.
+    flagged = models.JSONField(_("flagged questions"), default=list, blank=True)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)

@@ -643,3 +643,23 @@ def attempt_finish(*, attempt: Attempt, now: datetime) -> Attempt:
     attempt.seq += 1
     attempt.save(update_fields=["score", "finished_at", "position", "seq"])
     return attempt
+
+
+@transaction.atomic
+def attempt_flag(*, attempt: Attempt, position: int, flagged: bool) -> Attempt:
+    """Flag (or unflag) the question at `position` for later. Setting a state rather than
+    toggling it makes a resent POST harmless; the row lock (on SQLite, the IMMEDIATE
+    transaction) keeps two tabs flagging different questions at once from losing one.
+    `seq` does not move: a flag changes no answer."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.finished_at is not None:
+        raise QuizError(_("This attempt is finished."))
+    if not 0 <= position < len(attempt.versions):
+        raise QuizError(_("This form is out of date; here is the current question."))
+    marks = set(attempt.flagged or [])
+    changed = (position in marks) != flagged
+    if changed:
+        marks.symmetric_difference_update({position})
+        attempt.flagged = sorted(marks)
+        attempt.save(update_fields=["flagged"])
+    return attempt

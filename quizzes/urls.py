@@ -8,6 +8,7 @@ urlpatterns = [
     path("quizzes/<id:quiz_id>/", views.quiz, name="quiz"),
     path("lessons/<slug:key>/quiz/", views.lesson_quiz, name="lesson_quiz"),
     path("attempts/<id:attempt_id>/", views.attempt, name="attempt"),
+    path("attempts/<id:attempt_id>/summary/", views.summary, name="summary"),
     path("attempts/<id:attempt_id>/review/", views.review, name="review"),
     path("questions/", views.questions, name="questions"),
     path("questions/<slug:key>/", views.question, name="question"),

@@ -53,7 +53,39 @@ def wants_partial(request: HttpRequest) -> bool:
 
 
 def _citations(question_id: int) -> list:
-    return list(Citation.objects.filter(questions=question_id).select_related("source"))
+    return _distinct_citations(
+        Citation.objects.filter(questions=question_id).select_related("source")
+    )
+
+
+def _citations_by_question(question_ids: list[int]) -> dict[int, list]:
+    """Each question's citations, each listed once. (A citation shared by two of the questions
+    comes once per question from the join, and each time with all its questions.)"""
+    found = (
+        Citation.objects.filter(questions__in=question_ids)
+        .distinct()
+        .select_related("source")
+        .prefetch_related("questions")
+    )
+    by_question: dict[int, list] = {}
+    wanted = set(question_ids)
+    for citation in found:
+        for question in citation.questions.all():
+            if question.pk in wanted:
+                by_question.setdefault(question.pk, []).append(citation)
+    return {pk: _distinct_citations(cited) for pk, cited in by_question.items()}
+
+
+def _distinct_citations(citations) -> list:
+    """The citations in order, without one that quotes the same paragraph of the same source
+    with the same words as an earlier one (a quote that two lessons both cite)."""
+    seen, kept = set(), []
+    for citation in citations:
+        key = (citation.source_id, citation.paragraph, citation.quote.strip())
+        if key not in seen:
+            seen.add(key)
+            kept.append(citation)
+    return kept
 
 
 # Quizzes ----------------------------------------------------------------------------------------
@@ -129,27 +161,31 @@ def _feedback(version: QuestionVersion, answer: Answer) -> dict:
 
 
 def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
+    """The current question and the navigator, and the current question's feedback once it
+    is answered (immediate-feedback quizzes). Call only while `attempt.position` is a question's.
+
+    Queries: the current version, and the attempt's answers (for the navigator and the current
+    question's feedback), whatever the attempt's length."""
     total = len(attempt.versions)
-    context: dict = {"attempt": attempt, "quiz": attempt.quiz, "total": total}
-    deadline = services.attempt_deadline(attempt)
-    context["deadline"] = deadline
-    if attempt.position >= total:
-        context["ready_to_finish"] = True
-        context["answered_count"] = attempt.answers.count()
-        return context
     version = QuestionVersion.objects.get(pk=attempt.versions[attempt.position])
-    answer = attempt.answers.filter(position=attempt.position).first()
+    answers = {a.position: a for a in attempt.answers.all()}
+    answer = answers.get(attempt.position)
     order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
-    context.update(
-        {
-            "number": attempt.position + 1,
-            "version": version,
-            # A cloze without a prompt shows its text below, not as the prompt too.
-            "prompt": version.prompt_html if version.prompt else "",
-            "answer": answer,
-            "is_last": attempt.position + 1 == total,
-        }
-    )
+    context: dict = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "total": total,
+        "deadline": services.attempt_deadline(attempt),
+        "number": attempt.position + 1,
+        "version": version,
+        # A cloze without a prompt shows its text below, not as the prompt too.
+        "prompt": version.prompt_html if version.prompt else "",
+        "answer": answer,
+        "is_last": attempt.position + 1 == total,
+        "navigator": _navigator(attempt, set(answers)),
+        "flagged": attempt.position in (attempt.flagged or []),
+    }
+    context.update(_countdown(context["deadline"]))
     if answer is None:
         context["form"] = form or AnswerForm(
             version=version,
@@ -163,36 +199,74 @@ def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
     return context
 
 
+def _navigator(attempt: Attempt, answered: set[int]) -> list[dict]:
+    """One box per question: answered or not, flagged or not, and which is current. Never
+    whether an answer is right: that waits for the feedback the quiz allows."""
+    flagged = set(attempt.flagged or [])
+    return [
+        {
+            "number": position + 1,
+            "answered": position in answered,
+            "flagged": position in flagged,
+            "current": position == attempt.position,
+        }
+        for position in range(len(attempt.versions))
+    ]
+
+
+def _countdown(deadline) -> dict:
+    """The time left, for the countdown script; the server's deadline stays the only rule."""
+    if deadline is None:
+        return {}
+    left = max(0, int((deadline - timezone.now()).total_seconds() * 1000))
+    return {
+        "remaining_ms": left,
+        "deadline_other_day": timezone.localdate(deadline) != timezone.localdate(),
+    }
+
+
 def _cloze_parts(version: QuestionVersion, form: AnswerForm) -> list[dict]:
     texts = version.body["texts"]
     parts = []
     for i, text in enumerate(texts):
         parts.append({"text": text})
         if i < len(texts) - 1:
-            parts.append({"field": form[f"blank_{i}"]})
+            parts.append({"field": form[f"blank_{i}"], "first": i == 0})
     return parts
+
+
+def _close_if_late(request: HttpRequest, attempt: Attempt) -> Attempt:
+    """Submit an attempt whose time is up (the server's deadline is the only one)."""
+    now = timezone.now()
+    deadline = services.attempt_deadline(attempt)
+    if attempt.finished_at is None and deadline and now > deadline:
+        attempt = services.attempt_finish(attempt=attempt, now=now)
+        messages.info(request, _("Time is up: your attempt was submitted."))
+    return attempt
 
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @login_required
 def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    """The attempt's owner only (404 for anyone else): one question at a time.
+    """The attempt's owner only (404 for anyone else): one question at a time, in order, with a
+    navigator of numbered boxes (answered, flagged) that are not links: attempts are sequential.
 
-    POST `action`: `answer` (grade and record), `next` (move on), `finish` (score and close).
+    POST `action`: `answer` (grade and record), `next` (move on), `flag` (with `position` and
+    `flagged` 1 or 0: flag a question for later), `finish` (score and close; what the summary
+    page's confirmation sends). Once every question is reached, the page is the summary.
+    An invalid answer answers 422 with the form and its errors, with or without htmx.
     """
-    attempt = _own_attempt(request, attempt_id)
-    now = timezone.now()
-    deadline = services.attempt_deadline(attempt)
-    if attempt.finished_at is None and deadline and now > deadline:
-        attempt = services.attempt_finish(attempt=attempt, now=now)
-        messages.info(request, _("Time is up: your attempt was submitted."))
+    attempt = _close_if_late(request, _own_attempt(request, attempt_id))
     if attempt.finished_at is not None:
         return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
 
     form = None
     if request.method == "POST":
         action = request.POST.get("action", "answer")
+        now = timezone.now()
+        if action == "flag":
+            return _flag(request, attempt)
         try:
             if action == "finish":
                 services.attempt_finish(attempt=attempt, now=now)
@@ -207,11 +281,70 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
         attempt.refresh_from_db()
         if not request.htmx and form is None:
             return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    if attempt.position >= len(attempt.versions):
+        # Every question answered: Moodle's summary page, from which the attempt is submitted.
+        return _redirect(request, reverse("quizzes:summary", args=[attempt.pk]))
     template = "quizzes/attempt.html"
     if wants_partial(request):
         template += "#question-panel"
     status = 422 if form is not None and form.errors else 200
     return render(request, template, _attempt_context(attempt, form), status=status)
+
+
+def _flag(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    """Flag or unflag a question; htmx gets the navigator (the target of the flag's form), so
+    what the student has put in the answer form is left as it is."""
+    try:
+        attempt = services.attempt_flag(
+            attempt=attempt,
+            position=parse_id(request.POST.get("position")),
+            flagged=request.POST.get("flagged") == "1",
+        )
+    except services.QuizError as exc:
+        messages.warning(request, str(exc))
+        attempt.refresh_from_db()
+    if not wants_partial(request) or attempt.position >= len(attempt.versions):
+        return _redirect(request, reverse("quizzes:attempt", args=[attempt.pk]))
+    context = _attempt_context(attempt)
+    context["focus_flag"] = True
+    return render(request, "quizzes/attempt.html#question-nav", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def summary(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The attempt's owner only: Moodle's summary of attempt, every question with its status
+    (answered or not, flagged), "Return to attempt", and "Submit all and finish", which asks
+    for a confirmation first (`?confirm=1`, a step of its own that needs no JavaScript).
+    POST (`action=finish`, from the confirmation) submits the attempt.
+
+    Queries: the attempt with its quiz, its answers' positions."""
+    attempt = _close_if_late(request, _own_attempt(request, attempt_id))
+    if attempt.finished_at is not None:
+        return redirect("quizzes:review", attempt_id=attempt.pk)
+    if request.method == "POST":
+        if request.POST.get("action") == "finish":
+            services.attempt_finish(attempt=attempt, now=timezone.now())
+            return redirect("quizzes:review", attempt_id=attempt.pk)
+        return redirect("quizzes:summary", attempt_id=attempt.pk)
+    answered = set(attempt.answers.values_list("position", flat=True))
+    navigator = _navigator(attempt, answered)
+    deadline = services.attempt_deadline(attempt)
+    return render(
+        request,
+        "quizzes/summary.html",
+        {
+            "attempt": attempt,
+            "quiz": attempt.quiz,
+            "rows": navigator,
+            "unanswered": sum(1 for box in navigator if not box["answered"]),
+            # Once every question is answered there is nothing to return to.
+            "can_return": attempt.position < len(attempt.versions),
+            "confirm": request.GET.get("confirm") == "1",
+            "deadline": deadline,
+            **_countdown(deadline),
+        },
+    )
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -276,14 +409,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     for r in regrades:
         r.who = _name(r.regraded_by)
-    citations: dict[int, list] = {}
-    for citation in (
-        Citation.objects.filter(questions__in=[v.question_id for v in versions.values()])
-        .select_related("source")
-        .prefetch_related("questions")
-    ):
-        for question in citation.questions.all():
-            citations.setdefault(question.pk, []).append(citation)
+    citations = _citations_by_question([v.question_id for v in versions.values()])
     rows = []
     for position, version_id in enumerate(attempt.versions):
         version = versions[version_id]
@@ -291,6 +417,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         rows.append(
             {
                 "number": position + 1,
+                "mark": answer.score if answer else 0.0,
                 "prompt": version.prompt_html,  # for a cloze without one, its first text
                 "answer": answer,
                 "verdict": _verdict(version, answer) if answer else None,

@@ -263,6 +263,18 @@ ACCESS: dict[str, Row] = {
             ),
         ),
     ),
+    "attempts/<id:attempt_id>/summary/": Row(
+        "The attempt's owner only, while the attempt is open; POST (the confirmation) submits it.",
+        (
+            GET(only(OWNER), attempt_id="open_attempt"),
+            GET(only(OWNER, status=302), attempt_id="finished_attempt"),
+            POST(
+                only(OWNER, status=302),
+                lambda world: {"action": "finish"},
+                attempt_id="open_attempt",
+            ),
+        ),
+    ),
     "attempts/<id:attempt_id>/review/": Row(
         "The attempt's owner only, once the attempt is finished.",
         (

@@ -139,3 +139,81 @@ def test_the_dashboard_runs_the_same_queries_at_every_size(client, student, asse
     # The student's 3 + 150 studied cards of the lesson's 5 + 300.
     assert "<td>153 / 305</td>" in large
     assert '<span class="big">50</span>' in large, "due now: the mini course's 50 a day"
+
+
+def long_attempt(student, *, questions: int, answered: int):
+    """An open attempt of `questions` questions (a lesson of its own), the first `answered` of
+    them answered and every third one flagged, beside 40 finished attempts of other students."""
+    from content.models import Lesson
+    from quizzes.models import Attempt
+    from tests.factories import AnswerFactory, AttemptFactory, QuestionFactory, QuizFactory
+
+    lesson = Lesson.objects.first()
+    quiz = QuizFactory(lessons=[lesson])
+    questions_ = [QuestionFactory(lesson=lesson) for _ in range(questions)]
+    versions = [q.current_version_id for q in questions_]
+    for other in AttemptFactory.create_batch(40, quiz=quiz, versions=versions):
+        Attempt.objects.filter(pk=other.pk).update(finished_at=timezone.now(), score=0.5)
+    attempt = AttemptFactory(
+        quiz=quiz,
+        student=student,
+        versions=versions,
+        position=answered,
+        flagged=list(range(0, questions, 3)),
+        started_at=timezone.now(),
+    )
+    for position in range(answered):
+        AnswerFactory(
+            attempt=attempt,
+            version=questions_[position].current_version,
+            position=position,
+            answered_at=timezone.now(),
+        )
+    return attempt
+
+
+def summary_page(client, assert_queries, attempt) -> str:
+    with assert_queries(3):
+        # user; the attempt with its quiz; its answers' positions (the flags are on the attempt)
+        response = client.get(f"/attempts/{attempt.pk}/summary/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_summary_page_runs_the_same_queries_at_every_size(client, student, assert_queries):
+    client.force_login(student)
+    small = long_attempt(student, questions=3, answered=1)
+    client.get(f"/attempts/{small.pk}/summary/")
+    page = summary_page(client, assert_queries, small)
+    assert page.count(">Answered") == 1 and page.count("Not yet answered") == 2
+
+    large = long_attempt(student, questions=120, answered=90)
+    page = summary_page(client, assert_queries, large)
+    assert page.count(">Answered") == 90 and page.count("Not yet answered") == 30
+    assert page.count('class="flag-mark"') == 40
+
+
+def attempt_page(client, assert_queries, attempt) -> str:
+    with assert_queries(4):
+        # user; the attempt with its quiz; the current question's version; the attempt's answers
+        # (for the navigator and the current question's feedback; the flags are on the attempt)
+        response = client.get(f"/attempts/{attempt.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_attempt_page_with_its_navigator_runs_the_same_queries_at_every_size(
+    client, student, assert_queries
+):
+    client.force_login(student)
+    small = long_attempt(student, questions=3, answered=1)
+    client.get(f"/attempts/{small.pk}/")
+    page = attempt_page(client, assert_queries, small)
+    assert page.count('class="qbox') == 3
+
+    large = long_attempt(student, questions=120, answered=90)
+    page = attempt_page(client, assert_queries, large)
+    assert page.count('class="qbox') == 120
+    assert page.count('class="qbox answered') == 90

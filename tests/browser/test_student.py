@@ -51,16 +51,25 @@ def test_a_review_session_by_keyboard_with_undo(student, log_in, live_server, pa
     assert all(log.duration_ms is not None for log in ReviewLog.objects.all())
 
 
+def submit_from_the_summary(page) -> None:
+    """On the summary page: "Submit all and finish…", then confirm."""
+    expect(page.get_by_role("heading", name="Summary of attempt")).to_be_visible()
+    page.get_by_role("link", name="Submit all and finish…").click()
+    page.get_by_role("button", name="Submit all and finish").click()
+
+
 def take_quiz_to_the_end(page) -> None:
-    """Answer every remaining question of the mini quiz: the first option, or 1977 typed."""
+    """Answer every remaining question of the mini quiz (the first option, or 1977 typed),
+    then submit the attempt from the summary page."""
     panel = page.locator("#question-panel")
     while True:
-        finish = panel.get_by_role("button", name="Finish and see results")
+        finish = panel.get_by_role("link", name="Finish attempt…").and_(panel.locator("a.button"))
         check = panel.get_by_role("button", name="Check answer")
         onward = panel.get_by_role("button", name="Next question")
         expect(finish.or_(check).or_(onward)).to_be_visible()
         if finish.is_visible():
             finish.click()
+            submit_from_the_summary(page)
             return
         if onward.is_visible():
             onward.click()
@@ -79,9 +88,10 @@ def take_quiz_to_the_end(page) -> None:
         status = panel.get_by_role("status")
         expect(status).to_have_text(re.compile(r"^\s*(Correct|Incorrect|Partly right: \d+%)"))
         expect(status).to_contain_text("Right answer:")
-        onward = panel.get_by_role("button", name=re.compile("Next question|Finish"))
+        onward = panel.get_by_role("button", name="Next question").or_(finish)
         if onward.inner_text().startswith("Finish"):
             onward.click()
+            submit_from_the_summary(page)
             return
         onward.click()
         expect(panel.get_by_text(f"Question {number} of")).to_have_count(0)
@@ -104,7 +114,7 @@ def test_a_quiz_with_feedback_a_resumed_attempt_and_the_review(student, log_in, 
     expect(panel).to_contain_text("A mini source")
     panel.get_by_role("button", name="Next question").click()
     expect(panel).to_contain_text("Question 2 of 8")
-    expect(panel.get_by_role("button", name="Check answer")).to_be_focused()
+    expect(panel.get_by_role("checkbox").first).to_be_focused()  # the question's first input
 
     page.reload()  # the attempt survives a reload
     expect(page.locator("#question-panel")).to_contain_text("Question 2 of 8")

@@ -70,7 +70,9 @@ def test_a_class_from_creation_to_the_gradebook(mini, live_server, two_people):
         expect(panel.get_by_role("status")).to_be_visible()
         panel.get_by_role("button", name="Next question").click()
         expect(panel.get_by_role("button", name="Check answer")).to_be_visible()
-    student.get_by_role("button", name="Finish the attempt now").click()
+    student.get_by_role("link", name="Finish attempt…").click()
+    student.get_by_role("link", name="Submit all and finish…").click()
+    student.get_by_role("button", name="Submit all and finish").click()
     expect(student.get_by_role("heading", level=1)).to_contain_text("Results")
 
     teacher.goto(f"{base}/")

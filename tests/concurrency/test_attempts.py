@@ -90,3 +90,34 @@ def test_one_card_answered_in_two_quizzes_at_once_feeds_the_schedule_once(
         assert MemoryState.objects.get(student=student).reps == 1
         assert [r.status_code for r in responses] == [302, 302]
     assert server_errors() == []
+
+
+def test_flags_from_several_tabs_at_once_are_all_kept(quiz, tabs_for, race, server_errors):
+    """Each tab flags another question at the same moment (and one tab sends its flag twice):
+    a read-modify-write without the attempt's row lock would keep only some of them."""
+    for _ in range(ROUNDS):
+        student = StudentFactory()
+        tabs = tabs_for(student)
+        started = tabs.post(f"/quizzes/{quiz.pk}/")
+        attempt = Attempt.objects.get(student=student, finished_at=None)
+        assert started.headers["Location"] == f"/attempts/{attempt.pk}/"
+        url = f"/attempts/{attempt.pk}/"
+        flags = [
+            partial(tabs.post, url, {"action": "flag", "position": str(p), "flagged": "1"})
+            for p in (0, 1, 2, 3, 4, 5, 5)
+        ]
+        responses = race(*flags)
+
+        assert [r.status_code for r in responses] == [302] * len(flags)
+        attempt.refresh_from_db()
+        assert attempt.flagged == [0, 1, 2, 3, 4, 5]
+
+        unflags = [
+            partial(tabs.post, url, {"action": "flag", "position": str(p), "flagged": "0"})
+            for p in (1, 3, 5)
+        ]
+        race(*unflags, partial(tabs.post, url, {"action": "flag", "position": "7", "flagged": "1"}))
+        attempt.refresh_from_db()
+        assert attempt.flagged == [0, 2, 4, 7]
+        assert attempt.seq == 0  # no flag moved the attempt on
+    assert server_errors() == []

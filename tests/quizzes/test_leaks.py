@@ -30,7 +30,7 @@ from tests.factories import StudentFactory
 
 # A uniform shuffle fails the spread test with at most this probability (over all its checks).
 FALSE_ALARM = 1e-6
-HIDDEN_NAMES = {"csrfmiddlewaretoken", "action", "seq", "position", "duration_ms"}
+HIDDEN_NAMES = {"csrfmiddlewaretoken", "action", "seq", "position", "duration_ms", "flagged"}
 
 
 class Page(HTMLParser):
