@@ -182,12 +182,20 @@ class _Loader(Composer, CParser, SafeConstructor, Resolver):
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # Some scalars that match YAML's number and date patterns fail to convert
-        # (`0x_`, `2021-13-45`, an integer of 5,000 digits) with Python exceptions.
+        # (`0x_`, `2021-13-45`, an integer of 5,000 digits) with Python exceptions, and so do
+        # explicit tags on values they do not fit (`!!timestamp x`, `!!bool x`, `!!omap 1`).
         try:
             return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
         except (ValueError, OverflowError) as exc:
             raise ConstructorError(
                 problem=f"cannot read this value: {exc}", problem_mark=node.start_mark
+            ) from None
+        except Exception:
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise ConstructorError(
+                problem=f"cannot read this value as a {kind}", problem_mark=node.start_mark
             ) from None
 
 

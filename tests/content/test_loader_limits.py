@@ -143,6 +143,23 @@ def test_a_value_that_yaml_cannot_convert_is_an_error(course_dir, written, probl
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [
+        ("!!timestamp x", "timestamp"),
+        ("!!bool maybe", "bool"),
+        ("!!timestamp 2021-13-", "timestamp"),
+    ],
+)
+def test_a_tag_that_does_not_fit_its_value_is_an_error(course_dir, written, kind):
+    text = write_lesson(course_dir, lesson_with("    answer: 1977", f"    answer: {written}"))
+
+    assert errors_of(course_dir) == [
+        f"{LESSON_PATH}:{line_of(text, written)}: invalid YAML: cannot read this value as a {kind}"
+    ]
+
+
+@pytest.mark.django_db
 def test_a_key_that_is_a_list_is_refused(course_dir):
     text = write_lesson(course_dir, lesson_with("  title: A mini lesson\n", "  ? [a, b]\n  : c\n"))
 
