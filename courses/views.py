@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.routers import reading_from_replica
@@ -338,7 +339,8 @@ def _percent(value: int | None) -> str:
 
 
 def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> list[SafeString]:
-    """The class page's students, one `<tr>` each: name, overdue, mean score, recall, remove."""
+    """The class page's students, one `<tr>` each: name, overdue, cards studied of their study
+    goals, mean quiz score, recall, remove."""
     student_url = _url_for_each("class_student", classroom.pk)
     action = escape(reverse("class_detail", args=[classroom.pk]))
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
@@ -352,7 +354,8 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
             mark_safe(
                 f"<tr>{_student_heading(student_url, row.student)}"
                 f' <span class="meta">{escape(username)}</span></th>'
-                f"<td>{overdue}</td><td>{_percent(row.mean_percent)}</td>"
+                f"<td>{overdue}</td><td>{f'{row.studied} / {row.cards}' if row.cards else '—'}</td>"
+                f"<td>{_percent(row.mean_percent)}</td>"
                 f"<td>{_percent(row.recall_percent)}</td>"
                 f'<td><form method="post" action="{action}" class="inline">{csrf}'
                 '<input type="hidden" name="action" value="remove-student">'
@@ -365,33 +368,75 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
     return built
 
 
+class _CellText:
+    """The words of a gradebook cell, translated once per page (and per number) rather than
+    once per cell."""
+
+    def __init__(self) -> None:
+        self.not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
+        self.not_attempted = f'<span class="meta">{escape(_("not attempted"))}</span>'
+        self.in_progress = f' <span class="meta">{escape(_("in progress"))}</span>'
+        self.overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
+        self.finished = self._tick(_("finished"))
+        self.met = self._tick(_("goal met"))
+        self.recall = escape(_("recall %(recall)s (target %(target)s%%)"))
+        self._attempts: dict[int, str] = {}
+        self._cards: dict[int, str] = {}
+
+    @staticmethod
+    def _tick(word: str) -> str:
+        return f' <span class="ok">✓<span class="visually-hidden"> {escape(word)}</span></span>'
+
+    def attempts(self, n: int) -> str:
+        if n not in self._attempts:
+            text = ngettext("%(n)s attempt", "%(n)s attempts", n) % {"n": n}
+            self._attempts[n] = f' <span class="meta">({escape(text)})</span>'
+        return self._attempts[n]
+
+    def cards(self, studied: int, total: int) -> str:
+        if total not in self._cards:
+            self._cards[total] = escape(
+                ngettext(
+                    "%(studied)s of %(total)s card studied",
+                    "%(studied)s of %(total)s cards studied",
+                    total,
+                )
+            )
+        return self._cards[total] % {"studied": studied, "total": total}
+
+    def goal(self, goal: results.StudyGoal) -> str:
+        recall = _percent(goal.recall_percent)
+        recall_text = self.recall % {"recall": recall, "target": goal.target_percent}
+        return (
+            f'<span class="goal-part">{self.cards(goal.studied, goal.total)}</span> '
+            f'<span class="goal-part">{recall_text}</span>'
+        )
+
+    def quiz(self, cell: results.Cell) -> str:
+        if cell.score is None:
+            return self.in_progress.lstrip() if cell.in_progress else self.not_attempted
+        return f"{_percent(cell.percent)}{self.attempts(cell.attempts)}"
+
+
 def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeString]:
-    """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment
-    with the score (and a study goal's cards and recall), a tick when complete, and 'overdue'."""
+    """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment:
+    a quiz's best score and attempts, or a study goal's cards studied and recall against the
+    target; a tick when finished or met, and 'overdue'."""
     student_url = _url_for_each("class_student", classroom.pk)
-    not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
-    cards_word, recall_word = escape(_("cards")), escape(_("recall"))
-    complete_word = escape(_("complete"))
-    complete = f' <span class="ok">✓<span class="visually-hidden">{complete_word}</span></span>'
-    overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
+    words = _CellText()
     built = []
     for row in book.rows:
         parts = [_student_heading(student_url, row.student), "</th>"]
         for cell in row.cells:
             if not cell.assigned:
-                parts.append(not_assigned)
+                parts.append(words.not_assigned)
                 continue
-            text = _percent(cell.percent)
-            if cell.percent is not None and cell.cards:
-                recall = cell.recall_percent
-                recall = "" if recall is None else f", {recall}% {recall_word}"
-                counts = f"{cell.introduced}/{cell.cards} {cards_word}{recall}"
-                text += f' <span class="meta">({counts})</span>'
+            if cell.goal is not None:
+                text = words.goal(cell.goal) + (words.met if cell.complete else "")
+            else:
+                text = words.quiz(cell) + (words.finished if cell.complete else "")
             css = f' class="{cell.css}"' if cell.css else ""
-            parts.append(
-                f"<td{css}>{text}{complete if cell.complete else ''}"
-                f"{overdue if cell.overdue else ''}</td>"
-            )
+            parts.append(f"<td{css}>{text}{words.overdue if cell.overdue else ''}</td>")
         built.append(mark_safe(f"<tr>{''.join(parts)}</tr>"))
     return built
 
@@ -499,6 +544,31 @@ def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
         request,
         "courses/gradebook.html",
         {"classroom": classroom, "book": book, "rows": _gradebook_rows(classroom, book)},
+    )
+
+
+@require_GET
+@login_required
+def assignment_detail(request: HttpRequest, class_id: int, assignment_id: int) -> HttpResponse:
+    """The class's teachers, for one of the class's assignments (404 for any other): each
+    student it is given to, with whether they finished (a quiz) or met the goal (a study goal),
+    are overdue, and their scores."""
+    classroom = _teacher_class(request, class_id)
+    assignment = classroom.assignments.filter(pk=assignment_id).first()
+    if assignment is None:
+        raise Http404
+    with reading_from_replica():
+        book = results.gradebook(classroom=classroom, now=timezone.now(), assignment=assignment)
+    return render(
+        request,
+        "courses/assignment.html",
+        {
+            "classroom": classroom,
+            "assignment": assignment,
+            "summary": book.summaries[0],
+            "rows": results.assignment_rows(book),
+            "not_given": sum(1 for row in book.rows if not row.cells[0].assigned),
+        },
     )
 
 
