@@ -4,6 +4,7 @@ the aggregated rows into tables. Each function runs a fixed number of queries, w
 number of students, answers or reviews."""
 
 import enum
+import html
 import math
 import re
 from collections import Counter, defaultdict
@@ -14,20 +15,22 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Prefetch, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, Ntile
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy
 
 from courses.models import Assignment, AssignmentKind, AssignmentLesson, Classroom, Enrollment
 from quizzes import rollups
-from quizzes.grading import response_text
+from quizzes.grading import answer_text, response_text
 from quizzes.models import (
     AcceptedResponse,
     Answer,
     Attempt,
     MemoryState,
+    QuestionType,
     QuestionVersion,
     Regrade,
     ReviewLog,
@@ -581,6 +584,33 @@ def class_retention(*, classroom: Classroom, now: datetime) -> list[LessonRecall
 # One student ------------------------------------------------------------------------------------
 
 
+def plain_prompt(version: QuestionVersion, limit: int = 140) -> str:
+    """A question's prompt as plain text on one line (its rendered HTML without tags, or for a
+    cloze without a prompt its first text), cut at a word before `limit` characters."""
+    text = " ".join(html.unescape(strip_tags(version.prompt_html)).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.—-") + "…"
+
+
+def right_answer(version: QuestionVersion) -> str:
+    """The key's answer as a short text ("" if the key cannot be read)."""
+    try:
+        return answer_text(version.type, version.body, version.answer_key)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return ""
+
+
+# Below this many answers, an item's statistics say too little to flag it.
+MIN_ANSWERS_TO_FLAG = 5
+# A weakest card: one the student has forgotten at least once, or whose predicted recall is
+# below this (where a card scheduled for 90% retention is well overdue).
+WEAK_RECALL = 0.7
+
+
 @dataclass
 class StudentRecord:
     attempts: list[Attempt]
@@ -588,6 +618,10 @@ class StudentRecord:
     lessons: list[dict]
     weakest: list[MemoryState]
     left_at: datetime | None  # when the student left the class; nothing after it is shown
+
+    @property
+    def time_on_task_minutes(self) -> int:
+        return round(self.time_on_task_ms / 60000)
 
 
 def student_record(
@@ -624,8 +658,10 @@ def student_record(
         attempts = attempts.filter(started_at__lte=left_at)
         answers = answers.filter(answered_at__lte=left_at)
         reviews = reviews.filter(reviewed_at__lte=left_at)
+    assignment_of_quiz = classroom.assignments.filter(quiz=OuterRef("quiz")).order_by("pk")
     attempts = list(
         attempts.select_related("quiz")
+        .annotate(assignment_id=Subquery(assignment_of_quiz.values("pk")[:1]))
         .prefetch_related(Prefetch("answers", queryset=answers))
         .order_by("-started_at")
     )
@@ -633,6 +669,9 @@ def student_record(
         for answer in attempt.answers.all():
             version = answer.version
             answer.text = response_text(version.type, version.body, answer.response)
+            answer.prompt = plain_prompt(version)
+            answer.right = right_answer(version)
+            answer.percent = round(answer.score * 100)
     quiz_ms = answers.filter(attempt__in=attempts).aggregate(ms=Coalesce(Sum("duration_ms"), 0))[
         "ms"
     ]
@@ -650,6 +689,7 @@ def student_record(
         per_lesson = recall_by_lesson(states, at=now)
         weakest = list(
             states.annotate(recall=recall_expression(now))
+            .filter(Q(lapses__gt=0) | Q(recall__lt=WEAK_RECALL))
             .select_related("card", "card__lesson")
             .order_by("-lapses", "recall", "pk")[:10]
         )
@@ -687,17 +727,81 @@ class ItemStats:
     # given first. Teachers and authors read these to find right answers the key does not
     # accept yet, and may accept them (quizzes.regrade).
     wrong_responses: list[WrongResponse] = field(default_factory=list)
+    # Choice and true/false questions: every option with how many answers chose it.
+    options: list["OptionCount"] = field(default_factory=list)
+
+    @property
+    def prompt(self) -> str:
+        return plain_prompt(self.version, limit=200)
+
+    @property
+    def right_answer(self) -> str:
+        return right_answer(self.version)
+
+    @property
+    def too_few(self) -> bool:
+        """Too few answers to flag the question: a single unlucky answer is not a bad key."""
+        return self.answered < MIN_ANSWERS_TO_FLAG
 
     @property
     def flags(self) -> list[str]:
         from django.utils.translation import gettext as _
 
         found = []
+        if self.too_few:
+            return found
         if self.facility is not None and self.facility <= 0.1:
             found.append(_("almost nobody gets it right: check the answer key"))
         if self.discrimination is not None and self.discrimination < 0:
             found.append(_("weaker students do better than stronger ones"))
         return found
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    text: str
+    count: int  # answers that chose it (a multiple-response answer may choose several)
+    right: bool  # the key chooses it
+    share: float  # of all the answers to the question
+
+
+def option_counts(version: QuestionVersion, responses: list[tuple[object, int]]) -> list:
+    """For a single-choice, multiple-response or true/false question, each option in the order
+    shown, with how many of `responses` ((response, count) pairs) chose it; [] for other types.
+    A response naming no valid option counts for none."""
+    key, body = version.answer_key or {}, version.body or {}
+    if version.type == QuestionType.TRUE_FALSE:
+        texts, right, field_name = [_TRUE, _FALSE], {0 if key.get("value") else 1}, "value"
+    elif version.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_RESPONSE):
+        texts = list(body.get("choices", []))
+        many = version.type == QuestionType.MULTIPLE_RESPONSE
+        right = set(key.get("choices", [])) if many else {key.get("choice")}
+        field_name = "choices" if many else "choice"
+    else:
+        return []
+    chosen = [0] * len(texts)
+    total = 0
+    for response, n in responses:
+        total += n
+        value = response.get(field_name) if isinstance(response, dict) else None
+        if field_name == "value":
+            picks = [0 if value else 1] if isinstance(value, bool) else []
+        elif isinstance(value, list):
+            picks = {v for v in value if isinstance(v, int)}
+        else:
+            picks = [value]
+        for pick in picks:
+            if isinstance(pick, int) and not isinstance(pick, bool) and 0 <= pick < len(texts):
+                chosen[pick] += n
+    return [
+        OptionCount(
+            text=str(text), count=count, right=i in right, share=count / total if total else 0
+        )
+        for i, (text, count) in enumerate(zip(texts, chosen, strict=True))
+    ]
+
+
+_TRUE, _FALSE = gettext_lazy("True"), gettext_lazy("False")
 
 
 @dataclass
@@ -712,8 +816,9 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
     Students are ranked by that attempt's score and split into thirds (SQL NTILE(3)). An item's
     facility is its mean score (an answer worth 2/3 counts 2/3, as Moodle's facility index does)
     and its discrimination the mean score in the top third minus that in the bottom third.
-    Queries: the ranked attempts; per-version counts; the wrong responses grouped; the versions;
-    the responses the class accepted.
+    An item with fewer than MIN_ANSWERS_TO_FLAG answers is not flagged.
+    Queries: the ranked attempts; per-version counts; the responses grouped; the versions; the
+    responses the class accepted.
     """
     students = class_students(assignment.classroom)
     earlier = Attempt.objects.filter(
@@ -745,14 +850,18 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
         .order_by("version_id")
     )
     counts = {row["version_id"]: row for row in counts}
+    given: dict[int, list[tuple[object, int]]] = {}
     wrong: dict[int, list[tuple[object, int]]] = {}
     for row in (
-        Answer.objects.filter(attempt_id__in=attempt_ids, correct=False)
-        .values("version_id", "response")
+        Answer.objects.filter(attempt_id__in=attempt_ids)
+        .values("version_id", "response", "correct")
         .annotate(n=Count("id"))
         .order_by("version_id", "-n")
     ):
-        wrong.setdefault(row["version_id"], []).append((row["response"], row["n"]))
+        pair = (row["response"], row["n"])
+        given.setdefault(row["version_id"], []).append(pair)
+        if not row["correct"]:
+            wrong.setdefault(row["version_id"], []).append(pair)
     versions = QuestionVersion.objects.filter(pk__in=counts).select_related("question")
     accepted: dict[int, list[tuple[int, str]]] = {}
     for question_id, blank, text in (
@@ -789,6 +898,75 @@ def item_analysis(*, assignment: Assignment) -> ItemAnalysis:
                     effective_key(version, accepted.get(version.question_id, [])),
                     responses,
                 ),
+                options=option_counts(version, given.get(version.pk, [])),
             )
         )
     return ItemAnalysis(attempts=len(attempt_ids), items=items)
+
+
+# Leeches -----------------------------------------------------------------------------------------
+
+# Anki's leech threshold: a card one student has forgotten this many times is a leech for them.
+LEECH_LAPSES = 8
+# A card the class keeps forgetting: forgotten at least once by this many students, and by at
+# least this share of the students who have studied it.
+LAPSING_STUDENTS_MIN = 2
+LAPSING_SHARE_MIN = 0.2
+
+
+@dataclass(frozen=True)
+class LapsingCard:
+    card_id: int
+    front: str
+    lesson: str
+    studied: int  # students who have studied it
+    lapsed: int  # of them, students who forgot it at least once
+    lapses: int  # forgettings, all students together
+    leeches: int  # students for whom it is a leech (LEECH_LAPSES or more)
+
+    @property
+    def lapsed_share(self) -> float:
+        return self.lapsed / self.studied if self.studied else 0.0
+
+
+def class_leeches(*, classroom: Classroom, limit: int = 10) -> list[LapsingCard]:
+    """The cards of the class's assigned lessons that its current students keep forgetting:
+    those that at least LAPSING_STUDENTS_MIN students, and at least LAPSING_SHARE_MIN of the
+    students who studied them, forgot at least once (a lapse: a review rated Again after the
+    card was learnt); most students forgetting first, then most lapses, at most `limit`.
+    One aggregate query, grouped by card."""
+    enrolled = Enrollment.objects.filter(classroom=classroom, removed_at__isnull=True).values(
+        "student_id"
+    )
+    lessons = AssignmentLesson.objects.filter(assignment__classroom=classroom).values("lesson_id")
+    rows = (
+        MemoryState.objects.filter(
+            student_id__in=enrolled,
+            card__lesson_id__in=lessons,
+            card__retired_at__isnull=True,
+            stability__isnull=False,
+        )
+        .values("card_id", "card__front", "card__lesson__title")
+        .annotate(
+            studied=Count("id"),
+            lapsed=Count("id", filter=Q(lapses__gt=0)),
+            lapses_sum=Sum("lapses"),
+            leeches=Count("id", filter=Q(lapses__gte=LEECH_LAPSES)),
+        )
+        .filter(lapsed__gte=LAPSING_STUDENTS_MIN)
+        .alias(lapsed_scaled=F("lapsed") * round(1 / LAPSING_SHARE_MIN))
+        .filter(lapsed_scaled__gte=F("studied"))
+        .order_by("-lapsed", "-lapses_sum", "card_id")[:limit]
+    )
+    return [
+        LapsingCard(
+            card_id=row["card_id"],
+            front=row["card__front"],
+            lesson=row["card__lesson__title"],
+            studied=row["studied"],
+            lapsed=row["lapsed"],
+            lapses=row["lapses_sum"] or 0,
+            leeches=row["leeches"],
+        )
+        for row in rows
+    ]

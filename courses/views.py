@@ -589,17 +589,29 @@ def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def item_analysis(request: HttpRequest, class_id: int) -> HttpResponse:
-    """The class's teachers: question statistics for one of the class's quiz assignments."""
+    """The class's teachers: question statistics for one of the class's quiz assignments, and
+    the cards the class keeps forgetting."""
     classroom = _teacher_class(request, class_id)
     quizzes = list(classroom.assignments.filter(kind=AssignmentKind.QUIZ).order_by("due_at", "pk"))
     chosen = next((a for a in quizzes if str(a.pk) == request.GET.get("assignment")), None)
     chosen = chosen or (quizzes[0] if quizzes else None)
     with reading_from_replica():
         analysis = results.item_analysis(assignment=chosen) if chosen else None
+        leeches = results.class_leeches(classroom=classroom)
     return render(
         request,
         "courses/item_analysis.html",
-        {"classroom": classroom, "quizzes": quizzes, "chosen": chosen, "analysis": analysis},
+        {
+            "classroom": classroom,
+            "quizzes": quizzes,
+            "chosen": chosen,
+            "analysis": analysis,
+            "leeches": leeches,
+            "min_answers": results.MIN_ANSWERS_TO_FLAG,
+            "leech_lapses": results.LEECH_LAPSES,
+            "lapsing_students": results.LAPSING_STUDENTS_MIN,
+            "lapsing_share": round(results.LAPSING_SHARE_MIN * 100),
+        },
     )
 
 
@@ -628,7 +640,9 @@ def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
-    """The class's teachers: one student's attempts, time on task, recall and weakest cards."""
+    """The class's teachers, for a student who is or was in the class: their attempts at the
+    class's quizzes with every answer (prompt, response, right answer, score), time on task,
+    recall and weakest cards."""
     classroom = _teacher_class(request, class_id)
     student = _student_of(classroom, student_id)
     with reading_from_replica():
@@ -636,7 +650,12 @@ def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpR
     return render(
         request,
         "courses/student.html",
-        {"classroom": classroom, "student": student, "record": record},
+        {
+            "classroom": classroom,
+            "student": student,
+            "record": record,
+            "weak_recall_percent": round(results.WEAK_RECALL * 100),
+        },
     )
 
 

@@ -398,7 +398,7 @@ def test_item_statistics_count_partial_credit_by_its_score(client, classroom, te
     client.force_login(teacher)
     record = client.get(f"/classes/{classroom.pk}/students/{students[1].pk}/").content.decode()
 
-    assert "Partly right: 67%" in record
+    assert '67% <span class="meta">partly right</span>' in record
     assert item.answered == 3
     assert item.facility == pytest.approx(5 / 9)
     assert item.discrimination == pytest.approx(1.0)  # top third 1, bottom third 0
@@ -451,7 +451,7 @@ def test_the_most_chosen_wrong_answer_is_named(client, classroom, teacher):
         attempt_finish(attempt=attempt, now=timezone.now())
     client.force_login(teacher)
     html = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
-    assert 'Shared borders <span class="meta">(2)</span>' in html
+    assert 'Shared borders: <strong>2</strong> <span class="meta">(67%)</span>' in html
 
 
 @pytest.mark.django_db
@@ -486,9 +486,10 @@ def test_the_student_page_shows_attempts_time_recall_and_weakest_cards(client, c
     client.force_login(teacher)
     html = client.get(f"/classes/{classroom.pk}/students/{student.pk}/").content.decode()
     assert "#1 — 12%" in html
-    assert html.count("<td>Incorrect</td>") == 7
-    assert "Front one" in html
-    assert "minutes answering quizzes" in html
+    assert html.count('0% <span class="meta">incorrect</span>') == 7
+    # A new card rated Again a moment ago is neither lapsed nor forgotten yet: not weak.
+    assert "No weak cards" in html and "Front one" not in html
+    assert "minute answering quizzes" in html  # 8 answers of 2 s
 
 
 # Query budgets: the same count at 5 and at 50 students -----------------------------------------
@@ -520,9 +521,9 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
         # user, groups, class; the gradebook's seven
         f"{base}/gradebook/": 10,
         f"{base}/gradebook.csv": 10,
-        # user, groups, class, quiz assignments; ranked attempts, counts, wrong, versions,
-        # the responses the class accepted
-        f"{base}/item-analysis/": 9,
+        # user, groups, class, quiz assignments; ranked attempts, counts, responses grouped,
+        # versions, the responses the class accepted; the cards the class keeps forgetting
+        f"{base}/item-analysis/": 10,
     }
     populate(classroom, teacher, 5)
     student = classroom.students.first()
@@ -530,6 +531,10 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     # and questions, their regrades, quiz time, review time, cards per lesson, recall, weakest
     # cards
     pages[f"{base}/students/{student.pk}/"] = 14
+    # user, groups, class, the assignment; its lessons, who it is given to, students, quiz
+    # attempts, cards per lesson, memory states
+    assignment = Assignment.objects.get(classroom=classroom)
+    pages[f"{base}/assignments/{assignment.pk}/"] = 10
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
