@@ -304,7 +304,6 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             "attention": _attention_rows(request, classroom, results.needing_attention(book)),
             "retention": retention,
             "chart": _retention_chart(retention),
-            "chart_height": len(retention) * 34 + 4,
             "teachers": classroom.teachers.order_by("username"),
             "invited": classroom.invitations.filter(status=InvitationStatus.PENDING)
             .select_related("student")
@@ -441,22 +440,42 @@ def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeS
     return built
 
 
-def _retention_chart(rows: list) -> list[dict]:
-    """Bar geometry for the server-drawn retention chart (two bars per lesson)."""
+# The retention chart's geometry, in SVG units: lesson titles left of BAR_X, bars BAR_SCALE long
+# at 100 %, their values after them; two bars of BAR_HEIGHT per lesson, ROW_HEIGHT apart.
+CHART_WIDTH, BAR_X, BAR_SCALE, BAR_HEIGHT, ROW_HEIGHT = 600, 250, 280, 12, 34
+
+
+def _retention_chart(rows: list) -> dict | None:
+    """The server-drawn retention chart: two bars per lesson (recall now, and in 7 days), each
+    with its value written after it, over gridlines at every quarter labelled on the axis
+    below. The legend and the table of the same numbers are in the template."""
+    if not rows:
+        return None
     bars = []
     for i, row in enumerate(rows):
-        y = i * 34
-        bars.append(
-            {
-                "title": row.title,
-                "y": y,
-                "now_width": round((row.now or 0) * 300, 1),
-                "week_width": round((row.week or 0) * 300, 1),
-                "now": row.now,
-                "week": row.week,
-            }
-        )
-    return bars
+        bar = {"title": row.title, "y": i * ROW_HEIGHT, "studied": row.studied}
+        for name, value, y in (("now", row.now, 2), ("week", row.week, 16)):
+            width = round((value or 0) * BAR_SCALE, 1)
+            bar[name + "_width"] = width
+            bar[name + "_text"] = _recall_percent(value)
+            bar[name + "_text_x"] = round(BAR_X + width + 4, 1)
+            bar[name + "_text_y"] = y + BAR_HEIGHT - 2
+        bars.append(bar)
+    plot_height = len(rows) * ROW_HEIGHT
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": plot_height + 36,
+        "bar_x": BAR_X,
+        "plot_height": plot_height,
+        "tick_y": plot_height + 12,
+        "title_y": plot_height + 30,
+        "title_x": BAR_X + BAR_SCALE // 2,
+        "ticks": [
+            {"x": BAR_X + BAR_SCALE * percent // 100, "label": f"{percent}%"}
+            for percent in (0, 25, 50, 75, 100)
+        ],
+    }
 
 
 @require_http_methods(["POST"])
