@@ -735,6 +735,10 @@ class ItemStats:
         return plain_prompt(self.version, limit=200)
 
     @property
+    def prompt_is_shortened(self) -> bool:
+        return self.prompt.endswith("…") and self.prompt != plain_prompt(self.version, 10**6)
+
+    @property
     def right_answer(self) -> str:
         return right_answer(self.version)
 

@@ -458,3 +458,22 @@ def test_counts_on_teacher_pages_are_pluralised(client, classroom, teacher):
     Answer.objects.filter(attempt__student=ana).update(duration_ms=7500)  # 60 s in all
     record = client.get(f"/classes/{classroom.pk}/students/{ana.pk}/").content.decode()
     assert "1 minute answering quizzes" in record and "1 minutes" not in record
+
+
+@pytest.mark.django_db
+def test_a_long_prompt_leads_its_row_shortened_with_the_whole_question_beside(
+    client, classroom, teacher
+):
+    (ana,) = enroll(classroom, 1)
+    assignment = quiz_assignment(classroom, teacher)
+    long = "<p>What do <em>alliances</em> need " + "and then some more words " * 12 + "?</p>"
+    QuestionVersion.objects.filter(question__key="mini-single").update(prompt_html=long)
+    answer_first(assignment, ana, {"choice": 1}, score=1)
+    client.force_login(teacher)
+
+    html = client.get(f"/classes/{classroom.pk}/item-analysis/").content.decode()
+
+    row = html[html.index('<th scope="row">What do alliances need and then') :]
+    row = row[: row.index("</th>")]
+    assert "…" in row.split("<details", 1)[0]
+    assert "<summary>The whole question</summary>" + long in row
