@@ -349,11 +349,12 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
     for row in rows:
         username = row.student.get_username()
         overdue = f'<strong class="warn">{row.overdue}</strong>' if row.overdue else "0"
+        studied = f"{row.studied} / {row.cards}" if row.cards else "—"
         built.append(
             mark_safe(
                 f"<tr>{_student_heading(student_url, row.student)}"
                 f' <span class="meta">{escape(username)}</span></th>'
-                f"<td>{overdue}</td><td>{f'{row.studied} / {row.cards}' if row.cards else '—'}</td>"
+                f"<td>{overdue}</td><td>{studied}</td>"
                 f"<td>{_percent(row.mean_percent)}</td>"
                 f"<td>{_percent(row.recall_percent)}</td>"
                 f'<td><form method="post" action="{action}" class="inline">{csrf}'

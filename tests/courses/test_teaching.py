@@ -398,7 +398,7 @@ def test_item_statistics_count_partial_credit_by_its_score(client, classroom, te
     client.force_login(teacher)
     record = client.get(f"/classes/{classroom.pk}/students/{students[1].pk}/").content.decode()
 
-    assert '67% <span class="meta">partly right</span>' in record
+    assert "<td>Partly right: 67%</td>" in record
     assert item.answered == 3
     assert item.facility == pytest.approx(5 / 9)
     assert item.discrimination == pytest.approx(1.0)  # top third 1, bottom third 0
@@ -486,7 +486,7 @@ def test_the_student_page_shows_attempts_time_recall_and_weakest_cards(client, c
     client.force_login(teacher)
     html = client.get(f"/classes/{classroom.pk}/students/{student.pk}/").content.decode()
     assert "#1 — 12%" in html
-    assert html.count('0% <span class="meta">incorrect</span>') == 7
+    assert html.count("<td>Incorrect</td>") == 7
     # A new card rated Again a moment ago is neither lapsed nor forgotten yet: not weak.
     assert "No weak cards" in html and "Front one" not in html
     assert "minute answering quizzes" in html  # 8 answers of 2 s
