@@ -413,8 +413,11 @@ class Standing(enum.IntEnum):
     IN_PROGRESS = 2  # a quiz begun but not finished, a study goal begun but not met
     DONE = 3  # a quiz finished, a study goal met
 
-    @property
-    def label(self) -> str:
+    def label(self, kind: str) -> str:
+        """The standing in words, for an assignment of `kind` (a quiz is finished, a study
+        goal met)."""
+        if self is Standing.DONE and kind == AssignmentKind.STUDY:
+            return str(gettext_lazy("goal met"))
         return str(_STANDING_LABELS[self])
 
     @property
@@ -426,7 +429,7 @@ _STANDING_LABELS = {
     Standing.OVERDUE: gettext_lazy("overdue"),
     Standing.NOT_STARTED: gettext_lazy("not started"),
     Standing.IN_PROGRESS: gettext_lazy("in progress"),
-    Standing.DONE: gettext_lazy("done"),
+    Standing.DONE: gettext_lazy("finished"),
 }
 
 
@@ -435,6 +438,7 @@ class AssignmentRow:
     student: AbstractBaseUser
     cell: Cell
     standing: Standing
+    label: str  # the standing in words
 
 
 def assignment_rows(book: Gradebook) -> list[AssignmentRow]:
@@ -453,7 +457,8 @@ def assignment_rows(book: Gradebook) -> list[AssignmentRow]:
             standing = Standing.IN_PROGRESS
         else:
             standing = Standing.NOT_STARTED
-        found.append(AssignmentRow(student=row.student, cell=cell, standing=standing))
+        label = standing.label(book.assignments[0].kind)
+        found.append(AssignmentRow(row.student, cell, standing, label))
     return sorted(found, key=lambda r: r.standing)  # stable: names stay in order
 
 

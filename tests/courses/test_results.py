@@ -355,9 +355,10 @@ def test_an_assignments_page_lists_who_is_overdue_in_progress_and_done_with_scor
     rows = re.findall(r'<tr class="([a-z-]+)">\s*<th scope="row"><a href="[^"]+">(\w+)', table)
     # Overdue first (by name), then done; the study goal given to Dan alone is not this one.
     assert rows == [("overdue", "Ben"), ("overdue", "Cat"), ("overdue", "Dan"), ("done", "Ana")]
+    assert "<td>finished</td>" in table
     ana_row = table[table.index(">Ana") :]
     ana_row = ana_row[: ana_row.index("</tr>")]
-    assert "<td>done</td>" in ana_row and "<td>75%</td>" in ana_row and "<td>1</td>" in ana_row
+    assert "<td>finished</td>" in ana_row and "<td>75%</td>" in ana_row and "<td>1</td>" in ana_row
     assert table.count('<strong class="warn">overdue</strong>') == 3
     assert "Finished: <strong>1 / 4</strong>" in html and "Started: 2 / 4" in html
     assert f'href="/classes/{classroom.pk}/item-analysis/?assignment={quiz.pk}"' in html
@@ -379,7 +380,7 @@ def test_a_study_goals_page_shows_cards_studied_and_recall_against_the_target(
     assert "Goal: all 5 cards studied, recall at least 50%" in html
     assert "Recall (target 50%)" in html
     assert "<td>1 / 5</td>" in html and "<td>5 / 5</td>" in html
-    assert "<td>in progress</td>" in html and "<td>done</td>" in html
+    assert "<td>in progress</td>" in html and "<td>goal met</td>" in html
     assert "Goal met: <strong>1 / 2</strong>" in html
 
 
