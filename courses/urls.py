@@ -13,6 +13,11 @@ urlpatterns = [
     path("classes/<id:class_id>/", views.class_detail, name="class_detail"),
     path("classes/<id:class_id>/roster/", views.class_roster, name="class_roster"),
     path("classes/<id:class_id>/assignments/new/", views.assignment_new, name="assignment_new"),
+    path(
+        "classes/<id:class_id>/assignments/<id:assignment_id>/",
+        views.assignment_detail,
+        name="assignment_detail",
+    ),
     path("classes/<id:class_id>/gradebook/", views.gradebook, name="gradebook"),
     path("classes/<id:class_id>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
     path("classes/<id:class_id>/item-analysis/", views.item_analysis, name="item_analysis"),

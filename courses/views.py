@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.routers import reading_from_replica
@@ -303,7 +304,6 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             "attention": _attention_rows(request, classroom, results.needing_attention(book)),
             "retention": retention,
             "chart": _retention_chart(retention),
-            "chart_height": len(retention) * 34 + 4,
             "teachers": classroom.teachers.order_by("username"),
             "invited": classroom.invitations.filter(status=InvitationStatus.PENDING)
             .select_related("student")
@@ -338,7 +338,8 @@ def _percent(value: int | None) -> str:
 
 
 def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> list[SafeString]:
-    """The class page's students, one `<tr>` each: name, overdue, mean score, recall, remove."""
+    """The class page's students, one `<tr>` each: name, overdue, cards studied of their study
+    goals, mean quiz score, recall, remove."""
     student_url = _url_for_each("class_student", classroom.pk)
     action = escape(reverse("class_detail", args=[classroom.pk]))
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
@@ -348,11 +349,13 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
     for row in rows:
         username = row.student.get_username()
         overdue = f'<strong class="warn">{row.overdue}</strong>' if row.overdue else "0"
+        studied = f"{row.studied} / {row.cards}" if row.cards else "—"
         built.append(
             mark_safe(
                 f"<tr>{_student_heading(student_url, row.student)}"
                 f' <span class="meta">{escape(username)}</span></th>'
-                f"<td>{overdue}</td><td>{_percent(row.mean_percent)}</td>"
+                f"<td>{overdue}</td><td>{studied}</td>"
+                f"<td>{_percent(row.mean_percent)}</td>"
                 f"<td>{_percent(row.recall_percent)}</td>"
                 f'<td><form method="post" action="{action}" class="inline">{csrf}'
                 '<input type="hidden" name="action" value="remove-student">'
@@ -365,53 +368,115 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
     return built
 
 
+class _CellText:
+    """The words of a gradebook cell, translated once per page (and per number) rather than
+    once per cell."""
+
+    def __init__(self) -> None:
+        self.not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
+        self.not_attempted = f'<span class="meta">{escape(_("not attempted"))}</span>'
+        self.in_progress = f' <span class="meta">{escape(_("in progress"))}</span>'
+        self.overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
+        self.finished = self._tick(_("finished"))
+        self.met = self._tick(_("goal met"))
+        self.recall = escape(_("recall %(recall)s (target %(target)s%%)"))
+        self._attempts: dict[int, str] = {}
+        self._cards: dict[int, str] = {}
+
+    @staticmethod
+    def _tick(word: str) -> str:
+        return f' <span class="ok">✓<span class="visually-hidden"> {escape(word)}</span></span>'
+
+    def attempts(self, n: int) -> str:
+        if n not in self._attempts:
+            text = ngettext("%(n)s attempt", "%(n)s attempts", n) % {"n": n}
+            self._attempts[n] = f' <span class="meta">({escape(text)})</span>'
+        return self._attempts[n]
+
+    def cards(self, studied: int, total: int) -> str:
+        if total not in self._cards:
+            self._cards[total] = escape(
+                ngettext(
+                    "%(studied)s of %(total)s card studied",
+                    "%(studied)s of %(total)s cards studied",
+                    total,
+                )
+            )
+        return self._cards[total] % {"studied": studied, "total": total}
+
+    def goal(self, goal: results.StudyGoal) -> str:
+        recall = _percent(goal.recall_percent)
+        recall_text = self.recall % {"recall": recall, "target": goal.target_percent}
+        return (
+            f'<span class="goal-part">{self.cards(goal.studied, goal.total)}</span> '
+            f'<span class="goal-part">{recall_text}</span>'
+        )
+
+    def quiz(self, cell: results.Cell) -> str:
+        if cell.score is None:
+            return self.in_progress.lstrip() if cell.in_progress else self.not_attempted
+        return f"{_percent(cell.percent)}{self.attempts(cell.attempts)}"
+
+
 def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeString]:
-    """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment
-    with the score (and a study goal's cards and recall), a tick when complete, and 'overdue'."""
+    """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment:
+    a quiz's best score and attempts, or a study goal's cards studied and recall against the
+    target; a tick when finished or met, and 'overdue'."""
     student_url = _url_for_each("class_student", classroom.pk)
-    not_assigned = f'<td><span class="meta">{escape(_("not assigned"))}</span></td>'
-    cards_word, recall_word = escape(_("cards")), escape(_("recall"))
-    complete_word = escape(_("complete"))
-    complete = f' <span class="ok">✓<span class="visually-hidden">{complete_word}</span></span>'
-    overdue = f' <strong class="warn">{escape(_("overdue"))}</strong>'
+    words = _CellText()
     built = []
     for row in book.rows:
         parts = [_student_heading(student_url, row.student), "</th>"]
         for cell in row.cells:
             if not cell.assigned:
-                parts.append(not_assigned)
+                parts.append(words.not_assigned)
                 continue
-            text = _percent(cell.percent)
-            if cell.percent is not None and cell.cards:
-                recall = cell.recall_percent
-                recall = "" if recall is None else f", {recall}% {recall_word}"
-                counts = f"{cell.introduced}/{cell.cards} {cards_word}{recall}"
-                text += f' <span class="meta">({counts})</span>'
+            if cell.goal is not None:
+                text = words.goal(cell.goal) + (words.met if cell.complete else "")
+            else:
+                text = words.quiz(cell) + (words.finished if cell.complete else "")
             css = f' class="{cell.css}"' if cell.css else ""
-            parts.append(
-                f"<td{css}>{text}{complete if cell.complete else ''}"
-                f"{overdue if cell.overdue else ''}</td>"
-            )
+            parts.append(f"<td{css}>{text}{words.overdue if cell.overdue else ''}</td>")
         built.append(mark_safe(f"<tr>{''.join(parts)}</tr>"))
     return built
 
 
-def _retention_chart(rows: list) -> list[dict]:
-    """Bar geometry for the server-drawn retention chart (two bars per lesson)."""
+# The retention chart's geometry, in SVG units: lesson titles left of BAR_X, bars BAR_SCALE long
+# at 100 %, their values after them; two bars of BAR_HEIGHT per lesson, ROW_HEIGHT apart.
+CHART_WIDTH, BAR_X, BAR_SCALE, BAR_HEIGHT, ROW_HEIGHT = 600, 250, 280, 12, 34
+
+
+def _retention_chart(rows: list) -> dict | None:
+    """The server-drawn retention chart: two bars per lesson (recall now, and in 7 days), each
+    with its value written after it, over gridlines at every quarter labelled on the axis
+    below. The legend and the table of the same numbers are in the template."""
+    if not rows:
+        return None
     bars = []
     for i, row in enumerate(rows):
-        y = i * 34
-        bars.append(
-            {
-                "title": row.title,
-                "y": y,
-                "now_width": round((row.now or 0) * 300, 1),
-                "week_width": round((row.week or 0) * 300, 1),
-                "now": row.now,
-                "week": row.week,
-            }
-        )
-    return bars
+        bar = {"title": row.title, "y": i * ROW_HEIGHT, "studied": row.studied}
+        for name, value, y in (("now", row.now, 2), ("week", row.week, 16)):
+            width = round((value or 0) * BAR_SCALE, 1)
+            bar[name + "_width"] = width
+            bar[name + "_text"] = _recall_percent(value)
+            bar[name + "_text_x"] = round(BAR_X + width + 4, 1)
+            bar[name + "_text_y"] = y + BAR_HEIGHT - 2
+        bars.append(bar)
+    plot_height = len(rows) * ROW_HEIGHT
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": plot_height + 36,
+        "bar_x": BAR_X,
+        "plot_height": plot_height,
+        "tick_y": plot_height + 12,
+        "title_y": plot_height + 30,
+        "title_x": BAR_X + BAR_SCALE // 2,
+        "ticks": [
+            {"x": BAR_X + BAR_SCALE * percent // 100, "label": f"{percent}%"}
+            for percent in (0, 25, 50, 75, 100)
+        ],
+    }
 
 
 @require_http_methods(["POST"])
@@ -504,6 +569,31 @@ def gradebook(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+def assignment_detail(request: HttpRequest, class_id: int, assignment_id: int) -> HttpResponse:
+    """The class's teachers, for one of the class's assignments (404 for any other): each
+    student it is given to, with whether they finished (a quiz) or met the goal (a study goal),
+    are overdue, and their scores."""
+    classroom = _teacher_class(request, class_id)
+    assignment = classroom.assignments.filter(pk=assignment_id).first()
+    if assignment is None:
+        raise Http404
+    with reading_from_replica():
+        book = results.gradebook(classroom=classroom, now=timezone.now(), assignment=assignment)
+    return render(
+        request,
+        "courses/assignment.html",
+        {
+            "classroom": classroom,
+            "assignment": assignment,
+            "summary": book.summaries[0],
+            "rows": results.assignment_rows(book),
+            "not_given": sum(1 for row in book.rows if not row.cells[0].assigned),
+        },
+    )
+
+
+@require_GET
+@login_required
 def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: the gradebook as CSV, with formula-like cells escaped."""
     classroom = _teacher_class(request, class_id)
@@ -519,17 +609,29 @@ def gradebook_csv(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def item_analysis(request: HttpRequest, class_id: int) -> HttpResponse:
-    """The class's teachers: question statistics for one of the class's quiz assignments."""
+    """The class's teachers: question statistics for one of the class's quiz assignments, and
+    the cards the class keeps forgetting."""
     classroom = _teacher_class(request, class_id)
     quizzes = list(classroom.assignments.filter(kind=AssignmentKind.QUIZ).order_by("due_at", "pk"))
     chosen = next((a for a in quizzes if str(a.pk) == request.GET.get("assignment")), None)
     chosen = chosen or (quizzes[0] if quizzes else None)
     with reading_from_replica():
         analysis = results.item_analysis(assignment=chosen) if chosen else None
+        leeches = results.class_leeches(classroom=classroom)
     return render(
         request,
         "courses/item_analysis.html",
-        {"classroom": classroom, "quizzes": quizzes, "chosen": chosen, "analysis": analysis},
+        {
+            "classroom": classroom,
+            "quizzes": quizzes,
+            "chosen": chosen,
+            "analysis": analysis,
+            "leeches": leeches,
+            "min_answers": results.MIN_ANSWERS_TO_FLAG,
+            "leech_lapses": results.LEECH_LAPSES,
+            "lapsing_students": results.LAPSING_STUDENTS_MIN,
+            "lapsing_share": round(results.LAPSING_SHARE_MIN * 100),
+        },
     )
 
 
@@ -558,7 +660,9 @@ def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
-    """The class's teachers: one student's attempts, time on task, recall and weakest cards."""
+    """The class's teachers, for a student who is or was in the class: their attempts at the
+    class's quizzes with every answer (prompt, response, right answer, score), time on task,
+    recall and weakest cards."""
     classroom = _teacher_class(request, class_id)
     student = _student_of(classroom, student_id)
     with reading_from_replica():
@@ -566,7 +670,12 @@ def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpR
     return render(
         request,
         "courses/student.html",
-        {"classroom": classroom, "student": student, "record": record},
+        {
+            "classroom": classroom,
+            "student": student,
+            "record": record,
+            "weak_recall_percent": round(results.WEAK_RECALL * 100),
+        },
     )
 
 

@@ -199,6 +199,21 @@ ACCESS: dict[str, Row] = {
             POST(only(TEACHER, status=422), lambda world: {"kind": "quiz"}, class_id="class"),
         ),
     ),
+    "classes/<id:class_id>/assignments/<id:assignment_id>/": Row(
+        "The class's teachers, for one of the class's assignments.",
+        (
+            GET(TEACHER_OF_CLASS, class_id="class", assignment_id="class_quiz_assignment"),
+            GET(only(TEACHER), class_id="class", assignment_id="class_study_assignment"),
+            GET(
+                only(OTHER_TEACHER),
+                class_id="other_class",
+                assignment_id="other_class_assignment",
+            ),
+            # Another class's assignment under this class's address, and the reverse.
+            GET(only(), class_id="class", assignment_id="other_class_assignment"),
+            GET(only(), class_id="other_class", assignment_id="class_quiz_assignment"),
+        ),
+    ),
     "classes/<id:class_id>/gradebook/": Row(
         "The class's teachers.", (GET(TEACHER_OF_CLASS, class_id="class"),)
     ),
@@ -454,6 +469,20 @@ def world(mini, student, settings) -> dict:
         ),
     )
     class_quiz = quiz_assignment.quiz
+    study_assignment = course_services.assignment_create(
+        classroom=classroom,
+        teacher=teacher,
+        lesson_set=LessonSet.objects.get(key="mini-set"),
+        kind=AssignmentKind.STUDY,
+        due_at=now - timedelta(days=1),
+    )
+    other_class_assignment = course_services.assignment_create(
+        classroom=other_class,
+        teacher=other_teacher,
+        lesson_set=LessonSet.objects.get(key="mini-set"),
+        kind=AssignmentKind.STUDY,
+        due_at=now + timedelta(days=7),
+    )
     finished = quiz_services.attempt_start(quiz=class_quiz, student=owner, now=now)
     quiz_services.answer_record(
         attempt=finished,
@@ -488,6 +517,8 @@ def world(mini, student, settings) -> dict:
         "other_class": other_class.pk,
         "class_quiz": class_quiz.pk,
         "class_quiz_assignment": quiz_assignment.pk,
+        "class_study_assignment": study_assignment.pk,
+        "other_class_assignment": other_class_assignment.pk,
         "answered_version": answered.version_id,
         "typed_question": typed.key,
         "typed_version": typed.current_version_id,

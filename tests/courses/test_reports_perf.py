@@ -1,6 +1,7 @@
 """Teacher reports at size: the class page reads the memory states once, its retention is the
 class aggregate's, and every teacher page runs the same number of queries at 3 and 60 students."""
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -85,14 +86,16 @@ def test_gradebook_cells_and_class_rows_show_the_rounded_percentages(client, cla
     review_record(student=ana, card=card, rating=3, reviewed_at=timezone.now() - timedelta(days=2))
     book = results.gradebook(classroom=classroom, now=timezone.now())
     cell = book.rows[0].cells[0]
-    assert cell.introduced == 1 and cell.overdue and cell.css == "overdue"
+    assert cell.goal.studied == 1 and cell.overdue and cell.css == "overdue"
 
     client.force_login(teacher)
     html = client.get(f"/classes/{classroom.pk}/gradebook/").content.decode()
-    assert f"(1/{cell.cards} cards, {round(cell.recall * 100)}% recall)" in html
+    recall = math.floor(cell.goal.recall * 100)  # rounded down: shown at the target, it meets it
+    assert f"1 of {cell.goal.total} cards studied" in html
+    assert f"recall {recall}% (target 85%)" in html
     assert '<td class="overdue">' in html and "overdue</strong>" in html
     html = client.get(f"/classes/{classroom.pk}/").content.decode()
-    assert f"<td>{round(book.rows[0].mean_score * 100)}%</td>" in html
+    assert f"<td>1 / {cell.goal.total}</td><td>—</td>" in html  # cards studied; no quiz
     assert f"<td>{round(book.rows[0].recall * 100)}%</td>" in html
 
 

@@ -179,7 +179,7 @@ def test_the_class_record_shows_only_that_class_and_nothing_after_the_student_le
     assert record.status_code == 200
     assert html.count('<article class="attempt">') == 1
     assert "left the class on" in html
-    assert "Weakest cards" in html and "No cards studied yet" in html
+    assert "Weakest cards" in html and "Not shown: the student has left the class." in html
 
 
 @pytest.mark.django_db
