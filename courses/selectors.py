@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
@@ -18,6 +19,7 @@ from courses.models import (
     Course,
     Invitation,
     InvitationStatus,
+    LessonSetItem,
     Profile,
 )
 from courses.roles import Role
@@ -448,3 +450,95 @@ def quiz_is_open_to(*, user: AbstractBaseUser, quiz_id: int, quiz_key: str | Non
         return True
     given = assignments_for_student(student=user).filter(quiz_id=quiz_id).exists()
     return given or Assignment.objects.filter(quiz_id=quiz_id, classroom__teachers=user).exists()
+
+
+# The student's own pages: their classes, one class, the course's lessons ------------------------
+
+
+def classes_for_student(*, student: AbstractBaseUser) -> QuerySet[Classroom]:
+    """The open classes the user is a student in now, by name, with their teachers."""
+    return (
+        Classroom.objects.filter(
+            enrollments__student=student,
+            enrollments__removed_at__isnull=True,
+            archived_at__isnull=True,
+        )
+        .prefetch_related(
+            Prefetch("teachers", queryset=get_user_model().objects.order_by("username"))
+        )
+        .order_by("name", "pk")
+    )
+
+
+def class_for_student(*, student: AbstractBaseUser, class_id: int) -> Classroom | None:
+    """The open class `class_id` if the user is a student in it now, with its teachers; None
+    otherwise (a removed student, a teacher of the class, anyone else)."""
+    return classes_for_student(student=student).filter(pk=class_id).first()
+
+
+def attempts_in_class(*, student: AbstractBaseUser, classroom: Classroom) -> QuerySet:
+    """The student's own finished attempts at the quizzes their class set, newest first."""
+    return (
+        Attempt.objects.filter(
+            student=student,
+            finished_at__isnull=False,
+            quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
+        )
+        .select_related("quiz")
+        .only("pk", "number", "score", "finished_at", "quiz__title")
+        .order_by("-finished_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class LessonSetListing:
+    title: str
+    lessons: tuple[LessonRef, ...]
+
+
+@dataclass(frozen=True)
+class CourseListing:
+    title: str
+    lesson_sets: tuple[LessonSetListing, ...]
+
+
+def courses_with_lessons() -> list[CourseListing]:
+    """Every course with its lesson sets and their active lessons, in order (course text is
+    readable by everyone signed in, content.views.lesson); sets with no active lesson and
+    courses with no set left out. Two queries."""
+    items = (
+        LessonSetItem.objects.filter(lesson__retired_at__isnull=True)
+        .select_related("lesson_set__course")
+        .only(
+            "position",
+            "lesson__key",
+            "lesson__title",
+            "lesson_set__title",
+            "lesson_set__position",
+            "lesson_set__course__title",
+        )
+        .select_related("lesson")
+        .order_by(
+            "lesson_set__course__title",
+            "lesson_set__course_id",
+            "lesson_set__position",
+            "lesson_set_id",
+            "position",
+        )
+    )
+    courses: dict[int, tuple[str, dict[int, tuple[str, list[LessonRef]]]]] = {}
+    for item in items:
+        lesson_set = item.lesson_set
+        sets = courses.setdefault(lesson_set.course_id, (lesson_set.course.title, {}))[1]
+        lessons = sets.setdefault(lesson_set.pk, (lesson_set.title, []))[1]
+        lessons.append(LessonRef(item.lesson_id, item.lesson.key, item.lesson.title))
+    return [
+        CourseListing(
+            title=title,
+            lesson_sets=tuple(
+                LessonSetListing(title=set_title, lessons=tuple(lessons))
+                for set_title, lessons in sets.values()
+            ),
+        )
+        for title, sets in courses.values()
+    ]

@@ -1,6 +1,7 @@
 import csv
 import functools
 from collections import Counter
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
@@ -9,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -249,6 +251,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     """Any signed-in user, their own settings only: when their study day turns over."""
     instance = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     form = ProfileForm(request.POST or None, instance=instance)
+    if instance.pk is None:
+        # Never set: the page preselects the browser's zone (static/js/student.js).
+        form.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
     if request.method == "POST" and form.is_valid():
         form.save()
         remember_time_zone(request, form.instance.time_zone)
@@ -257,6 +262,78 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request, "courses/profile.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+@require_GET
+@login_required
+def classes(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user: the open classes they are a student in (each with its teachers) and
+    the classes they teach; nobody else's."""
+    return render(
+        request,
+        "courses/classes.html",
+        {
+            "enrolled": selectors.classes_for_student(student=request.user),
+            "taught": selectors.classes_for_teacher(teacher=request.user)
+            if Role.TEACHER in roles_of(request.user)
+            else [],
+        },
+    )
+
+
+@require_GET
+@login_required
+def my_class(request: HttpRequest, class_id: int) -> HttpResponse:
+    """A student of the class, now (404 for anyone else, its teachers included: their page is
+    `class_detail`): its teachers, the student's assignments in it with due dates and their own
+    results, and their finished attempts at its quizzes. Nothing of any other student."""
+    classroom = selectors.class_for_student(student=request.user, class_id=class_id)
+    if classroom is None:
+        raise Http404
+    now = timezone.now()
+    cached = selectors.study_context(user=request.user, now=now, full=True)
+    overview = selectors.student_overview(student=request.user, now=now, context=cached)
+    overview = replace(
+        overview,
+        assignments=[
+            item for item in overview.assignments if item.assignment.classroom.pk == classroom.pk
+        ],
+    )
+    return render(
+        request,
+        "courses/my_class.html",
+        {
+            "classroom": classroom,
+            "teachers": list(classroom.teachers.all()),
+            "has_assignments": bool(overview.assignments),
+            "assignment_articles": _assignment_articles(overview, now),
+            "attempts": selectors.attempts_in_class(student=request.user, classroom=classroom),
+        },
+    )
+
+
+@require_GET
+@login_required
+def lessons(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user (course text is not private): every course's lessons by lesson set,
+    those of the user's own open assignments marked."""
+    cached = selectors.study_context(user=request.user, now=timezone.now())
+    return render(
+        request,
+        "courses/lessons.html",
+        {
+            "courses": selectors.courses_with_lessons(),
+            "assigned": set(cached.lesson_ids),
+        },
+    )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Anyone: browsers ask for /favicon.ico whatever the page links; it is a static file."""
+    response = redirect(static("favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # Teachers ---------------------------------------------------------------------------------------
