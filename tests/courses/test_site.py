@@ -181,7 +181,7 @@ def test_a_lesson_shows_sections_terms_and_footnotes(client, bundle):
     html = client.get("/lessons/three-nos/").content.decode()
 
     assert "<h1>" in html and "Key terms" in html
-    assert '<sup class="footnote-ref"><a href="#fn-1"' in html
+    assert '<sup class="footnote-ref" id="fnref-1"><a href="#fn-1"' in html
     assert '<li id="fn-1">' in html
     assert "paragraph 5" in html
 
