@@ -83,3 +83,42 @@ def render_plain(text: str) -> str:
     """
     html = nh3.clean(_markdown.renderInline(text or ""), tags=set())
     return collapse_whitespace(unescape(html))
+
+
+# The footnote link render_markdown writes, as stored (nh3 adds the rel). Authored text cannot
+# make one: raw HTML is off, so a typed "<sup" is stored escaped.
+_FOOTNOTE_LINK = re.compile(
+    r'<sup class="footnote-ref"><a href="#fn-(?P<number>\d+)"(?P<attrs>[^>]*)>\d+</a></sup>'
+)
+
+
+def footnotes_by_appearance(
+    htmls: list[str], numbers: list[int]
+) -> tuple[list[SafeString], list[tuple[int, int, list[str]]]]:
+    """Number the footnotes of a page's stored HTML (`htmls`, in page order) in the order the
+    reader meets them, as a book does; `numbers` are the stored numbers (the citations' places).
+
+    Returns the HTML with each link renumbered and given an id to come back to (`fnref-3`, then
+    `fnref-3-2` for a second link to note 3), and the notes in their new order as (new number,
+    stored number, ids of the links to it); notes no text refers to come last, in stored order.
+    """
+    new_of: dict[int, int] = {}
+    links: dict[int, list[str]] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        stored = int(match.group("number"))
+        new = new_of.setdefault(stored, len(new_of) + 1)
+        ids = links.setdefault(new, [])
+        ref_id = f"fnref-{new}" if not ids else f"fnref-{new}-{len(ids) + 1}"
+        ids.append(ref_id)
+        return (
+            f'<sup class="footnote-ref" id="{ref_id}"><a href="#fn-{new}"{match.group("attrs")}>'
+            f"{new}</a></sup>"
+        )
+
+    # Only HTML this module made and nh3 cleaned passes through here: it stays safe.
+    renumbered = [mark_safe(_FOOTNOTE_LINK.sub(renumber, html)) for html in htmls]
+    for stored in numbers:
+        new_of.setdefault(stored, len(new_of) + 1)
+    order = sorted((new, stored, links.get(new, [])) for stored, new in new_of.items())
+    return renumbered, order

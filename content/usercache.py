@@ -22,7 +22,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "usercache:v3"  # changed with the format of what it keeps
+PREFIX = "usercache:v4"  # changed with the format of what it keeps
 GLOBAL_TOKEN = f"{PREFIX}:all"
 # A safety net only: every write that matters changes a token.
 TIMEOUT = 60 * 60

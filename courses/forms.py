@@ -8,16 +8,26 @@ from courses.models import (
     AssignmentKind,
     LessonSet,
     Profile,
-    time_zone_choices,
     validate_sane_date,
 )
+from courses.timezones import time_zone_choices
 from quizzes.models import FeedbackMode
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    """A student's own settings. The time zones are the tz database's places, the common ones
+    first ("Factory" and the host's "localtime" are not places: not offered, and refused)."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Due dates and your study day are shown in it. Type to search the list."),
+    )
     day_starts_at = forms.TypedChoiceField(
-        choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int
+        label=_("New day starts at"),
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        coerce=int,
+        help_text=_("As in Anki: reviews done before this hour count for the day before."),
     )
 
     new_cards_per_day = forms.IntegerField(

@@ -1,27 +1,30 @@
 """Reads for the dashboards."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from content import usercache
 from courses.models import (
     Assignment,
+    AssignmentKind,
     AssignmentLesson,
     Classroom,
     Course,
     Invitation,
     InvitationStatus,
+    LessonSetItem,
     Profile,
 )
 from courses.roles import Role
 from quizzes import selectors as quiz_selectors
-from quizzes.models import CardSuspension
+from quizzes.models import Attempt, CardSuspension
 from quizzes.selectors import StudyDay
 from quizzes.studyday import day_bounds, study_date
 
@@ -115,6 +118,7 @@ class AssignmentRef:
     quiz_id: int | None
     classroom: ClassRef
     lessons: tuple[LessonRef, ...]
+    attempts_allowed: int | None = None  # the quiz's; None for unlimited (or no quiz)
 
     @classmethod
     def of(cls, assignment: Assignment) -> "AssignmentRef":
@@ -130,7 +134,42 @@ class AssignmentRef:
                 LessonRef(item.lesson_id, item.lesson.key, item.lesson.title)
                 for item in assignment.assignment_lessons.all()
             ),
+            attempts_allowed=assignment.quiz.attempts_allowed if assignment.quiz_id else None,
         )
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """The student's attempts at one quiz: the best score of the finished ones (0 to 1, None
+    before the first is finished), as the gradebook takes it (courses.results.gradebook), and
+    how many were started (the limit counts them all, as quizzes.services.attempts_left does)."""
+
+    best: float | None = None
+    finished: int = 0
+    started: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.started > self.finished
+
+
+def quiz_results(*, student: AbstractBaseUser, quiz_ids) -> dict[int, QuizResult]:
+    """The student's `QuizResult` per quiz of `quiz_ids` they have started (one query)."""
+    if not quiz_ids:
+        return {}
+    finished = Q(finished_at__isnull=False)
+    rows = (
+        Attempt.objects.filter(student=student, quiz_id__in=list(quiz_ids))
+        .values("quiz_id")
+        .annotate(
+            best=Max("score", filter=finished),
+            finished=Count("id", filter=finished),
+            started=Count("id"),
+        )
+        .order_by("quiz_id")
+        .values_list("quiz_id", "best", "finished", "started")
+    )
+    return {quiz_id: QuizResult(best, done, started) for quiz_id, best, done, started in rows}
 
 
 @dataclass(frozen=True)
@@ -161,6 +200,10 @@ class StudyContext:
     roles: frozenset[str] = frozenset()
     assignments: tuple[AssignmentRef, ...] = ()
     invitations: tuple[Invitation, ...] = ()
+    # The student's attempts at the quizzes of their assignments, by quiz id. Finishing or
+    # starting an attempt forgets the context (quizzes.signals), and so does a regrade
+    # (quizzes.regrade, whose bulk updates send no signal).
+    quiz_results: dict[int, QuizResult] = field(default_factory=dict)
 
     def day(self, now: datetime) -> StudyDay:
         start, end = day_bounds(now, time_zone=self.time_zone, day_starts_at=self.day_starts_at)
@@ -254,6 +297,9 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
             roles=frozenset(user.groups.values_list("name", flat=True)) & set(Role.values),
             assignments=tuple(AssignmentRef.of(assignment) for assignment in assignments),
             invitations=tuple(invitations_for_student(student=user)),
+            quiz_results=quiz_results(
+                student=user, quiz_ids={a.quiz_id for a in assignments if a.quiz_id}
+            ),
         )
     return context, opens.timestamp() if opens else None
 
@@ -291,15 +337,39 @@ def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int
 
 @dataclass
 class AssignmentProgress:
+    """One assignment as its student stands on it, by the gradebook's rules
+    (courses.results.gradebook): a quiz is done once an attempt is finished, and its score is
+    the best finished attempt's; a study goal is done when every card is studied and the mean
+    predicted recall of the studied cards reaches the target. Overdue: past due and not done."""
+
     assignment: AssignmentRef
     lessons: list
     cards: int
     studied: int
     overdue: bool
+    recall: float | None = None  # mean predicted recall now of the studied cards
+    quiz: QuizResult | None = None  # a quiz's attempts
+    done: bool = False
 
     @property
     def percent(self) -> int:
         return round(100 * self.studied / self.cards) if self.cards else 0
+
+    @property
+    def recall_percent(self) -> int | None:
+        return None if self.recall is None else round(self.recall * 100)
+
+    @property
+    def score_percent(self) -> int | None:
+        best = self.quiz.best if self.quiz else None
+        return None if best is None else round(best * 100)
+
+    @property
+    def attempts_left(self) -> int | None:
+        allowed = self.assignment.attempts_allowed
+        if allowed is None:
+            return None
+        return max(0, allowed - (self.quiz.started if self.quiz else 0))
 
 
 @dataclass
@@ -352,13 +422,27 @@ def student_overview(
     progress = []
     for assignment in context.assignments:
         ids = [lesson.pk for lesson in assignment.lessons]
+        cards = sum(summaries[i].cards for i in ids)
+        studied = sum(summaries[i].studied for i in ids)
+        # The lessons' mean recalls weighted by their studied cards: the mean over the cards.
+        recall_sum = sum((summaries[i].recall_now or 0.0) * summaries[i].studied for i in ids)
+        recall = recall_sum / studied if studied else None
+        if assignment.kind == AssignmentKind.QUIZ:
+            quiz = context.quiz_results.get(assignment.quiz_id) or QuizResult()
+            done = quiz.finished > 0
+        else:
+            quiz = None
+            done = cards > 0 and studied >= cards and (recall or 0) >= assignment.target_recall
         progress.append(
             AssignmentProgress(
                 assignment=assignment,
                 lessons=[lessons[i] for i in ids],
-                cards=sum(summaries[i].cards for i in ids),
-                studied=sum(summaries[i].studied for i in ids),
-                overdue=assignment.due_at < now,
+                cards=cards,
+                studied=studied,
+                overdue=not done and assignment.due_at < now,
+                recall=recall,
+                quiz=quiz,
+                done=done,
             )
         )
     top = max([count for _, count in found.forecast] + [1])
@@ -407,3 +491,95 @@ def quiz_is_open_to(*, user: AbstractBaseUser, quiz_id: int, quiz_key: str | Non
         return True
     given = assignments_for_student(student=user).filter(quiz_id=quiz_id).exists()
     return given or Assignment.objects.filter(quiz_id=quiz_id, classroom__teachers=user).exists()
+
+
+# The student's own pages: their classes, one class, the course's lessons ------------------------
+
+
+def classes_for_student(*, student: AbstractBaseUser) -> QuerySet[Classroom]:
+    """The open classes the user is a student in now, by name, with their teachers."""
+    return (
+        Classroom.objects.filter(
+            enrollments__student=student,
+            enrollments__removed_at__isnull=True,
+            archived_at__isnull=True,
+        )
+        .prefetch_related(
+            Prefetch("teachers", queryset=get_user_model().objects.order_by("username"))
+        )
+        .order_by("name", "pk")
+    )
+
+
+def class_for_student(*, student: AbstractBaseUser, class_id: int) -> Classroom | None:
+    """The open class `class_id` if the user is a student in it now, with its teachers; None
+    otherwise (a removed student, a teacher of the class, anyone else)."""
+    return classes_for_student(student=student).filter(pk=class_id).first()
+
+
+def attempts_in_class(*, student: AbstractBaseUser, classroom: Classroom) -> QuerySet:
+    """The student's own finished attempts at the quizzes their class set, newest first."""
+    return (
+        Attempt.objects.filter(
+            student=student,
+            finished_at__isnull=False,
+            quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
+        )
+        .select_related("quiz")
+        .only("pk", "number", "score", "finished_at", "quiz__title")
+        .order_by("-finished_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class LessonSetListing:
+    title: str
+    lessons: tuple[LessonRef, ...]
+
+
+@dataclass(frozen=True)
+class CourseListing:
+    title: str
+    lesson_sets: tuple[LessonSetListing, ...]
+
+
+def courses_with_lessons() -> list[CourseListing]:
+    """Every course with its lesson sets and their active lessons, in order (course text is
+    readable by everyone signed in, content.views.lesson); sets with no active lesson and
+    courses with no set left out. Two queries."""
+    items = (
+        LessonSetItem.objects.filter(lesson__retired_at__isnull=True)
+        .select_related("lesson_set__course")
+        .only(
+            "position",
+            "lesson__key",
+            "lesson__title",
+            "lesson_set__title",
+            "lesson_set__position",
+            "lesson_set__course__title",
+        )
+        .select_related("lesson")
+        .order_by(
+            "lesson_set__course__title",
+            "lesson_set__course_id",
+            "lesson_set__position",
+            "lesson_set_id",
+            "position",
+        )
+    )
+    courses: dict[int, tuple[str, dict[int, tuple[str, list[LessonRef]]]]] = {}
+    for item in items:
+        lesson_set = item.lesson_set
+        sets = courses.setdefault(lesson_set.course_id, (lesson_set.course.title, {}))[1]
+        lessons = sets.setdefault(lesson_set.pk, (lesson_set.title, []))[1]
+        lessons.append(LessonRef(item.lesson_id, item.lesson.key, item.lesson.title))
+    return [
+        CourseListing(
+            title=title,
+            lesson_sets=tuple(
+                LessonSetListing(title=set_title, lessons=tuple(lessons))
+                for set_title, lessons in sets.values()
+            ),
+        )
+        for title, sets in courses.values()
+    ]

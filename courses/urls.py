@@ -5,7 +5,11 @@ from courses import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("settings/", views.profile, name="profile"),
+    path("lessons/", views.lessons, name="lessons"),
+    path("classes/", views.classes, name="classes"),
+    path("my-classes/<id:class_id>/", views.my_class, name="my_class"),
     path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),
     path("join/", views.join, name="join"),
     path("invitations/<id:invitation_id>/", views.invitation, name="invitation"),

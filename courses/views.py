@@ -1,6 +1,7 @@
 import csv
 import functools
 from collections import Counter
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
@@ -9,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -56,10 +57,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["invitations"] = cached.invitations
         # The repeated parts are built in Python (a template node per value costs more than
         # the value): one URL reverse per pattern, one translation per word, one format per date.
-        links = _lesson_links(overview)
-        context["assignment_articles"] = _assignment_articles(overview, links)
-        context["retention_rows"] = _retention_rows(overview, links)
-        context["forecast_bars"], context["forecast_rows"] = _forecast_parts(overview.forecast)
+        context["assignment_articles"] = _assignment_articles(overview, now)
+        context["retention_rows"] = _retention_rows(overview, _lesson_links(overview))
+        context["forecast_bars"] = _forecast_bars(overview.forecast)
+        if overview.forecast:
+            context["forecast_from"] = overview.forecast[0].day
+            context["forecast_to"] = overview.forecast[-1].day
     if Role.TEACHER in roles:
         context["classes"] = selectors.classes_for_teacher(teacher=request.user)
     if Role.AUTHOR in roles:
@@ -72,8 +75,6 @@ def _lesson_links(overview: selectors.StudentOverview) -> dict[int, str]:
     which its URL holds as it is: one `reverse()` for them all."""
     lesson_url = _url_for_each("content:lesson")
     lessons = {lesson.pk: lesson for lesson, _summary in overview.lessons}
-    for item in overview.assignments:
-        lessons.update((lesson.pk, lesson) for lesson in item.lessons)
     return {
         pk: f'<a href="{lesson_url(lesson.key)}">{escape(lesson.title)}</a>'
         for pk, lesson in lessons.items()
@@ -95,48 +96,104 @@ def _date_text(value, format_string: str, zone: str, language: str | None) -> st
     return escape(date_filter(template_localtime(value), format_string))
 
 
-def _assignment_articles(overview: selectors.StudentOverview, links: dict[int, str]) -> SafeString:
-    """The student's assignments, one `<article>` each: title, class, kind or study goal,
-    overdue, due date, cards studied, lessons and the quiz's link."""
+def _due_text(due_at, now) -> str:
+    """ "Fri 19 Dec, 06:59" in the current time zone; with the year when it is not this year's."""
+    if template_localtime(due_at).year == template_localtime(now).year:
+        return _local_date(due_at, "D j M, H:i")
+    return _local_date(due_at, "D j M Y, H:i")
+
+
+def _assignment_articles(overview: selectors.StudentOverview, now) -> SafeString:
+    """The student's assignments, one `<article>` each: title, class, kind, due date and time,
+    overdue or done; for a quiz the best score and the attempts used and left, with its link;
+    for a study goal its two numbers (cards studied, recall against the target), never blended;
+    the lessons it covers, by name (the recall table below links each lesson once)."""
     quiz_url = _url_for_each("quizzes:quiz")
-    quiz_kind = f"{escape(_('Quiz'))} · "
-    overdue = f"<strong>{escape(_('Overdue'))}</strong> · "
+    quiz_kind = escape(_("Quiz"))
+    goal_kind = escape(_("Study goal"))
+    overdue = f' · <strong class="warn">{escape(_("Overdue"))}</strong>'
+    done = f' · <strong class="ok">{escape(_("Done"))} ✓</strong>'
     due_word = escape(_("Due"))
-    take_quiz = escape(_("Take the quiz"))
-    goal_text = _("Study goal: every card studied, recall at least %(target)s")
+    buttons = {
+        "start": escape(_("Take the quiz")),
+        "resume": escape(_("Continue the quiz")),
+        "again": escape(_("Try again")),
+    }
+    no_attempts = f'<p class="meta">{escape(_("No attempts left."))}</p>'
+    not_taken = escape(_("Not taken yet"))
+    best_text = _("Best score %(score)s%%")
     label_text = _("Cards studied in %(title)s")
     studied_text = _("%(studied)s of %(cards)s cards studied")
-    goals: dict[float, str] = {}
+    recall_text = _("Recall %(recall)s%% · target %(target)s%%")
+    no_recall_text = _("Recall — (nothing studied yet) · target %(target)s%%")
+    covers_word = escape(_("Lessons:"))
     built = []
     for item in overview.assignments:
         assignment = item.assignment
         title = escape(assignment.title)
-        if assignment.kind == AssignmentKind.QUIZ:
-            kind = quiz_kind
-        else:
-            target = assignment.target_recall
-            if target not in goals:
-                goals[target] = f"{goal_text % {'target': floatformat(target, 2)}} · "
-            kind = goals[target]
         due_at = assignment.due_at
-        percent = item.percent
-        lessons = "".join(f"<li>{links[lesson.pk]}</li>" for lesson in item.lessons)
-        quiz = (
-            f'<p><a class="button" href="{quiz_url(assignment.quiz_id)}">{take_quiz}</a></p>'
-            if assignment.quiz_id
-            else ""
-        )
+        state = overdue if item.overdue else done if item.done else ""
+        if item.quiz is not None:
+            kind = quiz_kind
+            result = item.quiz
+            score = item.score_percent
+            parts = [not_taken if score is None else best_text % {"score": score}]
+            left = item.attempts_left
+            if left is None:
+                parts.append(
+                    ngettext(
+                        "%(used)s attempt used, no limit",
+                        "%(used)s attempts used, no limit",
+                        result.started,
+                    )
+                    % {"used": result.started}
+                )
+            else:
+                allowed = assignment.attempts_allowed
+                parts.append(
+                    ngettext(
+                        "%(used)s of %(allowed)s attempt used, %(left)s left",
+                        "%(used)s of %(allowed)s attempts used, %(left)s left",
+                        allowed,
+                    )
+                    % {"used": result.started, "allowed": allowed, "left": left}
+                )
+            body = f'<p class="result">{" · ".join(parts)}</p>\n'
+            action = "resume" if result.open else "again" if result.started else "start"
+            if assignment.quiz_id and (result.open or left is None or left > 0):
+                body += (
+                    f'<p><a class="button" href="{quiz_url(assignment.quiz_id)}">'
+                    f"{buttons[action]}</a></p>\n"
+                )
+            elif assignment.quiz_id:
+                body += f"{no_attempts}\n"
+        else:
+            kind = goal_kind
+            percent = item.percent
+            target = round(assignment.target_recall * 100)
+            recall = item.recall_percent
+            body = (
+                f'<p class="bar-line"><progress max="100" value="{percent}" aria-label="'
+                f'{label_text % {"title": title}}">{percent}%</progress>\n'
+                f"<span>{studied_text % {'studied': item.studied, 'cards': item.cards}}</span>"
+                '</p>\n<p class="result">'
+                + (
+                    no_recall_text % {"target": target}
+                    if recall is None
+                    else recall_text % {"recall": recall, "target": target}
+                )
+                + "</p>\n"
+            )
+        titles = ", ".join(escape(lesson.title) for lesson in item.lessons)
+        lessons = f'<p class="meta">{covers_word} {titles}</p>\n' if titles else ""
+        css = " overdue" if item.overdue else " done" if item.done else ""
         built.append(
-            f'<article class="assignment{" overdue" if item.overdue else ""}">\n'
+            f'<article class="assignment{css}">\n'
             f"<h3>{title}</h3>\n"
-            f'<p class="meta">\n{escape(assignment.classroom.name)} ·\n{kind}\n'
-            f"{overdue if item.overdue else ''}\n"
+            f'<p class="meta">{escape(assignment.classroom.name)} · {kind} · '
             f'{due_word} <time datetime="{_local_date(due_at, "c")}">'
-            f"{_local_date(due_at, 'j M Y')}</time>\n</p>\n"
-            f'<p class="bar-line"><progress max="100" value="{percent}" aria-label="'
-            f'{label_text % {"title": title}}">{percent}%</progress>\n'
-            f"<span>{studied_text % {'studied': item.studied, 'cards': item.cards}}</span></p>\n"
-            f'<ol class="lessons">\n{lessons}\n</ol>\n{quiz}\n</article>\n'
+            f"{_due_text(due_at, now)}</time>{state}</p>\n"
+            f"{body}{lessons}</article>\n"
         )
     return mark_safe("".join(built))
 
@@ -161,28 +218,31 @@ def _retention_rows(overview: selectors.StudentOverview, links: dict[int, str]) 
     )
 
 
-def _forecast_parts(bars: list[selectors.ForecastBar]) -> tuple[SafeString, SafeString]:
-    """The forecast's SVG bars (a bar, its count if any, the day of the month) and the same
-    figures as table rows (the day, the count)."""
-    svg, rows = [], []
+FORECAST_STEPS = 20  # bar heights in steps of 5%: a class each (the CSP allows no style="")
+
+
+def _forecast_bars(bars: list[selectors.ForecastBar]) -> SafeString:
+    """The forecast as a list of days, each with its count above its bar and its weekday and
+    day of the month below; the full date and count are in each item's text for screen readers
+    (the short labels are hidden from them). Empty when nothing is due in the 14 days."""
+    if not any(bar.count for bar in bars):
+        return mark_safe("")
+    top = max(bar.count for bar in bars)
+    due_text = _("%(date)s: %(count)s due")
+    items = []
     for bar in bars:
-        y = f"{bar.y:.1f}"
-        middle = int(bar.x) + 12
-        svg.append(
-            f'<rect x="{bar.x:.1f}" y="{y}" width="24" height="{bar.height:.1f}"'
-            ' class="bar"></rect>\n'
+        step = round(FORECAST_STEPS * bar.count / top)
+        if bar.count and not step:
+            step = 1  # a day with reviews never looks empty
+        full = due_text % {"date": _local_date(bar.day, "l j F"), "count": bar.count}
+        items.append(
+            f'<li><span class="visually-hidden">{full}</span>'
+            f'<span class="count" aria-hidden="true">{bar.count or ""}</span>'
+            f'<span class="bar h{step}" aria-hidden="true"></span>'
+            f'<span class="day" aria-hidden="true">{_local_date(bar.day, "D")}'
+            f"<br>{_local_date(bar.day, 'j')}</span></li>"
         )
-        if bar.count:
-            svg.append(
-                f'<text x="{middle}" y="{y}" dy="-3" text-anchor="middle" class="count">'
-                f"{bar.count}</text>\n"
-            )
-        svg.append(
-            f'<text x="{middle}" y="136" text-anchor="middle" class="day">{bar.day.day}</text>\n'
-        )
-        day = _local_date(bar.day, "D j M")
-        rows.append(f'<tr><th scope="row">{day}</th><td>{bar.count}</td></tr>')
-    return mark_safe("".join(svg)), mark_safe("".join(rows))
+    return mark_safe("".join(items))
 
 
 @require_http_methods(["GET", "POST"])
@@ -191,6 +251,9 @@ def profile(request: HttpRequest) -> HttpResponse:
     """Any signed-in user, their own settings only: when their study day turns over."""
     instance = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     form = ProfileForm(request.POST or None, instance=instance)
+    if instance.pk is None:
+        # Never set: the page preselects the browser's zone (static/js/student.js).
+        form.fields["time_zone"].widget.attrs["data-browser-zone"] = ""
     if request.method == "POST" and form.is_valid():
         form.save()
         remember_time_zone(request, form.instance.time_zone)
@@ -199,6 +262,78 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request, "courses/profile.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+@require_GET
+@login_required
+def classes(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user: the open classes they are a student in (each with its teachers) and
+    the classes they teach; nobody else's."""
+    return render(
+        request,
+        "courses/classes.html",
+        {
+            "enrolled": selectors.classes_for_student(student=request.user),
+            "taught": selectors.classes_for_teacher(teacher=request.user)
+            if Role.TEACHER in roles_of(request.user)
+            else [],
+        },
+    )
+
+
+@require_GET
+@login_required
+def my_class(request: HttpRequest, class_id: int) -> HttpResponse:
+    """A student of the class, now (404 for anyone else, its teachers included: their page is
+    `class_detail`): its teachers, the student's assignments in it with due dates and their own
+    results, and their finished attempts at its quizzes. Nothing of any other student."""
+    classroom = selectors.class_for_student(student=request.user, class_id=class_id)
+    if classroom is None:
+        raise Http404
+    now = timezone.now()
+    cached = selectors.study_context(user=request.user, now=now, full=True)
+    overview = selectors.student_overview(student=request.user, now=now, context=cached)
+    overview = replace(
+        overview,
+        assignments=[
+            item for item in overview.assignments if item.assignment.classroom.pk == classroom.pk
+        ],
+    )
+    return render(
+        request,
+        "courses/my_class.html",
+        {
+            "classroom": classroom,
+            "teachers": list(classroom.teachers.all()),
+            "has_assignments": bool(overview.assignments),
+            "assignment_articles": _assignment_articles(overview, now),
+            "attempts": selectors.attempts_in_class(student=request.user, classroom=classroom),
+        },
+    )
+
+
+@require_GET
+@login_required
+def lessons(request: HttpRequest) -> HttpResponse:
+    """Any signed-in user (course text is not private): every course's lessons by lesson set,
+    those of the user's own open assignments marked."""
+    cached = selectors.study_context(user=request.user, now=timezone.now())
+    return render(
+        request,
+        "courses/lessons.html",
+        {
+            "courses": selectors.courses_with_lessons(),
+            "assigned": set(cached.lesson_ids),
+        },
+    )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Anyone: browsers ask for /favicon.ico whatever the page links; it is a static file."""
+    response = redirect(static("favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # Teachers ---------------------------------------------------------------------------------------

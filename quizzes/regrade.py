@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from content import usercache
 from quizzes import services
 from quizzes.grading import (
     accepted_form,
@@ -199,6 +200,10 @@ def _regrade(
     result.attempts = len(attempt_scores)
     result.schedules = len(ratings)
     result.students = {answer.attempt.student_id for answer, _, _ in changed}
+    for student_id in result.students:
+        # Their dashboards keep their best scores (courses.selectors.StudyContext.quiz_results);
+        # the bulk updates above send no signal.
+        usercache.forget_user(student_id)
     return result
 
 

@@ -139,7 +139,33 @@ ACCESS: dict[str, Row] = {
     "healthz": Row("Public.", (GET(everyone(200)), POST(everyone(405)))),
     # courses
     "": Row("Any signed-in user: their own dashboard.", (GET(signed_in(200)),)),
-    "settings/": Row("Any signed-in user, their own settings only.", (GET(signed_in(200)),)),
+    "settings/": Row(
+        "Any signed-in user, their own settings only (an unknown time zone is refused).",
+        (
+            GET(signed_in(200)),
+            POST(signed_in(422), lambda world: {"time_zone": "Factory", "day_starts_at": 4}),
+        ),
+    ),
+    "favicon.ico": Row(
+        "Anyone: a redirect to the static icon.", (GET(everyone(302)), POST(everyone(405)))
+    ),
+    "lessons/": Row(
+        "Any signed-in user: every course's lessons (course text is not private).",
+        (GET(signed_in(200)),),
+    ),
+    "classes/": Row(
+        "Any signed-in user: the classes they are in and those they teach.",
+        (GET(signed_in(200)),),
+    ),
+    "my-classes/<id:class_id>/": Row(
+        "The class's students, now, their own results only (404 for anyone else, the class's "
+        "teachers included: theirs is classes/<id>/).",
+        (
+            GET(only(OWNER, CLASSMATE), class_id="class"),
+            GET(only(OTHER_STUDENT), class_id="other_class"),
+            POST(everyone(405), class_id="class"),
+        ),
+    ),
     "join/": Row(
         "Any signed-in user, by POST only: join a class with its code.",
         (

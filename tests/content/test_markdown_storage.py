@@ -421,7 +421,19 @@ def test_the_lesson_page_shows_the_stored_html(client, tmp_path):
     lesson = Lesson.objects.get()
     client.force_login(StudentFactory())
     page = client.get(lesson.get_absolute_url()).content.decode()
-    assert stored(Section.objects.get())["body_html"] in page
+    body = stored(Section.objects.get())["body_html"]
+    assert '<a href="#fn-2" rel="noopener noreferrer">2</a></sup> and the first' in body
+    # The stored HTML, its footnotes numbered in the order the reader meets them, each with an
+    # id to come back to.
+    rel = 'rel="noopener noreferrer"'
+    renumbered = body.replace(
+        f'<sup class="footnote-ref"><a href="#fn-2" {rel}>2</a></sup> and',
+        f'<sup class="footnote-ref" id="fnref-1"><a href="#fn-1" {rel}>1</a></sup> and',
+    ).replace(
+        f'<sup class="footnote-ref"><a href="#fn-1" {rel}>1</a></sup>.',
+        f'<sup class="footnote-ref" id="fnref-2"><a href="#fn-2" {rel}>2</a></sup>.',
+    )
+    assert renumbered != body and renumbered in page
     assert '<li id="fn-1">' in page
 
     mark(Lesson, lesson.pk, summary_html="<p>summary-marker</p>")

@@ -27,20 +27,22 @@ from tests.factories import (
 REFERENCE = Template(
     """{% load i18n %}
   {% for item in overview.assignments %}
-    <article class="assignment{% if item.overdue %} overdue{% endif %}">
+    <article class="assignment{% if item.overdue %} overdue{% elif item.done %} done{% endif %}">
       <h3>{{ item.assignment.title }}</h3>
-      <p class="meta">
-        {{ item.assignment.classroom.name }} ·
-        {% if item.assignment.kind == "quiz" %}{% translate "Quiz" %} · {% else %}{% blocktranslate with target=item.assignment.target_recall|floatformat:2 %}Study goal: every card studied, recall at least {{ target }}{% endblocktranslate %} · {% endif %}
-        {% if item.overdue %}<strong>{% translate "Overdue" %}</strong> · {% endif %}
-        {% translate "Due" %} <time datetime="{{ item.assignment.due_at|date:'c' }}">{{ item.assignment.due_at|date:"j M Y" }}</time>
-      </p>
-      <p class="bar-line"><progress max="100" value="{{ item.percent }}" aria-label="{% blocktranslate with title=item.assignment.title %}Cards studied in {{ title }}{% endblocktranslate %}">{{ item.percent }}%</progress>
-        <span>{% blocktranslate with studied=item.studied cards=item.cards %}{{ studied }} of {{ cards }} cards studied{% endblocktranslate %}</span></p>
-      <ol class="lessons">
-        {% for lesson in item.lessons %}<li><a href="{{ lesson.get_absolute_url }}">{{ lesson.title }}</a></li>{% endfor %}
-      </ol>
-      {% if item.assignment.quiz_id %}<p><a class="button" href="{% url 'quizzes:quiz' item.assignment.quiz_id %}">{% translate "Take the quiz" %}</a></p>{% endif %}
+      <p class="meta">{{ item.assignment.classroom.name }} · {% if item.quiz is not None %}{% translate "Quiz" %}{% else %}{% translate "Study goal" %}{% endif %} · {% translate "Due" %} <time datetime="{{ item.assignment.due_at|date:'c' }}">{% if item.assignment.due_at|date:"Y" == now|date:"Y" %}{{ item.assignment.due_at|date:"D j M, H:i" }}{% else %}{{ item.assignment.due_at|date:"D j M Y, H:i" }}{% endif %}</time>{% if item.overdue %} · <strong class="warn">{% translate "Overdue" %}</strong>{% elif item.done %} · <strong class="ok">{% translate "Done" %} ✓</strong>{% endif %}</p>
+      {% if item.quiz is not None %}
+        <p class="result">{% if item.score_percent is None %}{% translate "Not taken yet" %}{% else %}{% blocktranslate with score=item.score_percent %}Best score {{ score }}%{% endblocktranslate %}{% endif %} · {% if item.attempts_left is None %}{% blocktranslate count used=item.quiz.started %}{{ used }} attempt used, no limit{% plural %}{{ used }} attempts used, no limit{% endblocktranslate %}{% else %}{% blocktranslate count allowed=item.assignment.attempts_allowed with used=item.quiz.started left=item.attempts_left %}{{ used }} of {{ allowed }} attempt used, {{ left }} left{% plural %}{{ used }} of {{ allowed }} attempts used, {{ left }} left{% endblocktranslate %}{% endif %}</p>
+        {% if item.quiz.open or item.attempts_left is None or item.attempts_left > 0 %}
+          <p><a class="button" href="{% url 'quizzes:quiz' item.assignment.quiz_id %}">{% if item.quiz.open %}{% translate "Continue the quiz" %}{% elif item.quiz.started %}{% translate "Try again" %}{% else %}{% translate "Take the quiz" %}{% endif %}</a></p>
+        {% else %}
+          <p class="meta">{% translate "No attempts left." %}</p>
+        {% endif %}
+      {% else %}
+        <p class="bar-line"><progress max="100" value="{{ item.percent }}" aria-label="{% blocktranslate with title=item.assignment.title %}Cards studied in {{ title }}{% endblocktranslate %}">{{ item.percent }}%</progress>
+          <span>{% blocktranslate with studied=item.studied cards=item.cards %}{{ studied }} of {{ cards }} cards studied{% endblocktranslate %}</span></p>
+        <p class="result">{% widthratio item.assignment.target_recall 1 100 as target %}{% if item.recall_percent is None %}{% blocktranslate %}Recall — (nothing studied yet) · target {{ target }}%{% endblocktranslate %}{% else %}{% blocktranslate with recall=item.recall_percent %}Recall {{ recall }}% · target {{ target }}%{% endblocktranslate %}{% endif %}</p>
+      {% endif %}
+      {% if item.lessons %}<p class="meta">{% translate "Lessons:" %} {% for lesson in item.lessons %}{{ lesson.title }}{% if not forloop.last %}, {% endif %}{% endfor %}</p>{% endif %}
     </article>
   {% endfor %}
 |
@@ -53,13 +55,7 @@ REFERENCE = Template(
       </tr>
       {% endfor %}
 |
-      {% for bar in overview.forecast %}
-        <rect x="{{ bar.x|stringformat:'.1f' }}" y="{{ bar.y|stringformat:'.1f' }}" width="24" height="{{ bar.height|stringformat:'.1f' }}" class="bar"></rect>
-        {% if bar.count %}<text x="{{ bar.x|add:12 }}" y="{{ bar.y|stringformat:'.1f' }}" dy="-3" text-anchor="middle" class="count">{{ bar.count }}</text>{% endif %}
-        <text x="{{ bar.x|add:12 }}" y="136" text-anchor="middle" class="day">{{ bar.day|date:"j" }}</text>
-      {% endfor %}
-|
-<tbody>{% for bar in overview.forecast %}<tr><th scope="row">{{ bar.day|date:"D j M" }}</th><td>{{ bar.count }}</td></tr>{% endfor %}</tbody>"""
+      {% for bar, step in forecast %}<li><span class="visually-hidden">{% blocktranslate with date=bar.day|date:"l j F" count=bar.count %}{{ date }}: {{ count }} due{% endblocktranslate %}</span><span class="count" aria-hidden="true">{% if bar.count %}{{ bar.count }}{% endif %}</span><span class="bar h{{ step }}" aria-hidden="true"></span><span class="day" aria-hidden="true">{{ bar.day|date:"D" }}<br>{{ bar.day|date:"j" }}</span></li>{% endfor %}"""
 )
 
 AUTHORED = '<script>alert("x")</script> & Q\'s'
@@ -103,6 +99,13 @@ def varied(student):
     return student
 
 
+def _steps(bars) -> list:
+    """Each forecast bar with its height in twentieths of the highest, at least one for a day
+    with reviews."""
+    top = max(bar.count for bar in bars)
+    return [(bar, max(round(20 * bar.count / top), 1 if bar.count else 0)) for bar in bars]
+
+
 @pytest.mark.django_db
 def test_the_dashboards_built_parts_are_the_template_loops_html(client, varied):
     client.force_login(varied)
@@ -110,14 +113,24 @@ def test_the_dashboards_built_parts_are_the_template_loops_html(client, varied):
     response = client.get("/")
 
     html = _squeeze(response.content.decode())
+    overview = response.context["overview"]
+    assert any(bar.count for bar in overview.forecast)
     with timezone.override("Asia/Ho_Chi_Minh"):
-        reference = REFERENCE.render(Context({"overview": response.context["overview"]}))
+        reference = REFERENCE.render(
+            Context(
+                {
+                    "overview": overview,
+                    "now": response.context["now"],
+                    "forecast": _steps(overview.forecast),
+                }
+            )
+        )
     parts = [_squeeze(part) for part in reference.split("|")]
     assert all(parts)
     for part in parts:
         assert part in html
     assert html.count('<article class="assignment') == 3
-    assert html.count('class="bar"') == 14
+    assert html.count('class="bar h') == 14
 
 
 @pytest.mark.django_db
@@ -131,8 +144,9 @@ def test_authored_names_and_titles_are_escaped_on_the_dashboard(client, varied):
     assert f"<h3>{escaped}</h3>" in html  # the assignment's title
     assert f'aria-label="Cards studied in {escaped}"' in html
     assert f"{escaped} ·" in html  # the class's name
-    assert f'<a href="/lessons/authored/">{escaped}</a>' in html  # the lesson, twice
-    assert html.count(f'<a href="/lessons/authored/">{escaped}</a>') == 2
+    assert f"Lessons: {escaped}, " in html  # the lesson, named in its assignment
+    # and linked once, in the recall table
+    assert html.count(f'<a href="/lessons/authored/">{escaped}</a>') == 1
 
 
 @pytest.mark.django_db
@@ -141,10 +155,14 @@ def test_the_dashboard_shows_goals_dates_quizzes_and_unstudied_lessons(client, v
 
     html = _squeeze(client.get("/").content.decode())
 
-    assert "Study goal: every card studied, recall at least 0.90 ·" in html
+    assert "Study goal · Due" in html
+    assert re.search(r"Recall \d+% · target 90%", html)
     assert '<article class="assignment overdue">' in html
-    assert "<strong>Overdue</strong> ·" in html
-    assert re.search(r'<time datetime="2030-01-02T03:00:00\+07:00">2 Jan 2030</time>', html)
+    assert '<strong class="warn">Overdue</strong></p>' in html
+    assert re.search(
+        r'<time datetime="2030-01-02T03:00:00\+07:00">Wed 2 Jan 2030, 03:00</time>', html
+    )
+    assert "Not taken yet · 0 attempts used, no limit" in html
     assert re.search(r'<a class="button" href="/quizzes/\d+/">Take the quiz</a>', html)
     # The authored lesson has no cards: nothing studied, no recall.
     assert re.search(r"<td>0 / 0</td> <td>—</td> <td>—</td>", html)

@@ -288,7 +288,8 @@ def test_an_overdue_assignment_stands_out_for_the_student(client, classroom, tea
     Assignment.objects.filter(pk=assignment.pk).update(due_at=timezone.now() - timedelta(days=1))
     client.force_login(student)
     html = client.get("/").content.decode()
-    assert '<article class="assignment overdue">' in html and "<strong>Overdue</strong>" in html
+    assert '<article class="assignment overdue">' in html
+    assert '<strong class="warn">Overdue</strong>' in html
 
 
 # Results ----------------------------------------------------------------------------------------
