@@ -1,5 +1,6 @@
 """Reads for the dashboards."""
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -22,6 +23,7 @@ from courses.models import (
     LessonSetItem,
     Profile,
 )
+from courses.results import study_goal
 from courses.roles import Role
 from quizzes import selectors as quiz_selectors
 from quizzes.models import Attempt, CardSuspension
@@ -357,7 +359,8 @@ class AssignmentProgress:
 
     @property
     def recall_percent(self) -> int | None:
-        return None if self.recall is None else round(self.recall * 100)
+        # Rounded down, as the gradebook shows it: a recall shown at the target meets it.
+        return None if self.recall is None else math.floor(self.recall * 100 + 1e-9)
 
     @property
     def score_percent(self) -> int | None:
@@ -422,17 +425,18 @@ def student_overview(
     progress = []
     for assignment in context.assignments:
         ids = [lesson.pk for lesson in assignment.lessons]
-        cards = sum(summaries[i].cards for i in ids)
-        studied = sum(summaries[i].studied for i in ids)
-        # The lessons' mean recalls weighted by their studied cards: the mean over the cards.
-        recall_sum = sum((summaries[i].recall_now or 0.0) * summaries[i].studied for i in ids)
-        recall = recall_sum / studied if studied else None
+        # The gradebook's own reckoning (courses.results.study_goal), so that the two agree.
+        goal = study_goal(
+            target=assignment.target_recall,
+            lessons=[(s.cards, s.studied, s.recall_now) for s in (summaries[i] for i in ids)],
+        )
+        cards, studied, recall = goal.total, goal.studied, goal.recall
         if assignment.kind == AssignmentKind.QUIZ:
             quiz = context.quiz_results.get(assignment.quiz_id) or QuizResult()
             done = quiz.finished > 0
         else:
             quiz = None
-            done = cards > 0 and studied >= cards and (recall or 0) >= assignment.target_recall
+            done = goal.met
         progress.append(
             AssignmentProgress(
                 assignment=assignment,
