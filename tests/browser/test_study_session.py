@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from quizzes.models import CardFlag, CardSuspension, ReviewLog
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, AuthorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,6 +64,8 @@ def test_a_session_with_a_learning_card_why_now_suspend_and_the_summary(
     assert serious_violations(page) == []
 
     card.get_by_role("link", name="Suspended cards").click()
+    expect(page.get_by_role("heading", name="Suspended cards")).to_be_visible()
+    assert serious_violations(page) == []
     page.get_by_role("button", name="Put back").click()
     expect(page.get_by_role("status")).to_contain_text("back in your reviews")
     assert not CardSuspension.objects.exists()
@@ -76,12 +78,23 @@ def test_a_student_reports_a_card_and_returns_to_the_review(student, log_in, liv
     page.get_by_role("link", name="Show answer").click()
     page.get_by_role("link", name="Report a problem with this card").click()
 
+    expect(page.get_by_role("heading", name="Report a problem with a card")).to_be_visible()
+    assert serious_violations(page) == []
     page.get_by_label("What is wrong or unclear?").fill("The second option is ambiguous.")
     page.get_by_role("button", name="Send the report").click()
 
     expect(page).to_have_url(f"{live_server.url}/study/")
     expect(page.get_by_role("status")).to_contain_text("the course’s authors will read your note")
     assert CardFlag.objects.get().note == "The second option is ambiguous."
+    AuthorFactory(username="auth")
+    page.context.clear_cookies()
+    log_in("auth", PASSWORD)
+    page.goto(f"{live_server.url}/cards/reported/")
+    expect(page.get_by_role("cell", name="The second option is ambiguous.")).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Mark resolved").click()
+    expect(page.get_by_role("status")).to_contain_text("resolved")
+    assert CardFlag.objects.get().resolved_at is not None
 
 
 def test_on_a_touch_screen_the_keys_are_not_offered(student, browser, live_server):
