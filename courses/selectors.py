@@ -15,6 +15,7 @@ from courses.models import (
     AssignmentLesson,
     Classroom,
     Course,
+    Enrollment,
     Invitation,
     InvitationStatus,
     Profile,
@@ -365,3 +366,20 @@ def quiz_is_open_to(*, user: AbstractBaseUser, quiz_id: int, quiz_key: str | Non
         return True
     given = assignments_for_student(student=user).filter(quiz_id=quiz_id).exists()
     return given or Assignment.objects.filter(quiz_id=quiz_id, classroom__teachers=user).exists()
+
+
+def classes_archived_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
+    """The archived classes this user teaches, the latest archived first."""
+    return Classroom.objects.filter(teachers=teacher, archived_at__isnull=False).order_by(
+        "-archived_at", "pk"
+    )
+
+
+def enrollments_removed_since(*, classroom: Classroom, since: datetime) -> list[Enrollment]:
+    """The class's memberships ended at or after `since` (and not restored), the latest first,
+    with their students: those whose removal can still be undone."""
+    return list(
+        classroom.enrollments.filter(removed_at__gte=since)
+        .select_related("student")
+        .order_by("-removed_at", "pk")
+    )
