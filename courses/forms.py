@@ -81,6 +81,19 @@ class JoinForm(forms.Form):
 
 
 class AssignmentForm(forms.Form):
+    """A new assignment. The study goal's and the quiz's settings are both on the page (the
+    script shows only the chosen kind's); the other kind's are ignored, errors included. A due
+    date in the past is refused until the teacher confirms it (`past_due_ok`)."""
+
+    STUDY_FIELDS = ("target_recall",)
+    QUIZ_FIELDS = (
+        "question_count",
+        "shuffle",
+        "attempts_allowed",
+        "time_limit_minutes",
+        "feedback",
+    )
+
     lesson_set = forms.ModelChoiceField(
         label=_("Lesson set"), queryset=LessonSet.objects.none(), required=False
     )
@@ -90,6 +103,12 @@ class AssignmentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=300,
+        required=False,
+        help_text=_("Leave it empty to use the lesson set's title (or the lessons' titles)."),
+    )
     students = IdMultipleChoiceField(
         label=_("Only for these students (leave empty for the whole class)"),
         queryset=get_user_model().objects.none(),
@@ -97,10 +116,13 @@ class AssignmentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=AssignmentKind.choices, widget=forms.RadioSelect
+        label=_("Kind"),
+        choices=AssignmentKind.choices,
+        widget=forms.RadioSelect,
+        initial=AssignmentKind.STUDY,
     )
     opens_at = forms.DateTimeField(
-        label=_("Opens"),
+        label=_("Opens (optional)"),
         required=False,
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local", "min": "2000-01-01T00:00", "max": "2200-12-31T23:59"}
@@ -114,40 +136,52 @@ class AssignmentForm(forms.Form):
         ),
         validators=[validate_sane_date],
     )
+    past_due_ok = forms.BooleanField(
+        label=_("Yes, assign it with this due date in the past"), required=False
+    )
+    # Entered and shown in percent; the assignment stores a fraction (0.85).
     target_recall = forms.IntegerField(
-        label=_("Study goal: target recall (%)"), min_value=50, max_value=99, initial=85
+        label=_("Target recall (%)"),
+        min_value=50,
+        max_value=99,
+        initial=85,
+        help_text=_("The predicted recall, in percent, every card should reach by the due date."),
     )
     question_count = forms.IntegerField(
-        label=_("Quiz: number of questions (empty for all)"),
+        label=_("Number of questions (empty for all)"),
         min_value=1,
         max_value=1000,
         required=False,
         initial=10,
     )
     shuffle = forms.BooleanField(
-        label=_("Quiz: shuffle questions and options"), required=False, initial=True
+        label=_("Shuffle questions and options"), required=False, initial=True
     )
     attempts_allowed = forms.IntegerField(
-        label=_("Quiz: attempts allowed (empty for unlimited)"),
+        label=_("Attempts allowed (empty for unlimited)"),
         min_value=1,
         max_value=100,
         required=False,
     )
     time_limit_minutes = forms.IntegerField(
-        label=_("Quiz: time limit in minutes (optional)"),
+        label=_("Time limit in minutes (optional)"),
         min_value=1,
         max_value=600,
         required=False,
     )
     feedback = forms.ChoiceField(
-        label=_("Quiz: feedback"), choices=FeedbackMode.choices, initial=FeedbackMode.IMMEDIATE
+        label=_("Feedback"), choices=FeedbackMode.choices, initial=FeedbackMode.IMMEDIATE
     )
 
-    def __init__(self, *args, classroom, **kwargs):
+    def __init__(self, *args, classroom, now, **kwargs):
         super().__init__(*args, **kwargs)
+        self.now = now
+        self.past_due = False  # the due date is in the past and not confirmed yet
         self.fields["lesson_set"].queryset = LessonSet.objects.select_related("course").order_by(
             "course__title", "position"
         )
+        # The script names the assignment after the chosen option's text: the set's title.
+        self.fields["lesson_set"].label_from_instance = lambda lesson_set: lesson_set.title
         self.fields["lessons"].queryset = Lesson.objects.active().order_by("title")
         self.fields["students"].queryset = (
             get_user_model()
@@ -158,6 +192,12 @@ class AssignmentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        # The other kind's settings are not used: neither their values nor their errors count.
+        kind = data.get("kind")
+        unused = {AssignmentKind.STUDY: self.QUIZ_FIELDS, AssignmentKind.QUIZ: self.STUDY_FIELDS}
+        for name in unused.get(kind, ()):
+            self.errors.pop(name, None)
+            data[name] = self.fields[name].initial
         if not data.get("lesson_set") and not data.get("lessons"):
             raise forms.ValidationError(_("Choose a lesson set or at least one lesson."))
         if data.get("lesson_set") and data.get("lessons"):
@@ -165,4 +205,16 @@ class AssignmentForm(forms.Form):
         opens, due = data.get("opens_at"), data.get("due_at")
         if opens and due and opens >= due:
             self.add_error("due_at", _("The due date must come after the opening date."))
+        elif due and due < self.now and not data.get("past_due_ok"):
+            self.past_due = True
+            self.add_error(
+                "due_at",
+                forms.ValidationError(
+                    _(
+                        "This due date is in the past: students will see the assignment as "
+                        "overdue at once. Check the date, or confirm below."
+                    ),
+                    code="past",
+                ),
+            )
         return data

@@ -47,6 +47,26 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             return SetPasswordForm
         return super().get_form_class()
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.request.session.get(SESSION_FLAG) and "old_password" in form.fields:
+            # An account given a one-time password (by an administrator, say): the "old"
+            # password Django asks for is that one, which a new student would not guess.
+            form.fields["old_password"].label = _("One-time password")
+            form.fields["old_password"].help_text = _(
+                "The password you were given and just signed in with."
+            )
+        return form
+
+    def get_context_data(self, **kwargs):
+        """`first_sign_in`: the account must choose its own password before anything else;
+        `has_password`: it has one to give (else it signed in with a one-time code)."""
+        return {
+            **super().get_context_data(**kwargs),
+            "first_sign_in": bool(self.request.session.get(SESSION_FLAG)),
+            "has_password": self.request.user.has_usable_password(),
+        }
+
     def form_valid(self, form):
         response = super().form_valid(form)
         Profile.objects.filter(user=self.request.user).update(must_change_password=False)

@@ -18,6 +18,7 @@ from courses.models import (
     AssignmentLesson,
     Classroom,
     Course,
+    Enrollment,
     Invitation,
     InvitationStatus,
     LessonSetItem,
@@ -587,3 +588,20 @@ def courses_with_lessons() -> list[CourseListing]:
         )
         for title, sets in courses.values()
     ]
+
+
+def classes_archived_for_teacher(*, teacher: AbstractBaseUser) -> QuerySet[Classroom]:
+    """The archived classes this user teaches, the latest archived first."""
+    return Classroom.objects.filter(teachers=teacher, archived_at__isnull=False).order_by(
+        "-archived_at", "pk"
+    )
+
+
+def enrollments_removed_since(*, classroom: Classroom, since: datetime) -> list[Enrollment]:
+    """The class's memberships ended at or after `since` (and not restored), the latest first,
+    with their students: those whose removal can still be undone."""
+    return list(
+        classroom.enrollments.filter(removed_at__gte=since)
+        .select_related("student")
+        .order_by("-removed_at", "pk")
+    )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from content import usercache
 from content.models import Lesson
-from courses import selectors, signin
+from courses import joincodes, selectors, signin
 from courses.models import (
     Assignment,
     AssignmentKind,
@@ -49,6 +49,15 @@ DEMO_CLASS = "Demo class"
 
 class ClassError(Exception):
     """A teacher's or student's request that cannot be done; the message is for them."""
+
+
+class AlreadyDone(ClassError):
+    """What was asked for is so already (the student is in the class): nothing changed, and
+    the message says so. Not a mistake to be told off for."""
+
+
+# How long a teacher may undo a student's removal (`enrollment_restore`).
+REMOVAL_UNDO_WINDOW = timedelta(minutes=10)
 
 
 def user_add_role(*, user: AbstractBaseUser, role: str) -> None:
@@ -96,6 +105,10 @@ def invitation_create(
     user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
     if user is None:
         raise ClassError(_("There is no account with the username “%s”.") % username)
+    if user.pk == invited_by.pk:
+        raise ClassError(
+            _("That is your own username: a teacher cannot enrol themselves as a student.")
+        )
     if Role.STUDENT not in roles_of(user):
         raise ClassError(
             _("“%s” is not a student account; only students can be added to a class.") % username
@@ -103,7 +116,7 @@ def invitation_create(
     if classroom.teachers.filter(pk=user.pk).exists():
         raise ClassError(_("%s teaches this class.") % user.get_username())
     if _is_enrolled(classroom, user):
-        raise ClassError(_("%s is already in this class.") % user.get_username())
+        raise AlreadyDone(_("%s is already in this class.") % user.get_username())
     pending = classroom.invitations.filter(student=user, status=InvitationStatus.PENDING)
     invitation = pending.first()
     if invitation is None:
@@ -139,41 +152,65 @@ def invitation_respond(
     return invitation
 
 
+def open_class_attempts(*, classroom: Classroom, student_id: int) -> models.QuerySet[Attempt]:
+    """The student's unfinished attempts at the class's quizzes."""
+    return Attempt.objects.filter(
+        student_id=student_id,
+        finished_at__isnull=True,
+        quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
+    )
+
+
 @transaction.atomic
-def enrollment_remove(*, classroom: Classroom, student_id: int) -> None:
+def enrollment_remove(*, classroom: Classroom, student_id: int) -> bool:
     """End a student's membership. Their answers, reviews and grades stay; an attempt they had
     open at one of the class's quizzes is submitted as it stands, since the quiz is no longer
-    theirs to answer."""
+    theirs to answer. False if they were not in the class (removed already, in another tab)."""
     now = timezone.now()
     ended = Enrollment.objects.filter(
         classroom=classroom, student_id=student_id, removed_at__isnull=True
     ).update(removed_at=now)
     if not ended:
-        return
+        return False
     usercache.forget_user(student_id)  # the update above sends no signal
-    open_attempts = Attempt.objects.filter(
-        student_id=student_id,
-        finished_at__isnull=True,
-        quiz__in=classroom.assignments.filter(kind=AssignmentKind.QUIZ).values("quiz_id"),
-    )
-    for attempt in open_attempts:
+    for attempt in open_class_attempts(classroom=classroom, student_id=student_id):
         attempt_finish(attempt=attempt, now=now)
+    return True
+
+
+def enrollment_restore(*, classroom: Classroom, student_id: int, now: datetime) -> bool:
+    """Undo a removal made within REMOVAL_UNDO_WINDOW before `now`: the same membership goes on
+    (the same enrolment row, its first `joined_at`), as if the removal had not happened, so the
+    class's record of the student has no gap. The quiz attempt the removal submitted stays
+    submitted, with the score it had; the student may start another where the quiz allows.
+
+    False if there is no such removal: undone already (another tab), too old to undo (invite
+    the student again), or the student was never removed. One UPDATE, so two undos at once
+    restore once.
+    """
+    restored = Enrollment.objects.filter(
+        classroom=classroom,
+        student_id=student_id,
+        removed_at__gte=now - REMOVAL_UNDO_WINDOW,
+    ).update(removed_at=None)
+    if restored:
+        usercache.forget_user(student_id)  # the update above sends no signal
+    return bool(restored)
 
 
 @transaction.atomic
 def classroom_join(*, code: str, student: AbstractBaseUser) -> Classroom:
-    """The student typed the class's code: they join it, and become a student if they were not
-    one (an account with no role yet). A teacher of the class cannot join it as a student."""
-    classroom = Classroom.objects.filter(
-        join_code=code.strip().upper().replace(" ", "").replace("-", ""),
-        archived_at__isnull=True,
-    ).first()
+    """The student typed the class's code, or followed its join link: they join it, and become
+    a student if they were not one (an account with no role yet). A teacher of the class cannot
+    join it as a student. Wrong codes count towards the user's limit (courses.joincodes), past
+    which this raises joincodes.TooManyGuesses."""
+    classroom = joincodes.open_class_for(code=code, user_id=student.pk)
     if classroom is None:
         raise ClassError(_("No open class has that join code. Check it with your teacher."))
     if classroom.teachers.filter(pk=student.pk).exists():
         raise ClassError(_("You teach this class, so you cannot join it as a student."))
     if _is_enrolled(classroom, student):
-        raise ClassError(_("You are already in %s.") % classroom.name)
+        raise AlreadyDone(_("You are already in %s.") % classroom.name)
     if Role.STUDENT not in roles_of(student):
         user_add_role(user=student, role=Role.STUDENT)
     enrollment_add(classroom=classroom, student=student)
@@ -183,16 +220,39 @@ def classroom_join(*, code: str, student: AbstractBaseUser) -> Classroom:
     return classroom
 
 
-def classroom_archive(*, classroom: Classroom) -> None:
-    if classroom.archived_at is None:
-        classroom.archived_at = timezone.now()
-        classroom.save(update_fields=["archived_at"])
+def classroom_archive(*, classroom: Classroom, now: datetime | None = None) -> bool:
+    """Archive the class: it leaves its teachers' and students' dashboards, takes no new
+    students and no new assignments; nothing is deleted, and `classroom_restore` brings it
+    back. False if it was archived already (another tab): one UPDATE, so two at once archive
+    once."""
+    now = now or timezone.now()
+    archived = Classroom.objects.filter(pk=classroom.pk, archived_at__isnull=True).update(
+        archived_at=now
+    )
+    if archived:
+        classroom.archived_at = now
+        usercache.forget_all()  # the update above sends no signal
+    return bool(archived)
+
+
+def classroom_restore(*, classroom: Classroom) -> bool:
+    """Bring an archived class back as it was: its students, assignments and join code. False
+    if it was not archived (restored already, in another tab)."""
+    restored = Classroom.objects.filter(pk=classroom.pk, archived_at__isnull=False).update(
+        archived_at=None
+    )
+    if restored:
+        classroom.archived_at = None
+        usercache.forget_all()  # the update above sends no signal
+    return bool(restored)
 
 
 def coteacher_add(*, classroom: Classroom, username: str) -> AbstractBaseUser:
     teacher = get_user_model().objects.filter(username__iexact=username.strip()).first()
     if teacher is None or Role.TEACHER not in roles_of(teacher):
         raise ClassError(_("There is no teacher with the username “%s”.") % username.strip())
+    if classroom.teachers.filter(pk=teacher.pk).exists():
+        raise AlreadyDone(_("%s already teaches this class.") % teacher.get_username())
     classroom.teachers.add(teacher)
     return teacher
 
@@ -365,7 +425,11 @@ def roster_import(
         user = existing.get(row.username.lower())
         if user is None:
             continue
-        if user.pk not in student_ids:
+        if invited_by is not None and user.pk == invited_by.pk:
+            problem = _("“%s” is your own username: a teacher cannot enrol themselves") % (
+                row.username
+            )
+        elif user.pk not in student_ids:
             problem = _("“%s” is not a student account") % row.username
         elif user.pk in teacher_ids:
             problem = _("%s teaches this class") % row.username
@@ -475,10 +539,12 @@ def assignment_create(
     opens_at: datetime | None = None,
     target_recall: float = 0.85,
     quiz_settings: QuizSettings | None = None,
+    title: str = "",
 ) -> Assignment:
     """Assign a lesson set, or single lessons, to a class or to some of its students.
 
     A quiz assignment gets its own quiz, with the teacher's settings, over those lessons.
+    Without a `title`, the lesson set's title, or the lessons' titles, name it.
     """
     if lesson_set is not None:
         items = lesson_set.items.filter(lesson__retired_at__isnull=True).select_related("lesson")
@@ -494,7 +560,10 @@ def assignment_create(
     )
     if any(student.pk not in enrolled for student in students):
         raise ClassError(_("Only students of this class can be given its assignments."))
-    title = lesson_set.title if lesson_set else ", ".join(lesson.title for lesson in chosen)
+    title = (
+        " ".join(title.split())
+        or (lesson_set.title if lesson_set else ", ".join(lesson.title for lesson in chosen))
+    )[:300]  # the columns' length, for the quiz too
     quiz = None
     if kind == AssignmentKind.QUIZ:
         settings = quiz_settings or QuizSettings()
@@ -502,7 +571,7 @@ def assignment_create(
         quiz.lessons.set(chosen)
     assignment = Assignment.objects.create(
         classroom=classroom,
-        title=title[:300],
+        title=title,
         lesson_set=lesson_set,
         kind=kind,
         quiz=quiz,

@@ -12,9 +12,14 @@ urlpatterns = [
     path("my-classes/<id:class_id>/", views.my_class, name="my_class"),
     path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),
     path("join/", views.join, name="join"),
+    path("join/<str:code>/", views.join_code, name="join_code"),
     path("invitations/<id:invitation_id>/", views.invitation, name="invitation"),
     path("classes/new/", views.class_new, name="class_new"),
+    path("classes/archived/", views.classes_archived, name="classes_archived"),
     path("classes/<id:class_id>/", views.class_detail, name="class_detail"),
+    path("classes/<id:class_id>/archive/", views.class_archive, name="class_archive"),
+    path("classes/<id:class_id>/restore/", views.class_restore, name="class_restore"),
+    path("classes/<id:class_id>/join-link/", views.class_join_link, name="class_join_link"),
     path("classes/<id:class_id>/roster/", views.class_roster, name="class_roster"),
     path("classes/<id:class_id>/assignments/new/", views.assignment_new, name="assignment_new"),
     path(
@@ -34,5 +39,15 @@ urlpatterns = [
         "classes/<id:class_id>/students/<id:student_id>/",
         views.class_student,
         name="class_student",
+    ),
+    path(
+        "classes/<id:class_id>/students/<id:student_id>/remove/",
+        views.student_remove,
+        name="student_remove",
+    ),
+    path(
+        "classes/<id:class_id>/students/<id:student_id>/undo-remove/",
+        views.student_remove_undo,
+        name="student_remove_undo",
     ),
 ]

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.templatetags.static import static
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.routers import reading_from_replica
 from content.ids import parse_id
 from content.models import Lesson
-from courses import results, selectors, services, signin
+from courses import joincodes, qr, results, selectors, services, signin
 from courses.forms import (
     AssignmentForm,
     ClassroomForm,
@@ -385,51 +384,18 @@ def class_new(request: HttpRequest) -> HttpResponse:
 def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: overview, students by who needs attention, and class management.
 
-    POST `action`: add-student, remove-student, add-teacher, archive.
+    POST `action`: add-student, add-teacher. (Removing a student and archiving the class have
+    pages of their own, which ask first.)
     """
     classroom = _teacher_class(request, class_id)
     if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "add-student":
-                form = UsernameForm(request.POST)
-                if form.is_valid():
-                    invitation = services.invitation_create(
-                        classroom=classroom,
-                        username=form.cleaned_data["username"],
-                        invited_by=request.user,
-                    )
-                    messages.success(
-                        request,
-                        _(
-                            "%s is invited. They join the class when they accept the "
-                            "invitation on their dashboard."
-                        )
-                        % invitation.student.get_username(),
-                    )
-            elif action == "remove-student":
-                student = _student_of(classroom, parse_id(request.POST.get("student")))
-                services.enrollment_remove(classroom=classroom, student_id=student.pk)
-                messages.success(
-                    request, _("%s was removed; their history stays.") % student.get_username()
-                )
-            elif action == "add-teacher":
-                form = UsernameForm(request.POST)
-                if form.is_valid():
-                    services.coteacher_add(
-                        classroom=classroom, username=form.cleaned_data["username"]
-                    )
-                    messages.success(request, _("Co-teacher added."))
-            elif action == "archive":
-                services.classroom_archive(classroom=classroom)
-                messages.success(request, _("The class is archived."))
-        except services.ClassError as exc:
-            messages.error(request, str(exc))
+        _class_action(request, classroom)
         return redirect("class_detail", class_id=classroom.pk)
     now = timezone.now()
     with reading_from_replica():
         book = results.gradebook(classroom=classroom, now=now)
     retention = book.retention
+    join_url = request.build_absolute_uri(reverse("join_code", args=[classroom.join_code]))
     return render(
         request,
         "courses/class.html",
@@ -445,7 +411,190 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             .order_by("created_at"),
             "username_form": UsernameForm(),
             "roster_form": RosterForm(),
+            "removed_recently": selectors.enrollments_removed_since(
+                classroom=classroom, since=now - services.REMOVAL_UNDO_WINDOW
+            ),
+            "undo_minutes": _undo_minutes(),
+            "join_url": join_url,
+            "join_qr": qr.svg_data_uri(join_url),
         },
+    )
+
+
+def _undo_minutes() -> int:
+    return int(services.REMOVAL_UNDO_WINDOW.total_seconds() // 60)
+
+
+def _class_action(request: HttpRequest, classroom: Classroom) -> None:
+    """One of the class page's forms, its outcome said in a message."""
+    action = request.POST.get("action")
+    form = UsernameForm(request.POST)
+    if action not in {"add-student", "add-teacher"} or not form.is_valid():
+        messages.error(request, _("Enter a username."))
+        return
+    username = form.cleaned_data["username"]
+    try:
+        if action == "add-student":
+            asked_at = timezone.now()
+            invitation = services.invitation_create(
+                classroom=classroom, username=username, invited_by=request.user
+            )
+            name = invitation.student.get_username()
+            if invitation.created_at < asked_at:
+                messages.info(
+                    request,
+                    _("%s was invited already; they join when they accept the invitation.") % name,
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%s is invited. They join the class when they accept the "
+                        "invitation on their dashboard."
+                    )
+                    % name,
+                )
+        else:
+            teacher = services.coteacher_add(classroom=classroom, username=username)
+            messages.success(request, _("%s now teaches this class too.") % teacher.get_username())
+    except services.AlreadyDone as exc:
+        messages.info(request, str(exc))
+    except services.ClassError as exc:
+        messages.error(request, str(exc))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def class_archive(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: GET asks to confirm, POST archives the class (it can be restored
+    from the archived classes)."""
+    classroom = _teacher_class(request, class_id)
+    if request.method == "POST":
+        if services.classroom_archive(classroom=classroom):
+            messages.success(
+                request,
+                _("%s is archived. It is listed here, where you can restore it.") % classroom.name,
+            )
+        else:
+            messages.info(request, _("%s was archived already.") % classroom.name)
+        return redirect("classes_archived")
+    if classroom.archived_at is not None:
+        messages.info(request, _("%s is archived already.") % classroom.name)
+        return redirect("class_detail", class_id=classroom.pk)
+    return render(
+        request,
+        "courses/class_archive.html",
+        {
+            "classroom": classroom,
+            "students": classroom.enrollments.filter(removed_at__isnull=True).count(),
+            "assignments": classroom.assignments.count(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def class_restore(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers, by POST only: bring an archived class back as it was."""
+    classroom = _teacher_class(request, class_id)
+    if services.classroom_restore(classroom=classroom):
+        messages.success(
+            request,
+            _("%s is restored: its students, assignments and join code are back.") % classroom.name,
+        )
+    else:
+        messages.info(request, _("%s is not archived.") % classroom.name)
+    return redirect("class_detail", class_id=classroom.pk)
+
+
+@require_GET
+@login_required
+def classes_archived(request: HttpRequest) -> HttpResponse:
+    """Teachers: the archived classes they teach, each with "Restore"."""
+    if Role.TEACHER not in roles_of(request.user):
+        raise Http404
+    return render(
+        request,
+        "courses/classes_archived.html",
+        {"classes": selectors.classes_archived_for_teacher(teacher=request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def student_remove(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
+    """The class's teachers, for a student who is or was in the class: GET asks to confirm,
+    POST ends the student's membership (the class page then offers an undo for a while)."""
+    classroom = _teacher_class(request, class_id)
+    student = _student_of(classroom, student_id)
+    name = student.get_username()
+    if request.method == "POST":
+        if services.enrollment_remove(classroom=classroom, student_id=student.pk):
+            messages.success(
+                request,
+                _(
+                    "%(name)s was removed; their history stays. You can undo this below "
+                    "for %(minutes)d minutes."
+                )
+                % {"name": name, "minutes": _undo_minutes()},
+            )
+        else:
+            messages.info(request, _("%s is not in this class.") % name)
+        return redirect("class_detail", class_id=classroom.pk)
+    enrolled = classroom.enrollments.filter(student=student, removed_at__isnull=True).exists()
+    if not enrolled:
+        messages.info(request, _("%s is not in this class.") % name)
+        return redirect("class_detail", class_id=classroom.pk)
+    return render(
+        request,
+        "courses/student_remove.html",
+        {
+            "classroom": classroom,
+            "student": student,
+            "open_attempts": services.open_class_attempts(
+                classroom=classroom, student_id=student.pk
+            ).count(),
+            "undo_minutes": _undo_minutes(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def student_remove_undo(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
+    """The class's teachers, by POST only, for a student who is or was in the class: undo the
+    student's removal if it was made within the last few minutes
+    (services.REMOVAL_UNDO_WINDOW)."""
+    classroom = _teacher_class(request, class_id)
+    student = _student_of(classroom, student_id)
+    name = student.get_username()
+    if services.enrollment_restore(classroom=classroom, student_id=student.pk, now=timezone.now()):
+        messages.success(request, _("%s is back in the class.") % name)
+    elif classroom.enrollments.filter(student=student, removed_at__isnull=True).exists():
+        messages.info(request, _("%s is in the class.") % name)
+    else:
+        messages.error(
+            request,
+            _(
+                "%(name)s was removed more than %(minutes)d minutes ago, too long to undo. "
+                "Invite them again: they join when they accept."
+            )
+            % {"name": name, "minutes": _undo_minutes()},
+        )
+    return redirect("class_detail", class_id=classroom.pk)
+
+
+@require_GET
+@login_required
+def class_join_link(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: the join link, its QR code and the join code, large, to project
+    in class."""
+    classroom = _teacher_class(request, class_id)
+    join_url = request.build_absolute_uri(reverse("join_code", args=[classroom.join_code]))
+    return render(
+        request,
+        "courses/class_join_link.html",
+        {"classroom": classroom, "join_url": join_url, "join_qr": qr.svg_data_uri(join_url)},
     )
 
 
@@ -476,8 +625,7 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
     """The class page's students, one `<tr>` each: name, overdue, cards studied of their study
     goals, mean quiz score, recall, remove."""
     student_url = _url_for_each("class_student", classroom.pk)
-    action = escape(reverse("class_detail", args=[classroom.pk]))
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+    remove_url = _url_for_each("student_remove", classroom.pk)  # a page that asks first
     remove_word = escape(_("Remove"))
     remove_label = _("Remove %(name)s from the class")
     built = []
@@ -492,12 +640,8 @@ def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> l
                 f"<td>{overdue}</td><td>{studied}</td>"
                 f"<td>{_percent(row.mean_percent)}</td>"
                 f"<td>{_percent(row.recall_percent)}</td>"
-                f'<td><form method="post" action="{action}" class="inline">{csrf}'
-                '<input type="hidden" name="action" value="remove-student">'
-                f'<input type="hidden" name="student" value="{row.student.pk}">'
-                '<button type="submit" class="link" aria-label="'
-                f'{escape(remove_label % {"name": username})}">{remove_word}</button>'
-                "</form></td></tr>"
+                f'<td><a href="{remove_url(row.student.pk)}" aria-label="'
+                f'{escape(remove_label % {"name": username})}">{remove_word}</a></td></tr>'
             )
         )
     return built
@@ -652,13 +796,14 @@ def class_roster(request: HttpRequest, class_id: int) -> HttpResponse:
 def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
     """The class's teachers: assign a lesson set or lessons, as a study goal or a quiz."""
     classroom = _teacher_class(request, class_id, archived=False)
-    form = AssignmentForm(request.POST or None, classroom=classroom)
+    form = AssignmentForm(request.POST or None, classroom=classroom, now=timezone.now())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.assignment_create(
                 classroom=classroom,
                 teacher=request.user,
+                title=data["title"],
                 lesson_set=data["lesson_set"],
                 lessons=list(data["lessons"]),
                 students=list(data["students"]),
@@ -875,20 +1020,74 @@ def invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     return redirect("dashboard")
 
 
-@require_http_methods(["POST"])
+def _join_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, "courses/join.html", context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(joincodes.FAILURE_WINDOW_S)
+    return response
+
+
+def _too_many_guesses(request: HttpRequest, code: str) -> HttpResponse:
+    error = _(
+        "Too many wrong join codes. Wait a quarter of an hour and try again, or ask your "
+        "teacher for the class's join link."
+    )
+    return _join_page(request, {"code": code, "errors": [error]}, status=429)
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def join(request: HttpRequest) -> HttpResponse:
-    """Any signed-in user: join a class with its code (they become its student)."""
+    """Any signed-in user: join a class with its code (they become its student). GET shows the
+    form; a wrong code is shown on it again with the error (and counts towards the user's
+    limit of wrong codes, courses.joincodes)."""
+    if request.method == "GET":
+        return _join_page(request, {"code": ""})
     form = JoinForm(request.POST)
-    if form.is_valid():
-        try:
-            classroom = services.classroom_join(
-                code=form.cleaned_data["code"], student=request.user
-            )
-        except services.ClassError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("You joined %s.") % classroom.name)
+    if not form.is_valid():
+        return _join_page(
+            request,
+            {"code": "", "errors": [_("Enter the join code your teacher gave you.")]},
+            status=422,
+        )
+    code = form.cleaned_data["code"]
+    try:
+        classroom = services.classroom_join(code=code, student=request.user)
+    except joincodes.TooManyGuesses:
+        return _too_many_guesses(request, code)
+    except services.AlreadyDone as exc:
+        messages.info(request, str(exc))
+    except services.ClassError as exc:
+        return _join_page(request, {"code": code, "errors": [str(exc)]}, status=422)
     else:
-        messages.error(request, _("Enter the join code your teacher gave you."))
+        messages.success(request, _("You joined %s.") % classroom.name)
     return redirect("dashboard")
+
+
+@require_GET
+@login_required
+def join_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Any signed-in user: where a class's join link leads. It names the class and asks to
+    confirm (the form posts to `join`); a code of no open class is a 404 that counts towards
+    the user's limit of wrong codes (courses.joincodes)."""
+    code = code[:20]
+    try:
+        classroom = joincodes.open_class_for(code=code, user_id=request.user.pk)
+    except joincodes.TooManyGuesses:
+        return _too_many_guesses(request, code)
+    if classroom is None:
+        error = _("No open class has that join code. Check it with your teacher.")
+        return _join_page(request, {"code": code, "errors": [error]}, status=404)
+    teachers = classroom.teachers.order_by("username")
+    return _join_page(
+        request,
+        {
+            "code": classroom.join_code,
+            "classroom": classroom,
+            "teacher_names": [t.get_full_name() or t.get_username() for t in teachers],
+            "teaches": any(t.pk == request.user.pk for t in teachers),
+            "enrolled": classroom.enrollments.filter(
+                student=request.user, removed_at__isnull=True
+            ).exists(),
+        },
+    )

@@ -167,10 +167,11 @@ ACCESS: dict[str, Row] = {
         ),
     ),
     "join/": Row(
-        "Any signed-in user, by POST only: join a class with its code.",
+        "Any signed-in user: the form (GET), and joining a class with its code (POST); the "
+        "class's teacher cannot join it as a student (the form again, with the reason).",
         (
-            GET(everyone(405)),
-            POST(signed_in(302), data=lambda world: {"code": world["class_code"]}),
+            GET(signed_in(200)),
+            POST({**signed_in(302), TEACHER: 422}, lambda world: {"code": world["class_code"]}),
         ),
     ),
     "sign-in/code/": Row(
@@ -205,10 +206,9 @@ ACCESS: dict[str, Row] = {
         (
             GET(TEACHER_OF_CLASS, class_id="class"),
             GET(only(OTHER_TEACHER), class_id="other_class"),
-            POST(only(TEACHER, status=302), lambda world: {"action": "archive"}, class_id="class"),
             POST(
                 only(TEACHER, status=302),
-                lambda world: {"action": "remove-student", "student": world["owner"]},
+                lambda world: {"action": "add-student", "username": "classmate"},
                 class_id="class",
             ),
         ),
@@ -364,6 +364,61 @@ ACCESS: dict[str, Row] = {
     "lessons/<slug:key>/": Row(
         "Any signed-in user: course text is not private.",
         (GET(signed_in(200), key="lesson"), GET(only(), key="no_such_lesson")),
+    ),
+}
+
+# Forgiving pages (issue 11): confirmations, undo, archived classes, join links.
+ACCESS |= {
+    "join/<str:code>/": Row(
+        "Any signed-in user: a join link names its open class and asks to confirm (the form "
+        "posts to /join/); a code of no open class is a 404.",
+        (
+            GET(signed_in(200), code="class_code"),
+            GET(only(), code="no_such_code"),
+            POST(everyone(405), code="class_code"),
+        ),
+    ),
+    "classes/<id:class_id>/students/<id:student_id>/remove/": Row(
+        "The class's teachers, for a student who is or was in the class: GET asks to confirm, "
+        "POST removes.",
+        (
+            GET(TEACHER_OF_CLASS, class_id="class", student_id="owner"),
+            POST(only(TEACHER, status=302), class_id="class", student_id="owner"),
+            GET(only(), class_id="class", student_id="other_student"),
+            POST(only(), class_id="other_class", student_id="owner"),
+        ),
+    ),
+    "classes/<id:class_id>/students/<id:student_id>/undo-remove/": Row(
+        "The class's teachers, by POST only, for a student who is or was in the class: undo a "
+        "removal of the last few minutes (here there is none: a message says so).",
+        (
+            GET(everyone(405), class_id="class", student_id="owner"),
+            POST(only(TEACHER, status=302), class_id="class", student_id="owner"),
+            POST(only(), class_id="class", student_id="other_student"),
+        ),
+    ),
+    "classes/archived/": Row(
+        "Teachers: the archived classes they teach.", (GET(only(TEACHER, OTHER_TEACHER)),)
+    ),
+    "classes/<id:class_id>/archive/": Row(
+        "The class's teachers: GET asks to confirm, POST archives.",
+        (
+            GET(TEACHER_OF_CLASS, class_id="class"),
+            POST(only(TEACHER, status=302), class_id="class"),
+        ),
+    ),
+    "classes/<id:class_id>/restore/": Row(
+        "The class's teachers, by POST only: restore an archived class (here it is not "
+        "archived: a message says so).",
+        (
+            GET(everyone(405), class_id="class"),
+            POST(only(TEACHER, status=302), class_id="class"),
+            POST(only(OTHER_TEACHER, status=302), class_id="other_class"),
+        ),
+    ),
+    "classes/<id:class_id>/join-link/": Row(
+        "The class's teachers: the join link and its QR code, to project.",
+        (GET(TEACHER_OF_CLASS, class_id="class"),),
     ),
 }
 
@@ -540,6 +595,7 @@ def world(mini, student, settings) -> dict:
         "users": users,
         "class": classroom.pk,
         "class_code": classroom.join_code,
+        "no_such_code": "NOPE2345",
         "other_class": other_class.pk,
         "class_quiz": class_quiz.pk,
         "class_quiz_assignment": quiz_assignment.pk,
@@ -864,8 +920,6 @@ def test_huge_ids_in_forms_are_form_errors(world):
         (OWNER, "post", attempt, {"action": "answer", "position": huge, "seq": "0"}, 302),
         (OWNER, "post", attempt, {"action": "answer", "position": "0", "seq": huge,
                                   "choice": "1"}, 302),
-        (TEACHER, "post", reverse("class_detail", args=[world["class"]]),
-         {"action": "remove-student", "student": huge}, 404),
         (TEACHER, "get", reverse("item_analysis", args=[world["class"]]),
          {"assignment": huge}, 200),
         (TEACHER, "post", reverse("assignment_new", args=[world["class"]]),

@@ -93,3 +93,40 @@
     }
   });
 })();
+
+// The assignment form (courses/assignment_new.html): show only the chosen kind's settings, and
+// name the assignment after the chosen lesson set until the teacher types a title of their own.
+// Without this script every setting shows, and an empty title takes the set's on the server.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-assignment-form]");
+  if (!form) {
+    return;
+  }
+  function showKind() {
+    var chosen = form.querySelector("input[name=kind]:checked");
+    form.querySelectorAll("[data-kind]").forEach(function (part) {
+      part.hidden = Boolean(chosen) && part.getAttribute("data-kind") !== chosen.value;
+    });
+  }
+  var lessonSet = form.querySelector("select[name=lesson_set]");
+  var title = form.querySelector("input[name=title]");
+  var filled = "";  // the title this script last filled in
+  function nameAfterSet() {
+    if (!lessonSet || !title || (title.value !== "" && title.value !== filled)) {
+      return;
+    }
+    var option = lessonSet.options[lessonSet.selectedIndex];
+    filled = option && option.value ? option.text : "";
+    title.value = filled;
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "kind") {
+      showKind();
+    } else if (event.target === lessonSet) {
+      nameAfterSet();
+    }
+  });
+  showKind();
+})();

@@ -54,8 +54,8 @@ def test_a_class_from_creation_to_the_gradebook(mini, live_server, two_people):
     teacher.get_by_label("Quiz", exact=True).check()
     due = (timezone.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
     teacher.get_by_label(re.compile(r"^Due")).fill(due)
-    teacher.get_by_label("Quiz: number of questions (empty for all)").fill("")
-    teacher.get_by_label("Quiz: shuffle questions and options").uncheck()
+    teacher.get_by_label("Number of questions (empty for all)").fill("")
+    teacher.get_by_label("Shuffle questions and options").uncheck()
     teacher.get_by_role("button", name="Assign").click()
     expect(teacher.get_by_text("Assigned.")).to_be_visible()
     assert serious(teacher) == []

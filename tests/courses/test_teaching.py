@@ -233,7 +233,7 @@ def test_removing_a_student_keeps_their_history_and_archiving_hides_the_class(
     take(assignment, student, {0, 1})
     client.force_login(teacher)
 
-    client.post(f"/classes/{classroom.pk}/", {"action": "remove-student", "student": student.pk})
+    client.post(f"/classes/{classroom.pk}/students/{student.pk}/remove/")
 
     assert Enrollment.objects.get(student=student).removed_at is not None
     assert Attempt.objects.filter(student=student).exists()
@@ -242,7 +242,7 @@ def test_removing_a_student_keeps_their_history_and_archiving_hides_the_class(
         student.username not in client.get(f"/classes/{classroom.pk}/gradebook/").content.decode()
     )
 
-    client.post(f"/classes/{classroom.pk}/", {"action": "archive"})
+    client.post(f"/classes/{classroom.pk}/archive/", follow=True)  # its message shown
     classroom.refresh_from_db()
     assert classroom.archived_at is not None
     assert "Period 3" not in client.get("/").content.decode()
@@ -517,8 +517,8 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     pages = {
         # user, groups, class (the session comes from the cache); gradebook (assignments,
         # lessons, targets, students, best scores, cards, studied with the retention);
-        # teachers; invitations
-        f"{base}/": 12,
+        # teachers; invitations; removals that can still be undone
+        f"{base}/": 13,
         # user, groups, class; the gradebook's seven
         f"{base}/gradebook/": 10,
         f"{base}/gradebook.csv": 10,

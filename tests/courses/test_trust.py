@@ -81,13 +81,17 @@ def test_only_student_accounts_can_be_invited_and_nobody_gains_a_role_by_it(
     author = AuthorFactory(username="writer")
     classroom = services.classroom_create(name="A", teacher=teacher_a)
     client.force_login(teacher_a)
-    for username in ["writer", "teacher-b", "teacher-a"]:
+    for username, refusal in [
+        ("writer", "is not a student account"),
+        ("teacher-b", "is not a student account"),
+        ("teacher-a", "a teacher cannot enrol themselves as a student"),
+    ]:
         page = client.post(
             f"/classes/{classroom.pk}/",
             {"action": "add-student", "username": username},
             follow=True,
         )
-        assert "is not a student account" in page.content.decode()
+        assert refusal in page.content.decode()
     assert not Invitation.objects.exists() and not Enrollment.objects.exists()
     author.refresh_from_db()
     assert Role.STUDENT not in set(author.groups.values_list("name", flat=True))
@@ -171,7 +175,7 @@ def test_the_class_record_shows_only_that_class_and_nothing_after_the_student_le
     assert quiz_b.title in html
     assert html.count('<article class="attempt">') == 1  # not A's quiz, not self-study
 
-    client.post(f"/classes/{class_b.pk}/", {"action": "remove-student", "student": student.pk})
+    client.post(f"/classes/{class_b.pk}/students/{student.pk}/remove/")
     later = timezone.now() + timedelta(hours=1)
     finished_attempt(quiz_b, student, at=later)  # started after leaving: not the class's
     record = client.get(url)
@@ -271,10 +275,7 @@ def test_ids_that_overflow_the_database_are_not_found(client, mini, teacher_a):
     assert client.get(f"/classes/{classroom.pk}/students/{huge}/").status_code == 404
     assert client.get(f"/quizzes/{huge}/").status_code == 404
     assert client.get(f"/attempts/{huge}/").status_code == 404
-    page = client.post(
-        f"/classes/{classroom.pk}/", {"action": "remove-student", "student": huge}, follow=True
-    )
-    assert page.status_code == 404
+    assert client.post(f"/classes/{classroom.pk}/students/{huge}/remove/").status_code == 404
 
 
 # Defect 8: a roster of 1,000 without 1,000 password hashes ---------------------------------------
@@ -430,16 +431,23 @@ def test_study_while_out_of_the_class_is_not_the_classes_after_rejoining(mini, t
 
 
 @pytest.mark.django_db
-def test_a_teacher_with_a_student_role_cannot_invite_themselves(mini, teacher_a):
+def test_a_teacher_with_a_student_role_cannot_invite_themselves(mini, teacher_a, teacher_b):
     from courses.services import user_add_role
 
     classroom = services.classroom_create(name="A", teacher=teacher_a)
-    user_add_role(user=teacher_a, role=Role.STUDENT)
-    teacher_a._roles = None
-    with pytest.raises(services.ClassError, match="teaches this class"):
+    services.coteacher_add(classroom=classroom, username=teacher_b.username)
+    for teacher in (teacher_a, teacher_b):
+        user_add_role(user=teacher, role=Role.STUDENT)
+        teacher._roles = None
+    with pytest.raises(services.ClassError, match="cannot enrol themselves as a student"):
         services.invitation_create(
             classroom=classroom, username=teacher_a.username, invited_by=teacher_a
         )
+    with pytest.raises(services.ClassError, match="teaches this class"):
+        services.invitation_create(
+            classroom=classroom, username=teacher_b.username, invited_by=teacher_a
+        )
+    assert not classroom.invitations.exists()
 
 
 @pytest.mark.django_db
