@@ -160,7 +160,7 @@ def test_a_field_error_is_in_its_fields_description(client, student):
 def test_an_error_message_is_an_alert(client, student):
     client.force_login(student)
 
-    response = client.post("/join/", {"code": ""}, follow=True)
+    response = client.post("/study/", {"action": "suspend", "card": 987654321}, follow=True)
 
     assert '<p class="message error" role="alert">' in response.content.decode()
 
