@@ -3,11 +3,10 @@
 from datetime import timedelta
 from functools import partial
 
-from django.utils import timezone
-
 from courses.models import Profile
-from quizzes.models import Card, CardFlag, CardState, CardSuspension, MemoryState, ReviewLog
+from quizzes.models import Card, CardFlag, CardSuspension, MemoryState, ReviewLog
 from tests.factories import StudentFactory
+from tests.quizzes.test_study_session import reviewed
 
 TABS = 4
 STUDY = "/study/mini-lesson/"
@@ -55,19 +54,7 @@ def test_the_eighth_lapse_from_four_tabs_is_recorded_once_and_suspends_once(
 ):
     student = StudentFactory()
     card = Card.objects.get(key="mini-f1")
-    before = timezone.now() - timedelta(days=2)
-    MemoryState.objects.create(
-        student=student,
-        card=card,
-        state=CardState.REVIEW,
-        stability=2.0,
-        difficulty=8.0,
-        due_at=timezone.now() - timedelta(hours=1),
-        last_review_at=before,
-        last_review_days=before.timestamp() / 86400,
-        reps=20,
-        lapses=7,
-    )
+    reviewed(student, card, due_in=-timedelta(hours=1), seen_ago=timedelta(days=2), lapses=7)
     tabs = tabs_for(student)
     again = {"card": card.pk, "reps": 20, "rating": 1}
 

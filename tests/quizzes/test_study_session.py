@@ -31,17 +31,45 @@ def _seen_all_but(student, *keep: Card, due_in=timedelta(days=9)) -> None:
         )
 
 
-def _learning(student, card: Card, *, due_in: timedelta, lapses: int = 0) -> MemoryState:
+def reviewed(
+    student,
+    card: Card,
+    *,
+    due_in: timedelta,
+    seen_ago: timedelta,
+    state: int = CardState.REVIEW,
+    stability: float = 2.0,
+    difficulty: float = 8.0,
+    reps: int = 20,
+    lapses: int = 0,
+) -> MemoryState:
+    """The student's state for a card they last reviewed `seen_ago`, due in `due_in` (negative:
+    overdue), with `last_review_days` derived as a rating writes it."""
+    seen = timezone.now() - seen_ago
     return MemoryState.objects.create(
         student=student,
         card=card,
+        state=state,
+        step=0 if state == CardState.LEARNING else None,
+        stability=stability,
+        difficulty=difficulty,
+        due_at=timezone.now() + due_in,
+        last_review_at=seen,
+        last_review_days=seen.timestamp() / 86400,
+        reps=reps,
+        lapses=lapses,
+    )
+
+
+def _learning(student, card: Card, *, due_in: timedelta, lapses: int = 0) -> MemoryState:
+    return reviewed(
+        student,
+        card,
+        due_in=due_in,
+        seen_ago=timedelta(minutes=1),
         state=CardState.LEARNING,
-        step=0,
         stability=0.5,
         difficulty=5.0,
-        due_at=timezone.now() + due_in,
-        last_review_at=timezone.now() - timedelta(minutes=1),
-        last_review_days=(timezone.now() - timedelta(minutes=1)).timestamp() / 86400,
         reps=1,
         lapses=lapses,
     )
@@ -181,15 +209,13 @@ def test_undo_is_offered_only_when_there_is_a_rating_to_take_back(client, studen
 def test_the_card_says_its_lesson_and_why_it_is_shown_now(client, student):
     card = Card.objects.order_by("pk").first()
     _seen_all_but(student, card)
-    MemoryState.objects.create(
-        student=student,
-        card=card,
-        state=CardState.REVIEW,
+    reviewed(
+        student,
+        card,
+        due_in=-timedelta(hours=1),
+        seen_ago=timedelta(days=6),
         stability=10.0,
         difficulty=5.0,
-        due_at=timezone.now() - timedelta(hours=1),
-        last_review_at=timezone.now() - timedelta(days=6),
-        last_review_days=(timezone.now() - timedelta(days=6)).timestamp() / 86400,
         reps=3,
         lapses=1,
     )
@@ -263,18 +289,7 @@ def test_a_student_cannot_suspend_a_card_outside_their_lessons_or_put_back_anoth
 def test_the_eighth_lapse_makes_a_leech_suspended_and_the_student_is_told(client, student):
     card = Card.objects.order_by("pk").first()
     _seen_all_but(student, card)
-    MemoryState.objects.create(
-        student=student,
-        card=card,
-        state=CardState.REVIEW,
-        stability=2.0,
-        difficulty=8.0,
-        due_at=timezone.now() - timedelta(hours=1),
-        last_review_at=timezone.now() - timedelta(days=2),
-        last_review_days=(timezone.now() - timedelta(days=2)).timestamp() / 86400,
-        reps=20,
-        lapses=7,
-    )
+    reviewed(student, card, due_in=-timedelta(hours=1), seen_ago=timedelta(days=2), lapses=7)
     client.force_login(student)
 
     page = rate(client, card.pk, 1, reps=20, follow=True).content.decode()
@@ -289,17 +304,7 @@ def test_the_eighth_lapse_makes_a_leech_suspended_and_the_student_is_told(client
 @pytest.mark.django_db
 def test_a_seventh_lapse_or_a_lapse_of_a_new_card_is_no_leech(student):
     card = Card.objects.order_by("pk").first()
-    MemoryState.objects.create(
-        student=student,
-        card=card,
-        state=CardState.REVIEW,
-        stability=2.0,
-        difficulty=8.0,
-        due_at=timezone.now(),
-        last_review_at=timezone.now() - timedelta(days=2),
-        reps=10,
-        lapses=6,
-    )
+    reviewed(student, card, due_in=timedelta(0), seen_ago=timedelta(days=2), reps=10, lapses=6)
     review_record(student=student, card=card, rating=1, reviewed_at=timezone.now())
     assert MemoryState.objects.get(student=student, card=card).lapses == 7
     assert not CardSuspension.objects.exists()
