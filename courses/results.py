@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ from quizzes.models import (
     AcceptedResponse,
     Answer,
     Attempt,
+    Card,
     MemoryState,
     QuestionType,
     QuestionVersion,
@@ -735,15 +737,16 @@ class ItemStats:
     # Choice and true/false questions: every option with how many answers chose it.
     options: list["OptionCount"] = field(default_factory=list)
 
-    @property
+    # Cached: the page reads each several times, and each strips the tags of the prompt's HTML.
+    @cached_property
     def prompt(self) -> str:
         return plain_prompt(self.version, limit=200)
 
-    @property
+    @cached_property
     def prompt_is_shortened(self) -> bool:
         return self.prompt.endswith("…") and self.prompt != plain_prompt(self.version, 10**6)
 
-    @property
+    @cached_property
     def right_answer(self) -> str:
         return right_answer(self.version)
 
@@ -752,7 +755,7 @@ class ItemStats:
         """Too few answers to flag the question: a single unlucky answer is not a bad key."""
         return self.answered < MIN_ANSWERS_TO_FLAG
 
-    @property
+    @cached_property
     def flags(self) -> list[str]:
         from django.utils.translation import gettext as _
 
@@ -943,19 +946,22 @@ def class_leeches(*, classroom: Classroom, limit: int = 10) -> list[LapsingCard]
     those that at least LAPSING_STUDENTS_MIN students, and at least LAPSING_SHARE_MIN of the
     students who studied them, forgot at least once (a lapse: a review rated Again after the
     card was learnt); most students forgetting first, then most lapses, at most `limit`.
-    One aggregate query, grouped by card."""
+
+    Two queries: the class's memory states grouped by card id alone (grouping by the card's
+    text too made PostgreSQL sort every state by it: 85 ms against 49 ms for a class of 300),
+    then the texts of the few cards kept."""
     enrolled = Enrollment.objects.filter(classroom=classroom, removed_at__isnull=True).values(
         "student_id"
     )
     lessons = AssignmentLesson.objects.filter(assignment__classroom=classroom).values("lesson_id")
-    rows = (
+    rows = list(
         MemoryState.objects.filter(
             student_id__in=enrolled,
             card__lesson_id__in=lessons,
             card__retired_at__isnull=True,
             stability__isnull=False,
         )
-        .values("card_id", "card__front", "card__lesson__title")
+        .values("card_id")
         .annotate(
             studied=Count("id"),
             lapsed=Count("id", filter=Q(lapses__gt=0)),
@@ -967,11 +973,19 @@ def class_leeches(*, classroom: Classroom, limit: int = 10) -> list[LapsingCard]
         .filter(lapsed_scaled__gte=F("studied"))
         .order_by("-lapsed", "-lapses_sum", "card_id")[:limit]
     )
+    if not rows:
+        return []
+    texts = {
+        pk: (front, title)
+        for pk, front, title in Card.objects.filter(
+            pk__in=[row["card_id"] for row in rows]
+        ).values_list("pk", "front", "lesson__title")
+    }
     return [
         LapsingCard(
             card_id=row["card_id"],
-            front=row["card__front"],
-            lesson=row["card__lesson__title"],
+            front=texts[row["card_id"]][0],
+            lesson=texts[row["card_id"]][1],
             studied=row["studied"],
             lapsed=row["lapsed"],
             lapses=row["lapses_sum"] or 0,
