@@ -28,7 +28,7 @@ CSRF_COOKIE_SECURE = True
 STATIC_ROOT = BASE_DIR / "staticfiles"  # noqa: F405
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False
 WHITENOISE_AUTOREFRESH = False
