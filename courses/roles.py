@@ -48,17 +48,26 @@ ROLE_PERMISSIONS = {
 }  # fmt: skip
 
 
-def roles_grant(group_model=Group, permission_model=Permission) -> None:
+def roles_grant(group_model=Group, permission_model=Permission, using: str = "default") -> None:
     """Create the role groups with exactly their permissions. Idempotent.
 
-    Takes the models so that the data migration can pass its historical ones.
+    Takes the models so that the data migration can pass its historical ones. Runs after every
+    `migrate` and every `flush` too (courses.apps), so that a flushed database (a test's
+    teardown, a reset) never loses the roles; the permissions are read in one query.
     """
+    by_key = {
+        (app_label, codename): permission
+        for permission, app_label, codename in (
+            (p, p.content_type.app_label, p.codename)
+            for p in permission_model.objects.using(using)
+            .filter(content_type__app_label__in={a for r in ROLE_PERMISSIONS.values() for a in r})
+            .select_related("content_type")
+        )
+    }
     for role, by_app in ROLE_PERMISSIONS.items():
-        group, _ = group_model.objects.get_or_create(name=role)
+        group, _ = group_model.objects.using(using).get_or_create(name=role)
         wanted = [
-            permission_model.objects.get(
-                content_type__app_label=app_label, codename=f"{action}_{model}"
-            )
+            by_key[app_label, f"{action}_{model}"]
             for app_label, by_model in by_app.items()
             for model, actions in by_model.items()
             for action in actions

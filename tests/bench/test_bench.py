@@ -1,6 +1,7 @@
 """The load benchmark (bench/) at a tiny size against the live server: the generator, every
 scenario of the load client, the database checks and the report, on SQLite and PostgreSQL."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -39,17 +40,25 @@ def test_the_generator_makes_a_class_with_history_and_signed_in_sessions(data):
     assert session["_auth_user_id"] == str(data["students"][0]["id"])
 
 
+def _in_own_thread(function, *args, **kwargs):
+    """`function` on a thread of its own: the load client runs its own asyncio loop, which
+    cannot start on a thread where one runs already (Playwright's, after a browser test ran in
+    this process)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def test_a_tiny_run_makes_no_errors_and_reports_every_row(data, live_server):
     options = load.Options(
         users=2, rounds=1, seconds=30, warmup_seconds=0, steps=3, quiz_starts=2 * STUDENTS
     )
-    per_request = load.run(
-        live_server.url, data, replace(options, scenarios=("bare",)), starts=False
+    per_request = _in_own_thread(
+        load.run, live_server.url, data, replace(options, scenarios=("bare",)), starts=False
     )
-    results = load.run(live_server.url, data, options, starts=False)
+    results = _in_own_thread(load.run, live_server.url, data, options, starts=False)
     assert checks.record_missing_ratings(data, results) == results.reviews_posted
     queries = checks.count_queries(data)
-    started = load.run_quiz_starts(live_server.url, data, options)
+    started = _in_own_thread(load.run_quiz_starts, live_server.url, data, options)
     results.stats.update(started.stats)
     results.started_attempts = started.started_attempts
     results.stats["bare_per_request"] = per_request.stats["bare"]

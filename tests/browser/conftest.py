@@ -21,15 +21,6 @@ def log_in(page, live_server):
     return log_in_as
 
 
-@pytest.fixture(autouse=True)
-def roles_after_flush(db):
-    """Browser tests run against a flushed (transactional) database, which drops the groups the
-    data migration made; put the roles back before each test."""
-    from courses.roles import roles_grant
-
-    roles_grant()
-
-
 @pytest.fixture
 def two_people(browser):
     """A teacher's and a student's browser, each with its own cookies."""

@@ -20,11 +20,9 @@ TIMEOUT_S = 30
 
 
 @pytest.fixture(autouse=True)
-def roles_after_flush(transactional_db):
-    """A flush drops the groups the data migration made; put the roles back before each test."""
-    from courses.roles import roles_grant
-
-    roles_grant()
+def _committed(transactional_db):
+    """Every test here commits for real: requests on other threads must see its rows. (The
+    roles the flush between tests drops come back with it: courses.apps.)"""
 
 
 class Browser:
