@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +17,13 @@ class CoursesConfig(AppConfig):
         post_migrate.connect(_roles_after_migrate, sender=self)
 
 
-def _roles_after_migrate(*, using: str, **kwargs) -> None:
+def _roles_after_migrate(*, using: str, apps=global_apps, **kwargs) -> None:
+    """As Django's own permissions do: with the models of the migrated state, and not at all
+    while auth's tables are not made (a `migrate` of another app alone)."""
     from courses.roles import roles_grant
 
-    roles_grant(using=using)
+    try:
+        group, permission = apps.get_model("auth", "Group"), apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    roles_grant(group, permission, using=using, if_ready=True)

@@ -48,7 +48,9 @@ ROLE_PERMISSIONS = {
 }  # fmt: skip
 
 
-def roles_grant(group_model=Group, permission_model=Permission, using: str = "default") -> None:
+def roles_grant(
+    group_model=Group, permission_model=Permission, using: str = "default", *, if_ready=False
+) -> None:
     """Create the role groups with exactly their permissions. Idempotent.
 
     Takes the models so that the data migration can pass its historical ones. Runs after every
@@ -64,15 +66,20 @@ def roles_grant(group_model=Group, permission_model=Permission, using: str = "de
             .select_related("content_type")
         )
     }
-    for role, by_app in ROLE_PERMISSIONS.items():
-        group, _ = group_model.objects.using(using).get_or_create(name=role)
-        wanted = [
-            by_key[app_label, f"{action}_{model}"]
+    wanted = {
+        role: [
+            (app_label, f"{action}_{model}")
             for app_label, by_model in by_app.items()
             for model, actions in by_model.items()
             for action in actions
         ]
-        group.permissions.set(wanted)
+        for role, by_app in ROLE_PERMISSIONS.items()
+    }
+    if if_ready and any(key not in by_key for keys in wanted.values() for key in keys):
+        return
+    for role, keys in wanted.items():
+        group, _ = group_model.objects.using(using).get_or_create(name=role)
+        group.permissions.set([by_key[key] for key in keys])
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
