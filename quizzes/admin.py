@@ -141,7 +141,7 @@ def _readable(qtype: str, body: dict, key: dict) -> SafeString:
                     )
                 )
             return format_html(
-                "<p>{}</p><p>{} ({})</p>",
+                "<p>{}</p><p>{} ({}).</p>",
                 SafeString("".join(parts)),
                 _("Each blank accepts the answers between its brackets"),
                 _text_rules(key),
@@ -189,8 +189,11 @@ class QuestionAdmin(ids.ModelAdmin):
     autocomplete_fields = ["citations"]
     inlines = [QuestionVersionInline]
 
+    fields = ["key", "lesson", "position", "type", "level", "current_version", "citations",
+              "retired_at"]  # fmt: skip
+
     def get_fieldsets(self, request, obj=None):
-        return [(None, {"fields": self.get_fields(request, obj), "description": VERSIONS_NOTE})]
+        return [(None, {"fields": self.fields, "description": VERSIONS_NOTE})]
 
     def get_readonly_fields(self, request, obj=None):
         # The version the question stands at, and its type, are its meaning; its key is how
