@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from content.markdown import Heading, render_document
 from content.models import Lesson
-from courses.models import LessonSet, LessonSetItem
+from courses.models import Course, LessonSet, LessonSetItem
 from courses.roles import Role, roles_of
 from quizzes.models import Card, CardFlag, Question, QuestionVersion
 
@@ -41,7 +41,7 @@ class SetGroup:
 
 @dataclass
 class CourseGroup:
-    course: object | None  # a Course; None for the lessons in no lesson set
+    course: Course | None  # None: the lessons in no lesson set
     sets: list[SetGroup] = field(default_factory=list)
 
 
