@@ -1,7 +1,8 @@
 """Authored Markdown to sanitised HTML, footnote references, and the paragraphs of a source."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html import unescape
 from importlib.metadata import version
 
@@ -12,6 +13,10 @@ from markdown_it import MarkdownIt
 
 FOOTNOTE_REF = re.compile(r"\[\^([A-Za-z0-9_-]+)\]")
 _WHITESPACE = re.compile(r"\s+")
+_HEADING_PUNCTUATION = re.compile(r"[^\w\- ]")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# The inline tokens whose text a heading's id and its table-of-contents entry are made from.
+_PLAIN_TOKENS = {"text", "code_inline", "softbreak"}
 
 # CommonMark with raw HTML switched off; nh3 then removes whatever else could run or restyle.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -73,6 +78,57 @@ def render_markdown(
         link_rel="noopener noreferrer",
     )
     return mark_safe(cleaned)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+def heading_id(text: str) -> str:
+    """A heading's anchor as GitHub makes it, so that links written for the repository work on
+    the page too: lowercase, punctuation dropped, spaces as hyphens."""
+    return _HEADING_PUNCTUATION.sub("", text.strip().lower()).replace(" ", "-")
+
+
+def render_document(
+    text: str, *, reserved_ids: Iterable[str] = ()
+) -> tuple[SafeString, list[Heading]]:
+    """Render a whole Markdown document (a page of its own, such as docs/authoring.md) to
+    sanitised HTML with the same parser and sanitiser as `render_markdown`, allowing every
+    heading level and giving each heading an id; returns the HTML and the headings, in order,
+    for a table of contents. An id already taken (by the page around it, `reserved_ids`, or an
+    earlier heading) gets "-1", "-2", … as on GitHub. Never stored: RENDERER_VERSION does not
+    cover it."""
+    tokens = _markdown.parse(text or "")
+    taken = set(reserved_ids)
+    headings = []
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[i + 1]
+        plain = "".join(
+            child.content for child in inline.children or [] if child.type in _PLAIN_TOKENS
+        )
+        base = heading_id(plain) or "section"
+        anchor, n = base, 0
+        while anchor in taken:
+            n += 1
+            anchor = f"{base}-{n}"
+        taken.add(anchor)
+        token.attrSet("id", anchor)
+        headings.append(Heading(int(token.tag[1]), anchor, collapse_whitespace(plain)))
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
+    cleaned = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS | _HEADINGS,
+        attributes={**_ALLOWED_ATTRIBUTES, **{tag: {"id"} for tag in _HEADINGS}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(cleaned), headings
 
 
 def render_plain(text: str) -> str:

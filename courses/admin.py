@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from content import ids
 from courses.models import (
@@ -51,10 +53,32 @@ class AssignmentLessonInline(ids.TabularInline):
     autocomplete_fields = ["lesson"]
 
 
+class PercentField(forms.IntegerField):
+    """A fraction (0.85) entered and shown as a whole percent (85), as on the assignment form."""
+
+    def prepare_value(self, value):
+        return round(value * 100) if isinstance(value, float) else value
+
+    def clean(self, value):
+        percent = super().clean(value)
+        return None if percent is None else percent / 100
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ids.ModelAdmin):
-    list_display = ["title", "classroom", "kind", "due_at"]
+    list_display = ["title", "classroom", "kind", "due_at", "target_percent"]
     list_filter = ["kind", "classroom"]
     list_select_related = ["classroom"]
     raw_id_fields = ["students", "quiz", "created_by"]
     inlines = [AssignmentLessonInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "target_recall":
+            return PercentField(
+                label=_("Target recall (%)"), min_value=50, max_value=99, initial=db_field.default
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("target recall"), ordering="target_recall")
+    def target_percent(self, assignment: Assignment) -> str:
+        return "" if assignment.kind == "quiz" else f"{round(assignment.target_recall * 100)}%"

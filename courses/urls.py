@@ -1,13 +1,15 @@
 from django.urls import path
 
 from content import ids  # noqa: F401  (registers <id:...>)
-from courses import views
+from courses import author, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("settings/", views.profile, name="profile"),
     path("lessons/", views.lessons, name="lessons"),
+    path("author/", author.author_dashboard, name="author_dashboard"),
+    path("author/guide/", author.author_guide, name="author_guide"),
     path("classes/", views.classes, name="classes"),
     path("my-classes/<id:class_id>/", views.my_class, name="my_class"),
     path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),

@@ -323,6 +323,14 @@ ACCESS: dict[str, Row] = {
             GET(only(OWNER, status=302), attempt_id="open_attempt"),
         ),
     ),
+    "author/": Row(
+        "Authors: every course's lessons with their counts, and the open reports.",
+        (GET(only(AUTHOR)), POST(everyone(405))),
+    ),
+    "author/guide/": Row(
+        "Authors and teachers: the authoring guide.",
+        (GET(only(AUTHOR, TEACHER, OTHER_TEACHER)),),
+    ),
     "questions/": Row("Authors.", (GET(only(AUTHOR)),)),
     "questions/<slug:key>/": Row(
         "Authors, for a question with a typed answer; POST accepts a response for everyone.",

@@ -89,12 +89,30 @@ def test_a_student_reports_a_card_and_returns_to_the_review(student, log_in, liv
     AuthorFactory(username="auth")
     page.context.clear_cookies()
     log_in("auth", PASSWORD)
-    page.goto(f"{live_server.url}/cards/reported/")
+    # The author dashboard (from the navigation) counts the report and leads to it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Authoring").click()
+    expect(page.get_by_role("heading", name="Author dashboard", level=1)).to_be_visible()
+    expect(page.get_by_text("1 report is open.")).to_be_visible()
+    expect(page.get_by_role("table", name="The mini set")).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="Read and resolve them").click()
     expect(page.get_by_role("cell", name="The second option is ambiguous.")).to_be_visible()
     assert serious_violations(page) == []
     page.get_by_role("button", name="Mark resolved").click()
     expect(page.get_by_role("status")).to_contain_text("resolved")
     assert CardFlag.objects.get().resolved_at is not None
+
+    # The authoring guide, and its table of contents.
+    page.goto(f"{live_server.url}/author/")
+    expect(page.get_by_text("No open report")).to_be_visible()
+    page.get_by_role("link", name="The authoring guide").click()
+    expect(page.get_by_role("heading", name="Writing a course", level=1)).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("navigation", name="Contents").get_by_role(
+        "link", name="Typed answers"
+    ).click()
+    expect(page).to_have_url(f"{live_server.url}/author/guide/#typed-answers")
+    expect(page.get_by_role("heading", name="Typed answers", level=3)).to_be_in_viewport()
 
 
 def test_on_a_touch_screen_the_keys_are_not_offered(student, browser, live_server):
