@@ -55,8 +55,12 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Two processes (pytest-xdist), each taking a whole test file at a time (module fixtures and
+# the file's own order stay together).
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 test: install-dev browser lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Production on this machine: config.settings.production (HTTPS only, so behind a TLS proxy
 # that sets X-Forwarded-Proto), DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS from the
