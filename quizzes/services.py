@@ -398,6 +398,17 @@ def study_more(*, student: AbstractBaseUser, on, cards: int) -> None:
         profile.save(update_fields=["extra_new_cards", "extra_new_cards_on"])
 
 
+def review_ahead(*, student: AbstractBaseUser, on) -> None:
+    """ "Review ahead" on the study date `on`: that day, review cards due by the end of the next
+    study day are shown (StudyDay.reviewing_ahead). Setting it twice changes nothing more."""
+    from courses.models import Profile  # courses depends on quizzes, not the other way
+
+    profile, _created = Profile.objects.get_or_create(user=student)
+    if profile.review_ahead_on != on:
+        profile.review_ahead_on = on
+        profile.save(update_fields=["review_ahead_on"])
+
+
 # Quiz attempts ----------------------------------------------------------------------------------
 
 

@@ -485,6 +485,8 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             suspended = suspended | _suspend(request, lesson_ids)
         elif action == "more":
             day = _study_more(request, day)
+        elif action == "ahead":
+            day = _review_ahead(request, day)
         else:
             suspended = suspended | _rate(
                 request, lesson_ids, day, student.held_questions, student.suspended
@@ -517,6 +519,11 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             has_cards=bool(lesson_ids),
             minutes=round(summary.seconds / 60),
             more=_more_form(request, here, queue) if queue.new_left else "",
+            ahead=(
+                _ahead_form(request, here, summary.review_ahead)
+                if summary.review_ahead and not queue.held_count
+                else ""
+            ),
         )
         if summary.next_learning_at is not None:
             wait = summary.next_learning_at - day.learn_ahead - day.now
@@ -690,6 +697,19 @@ def _more_form(request: HttpRequest, here: str, queue: selectors.Queue) -> SafeS
     )
 
 
+def _ahead_form(request: HttpRequest, here: str, n: int) -> SafeString:
+    """ "Review ahead": the review cards due by the end of tomorrow, now, once nothing is due."""
+    url = escape(here)
+    label = ngettext("Review %(n)s card ahead", "Review %(n)s cards ahead", n) % {"n": n}
+    return mark_safe(
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
+        'hx-swap="outerHTML" class="more">\n'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        '<input type="hidden" name="action" value="ahead">\n'
+        f'<button type="submit">{escape(label)}</button>\n</form>'
+    )
+
+
 def _undo_form(request: HttpRequest, here: str) -> SafeString:
     url = escape(here)
     return mark_safe(
@@ -829,6 +849,13 @@ def _study_more(request: HttpRequest, day: selectors.StudyDay) -> selectors.Stud
     today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
     services.study_more(student=request.user, on=today, cards=STUDY_MORE)
     return replace(day, new_per_day=day.new_per_day + STUDY_MORE)
+
+
+def _review_ahead(request: HttpRequest, day: selectors.StudyDay) -> selectors.StudyDay:
+    """ "Review ahead" for the rest of today; the study day with the review cut-off widened."""
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    services.review_ahead(student=request.user, on=today)
+    return day.reviewing_ahead()
 
 
 # Questions, for authors -------------------------------------------------------------------------
