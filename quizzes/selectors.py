@@ -11,8 +11,10 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    Exists,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -28,11 +30,13 @@ from config.db import prepared_cursor
 from quizzes import scheduling
 from quizzes.grading import names_another_number, with_accepted, wrong_parts
 from quizzes.models import (
+    LEECH_LAPSES,
     SCHEDULE_FIELDS,
     AcceptedResponse,
     Attempt,
     Card,
     CardState,
+    CardSuspension,
     MemoryState,
     QuestionVersion,
     ReviewLog,
@@ -758,6 +762,25 @@ def streak_ending(days: set[date], last: date) -> int:
         count += 1
         last -= timedelta(days=1)
     return count
+
+
+def card_leeches(*, student: AbstractBaseUser, lesson_ids: Iterable[int] | QuerySet) -> list:
+    """The student's leeches among the active cards of `lesson_ids` (a list or a subquery of
+    ids): cards forgotten LEECH_LAPSES times or more, as memory states with their card and
+    lesson, and `suspended` (whether the card is out of their reviews now; they may have put it
+    back). Most lapses first. One query."""
+    suspended = CardSuspension.objects.filter(student=student, card_id=OuterRef("card_id"))
+    return list(
+        MemoryState.objects.filter(
+            student=student,
+            card__lesson_id__in=lesson_ids,
+            card__retired_at__isnull=True,
+            lapses__gte=LEECH_LAPSES,
+        )
+        .annotate(suspended=Exists(suspended))
+        .select_related("card", "card__lesson")
+        .order_by("-lapses", "pk")
+    )
 
 
 def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:
