@@ -825,6 +825,7 @@ def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
                     attempts_allowed=data["attempts_allowed"],
                     time_limit_minutes=data["time_limit_minutes"],
                     feedback=data["feedback"],
+                    navigation=data["navigation"],
                 ),
             )
         except services.ClassError as exc:

@@ -530,4 +530,4 @@ def test_an_early_cards_buttons_show_the_interval_its_rating_gives(client, stude
     assert shown["3"] == format_interval(early)
     # The rating itself is fuzzed, as Anki's is, around the interval shown.
     given = after.due_at - log.reviewed_at
-    assert 0.8 * early <= given <= 1.2 * early
+    assert 0.5 * early <= given <= 1.5 * early  # py-fsrs's fuzz is a few days at a week
