@@ -359,7 +359,11 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
         template += "#question-panel"
     status = 422 if form is not None and form.errors else 200
     context = _attempt_context(attempt, form, position=position, answers=answers)
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if free and request.htmx:
+        # The swapped-in question is the one a reload should show.
+        response["HX-Replace-Url"] = _question_url(attempt, position)
+    return response
 
 
 def _flag(request: HttpRequest, attempt: Attempt) -> HttpResponse:

@@ -155,6 +155,7 @@ def test_free_with_feedback_at_the_end_saves_changeable_answers_and_schedules_on
     wrong_choice = form_data(attempt, SINGLE, WRONG)["choice"]
     assert re.search(rf'value="{wrong_choice}"[^>]*checked', again)
     assert changed.status_code == 200 and "Question 2 of 8" in changed.content.decode()
+    assert changed["HX-Replace-Url"] == f"{url}?question=2"
     answer = Answer.objects.get(attempt=attempt, position=SINGLE)  # still one per question
     assert answer.correct and Answer.objects.filter(attempt=attempt).count() == 2
     assert not ReviewLog.objects.filter(student=student).exists()  # nothing until submitted
