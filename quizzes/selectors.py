@@ -197,9 +197,9 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
 
     Parameters: the student and the day's start, three times; then for the due states, held
     question ids, lesson ids (their order), now, the student, the queue's cut-off (the later of
-    the two below), the review cut-off, now plus the learn-ahead limit, lesson ids, suspended
-    card ids; then for the new cards, held question ids, lesson ids (their order), lesson ids,
-    suspended card ids, the student.
+    the two below), the review cut-off (for review cards), now plus the learn-ahead limit (for
+    cards in learning), lesson ids, suspended card ids; then for the new cards, held question
+    ids, lesson ids (their order), lesson ids, suspended card ids, the student.
     """
     log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
     today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
@@ -212,8 +212,9 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
         f"SELECT c.id AS queue_card, c.position AS queue_position, {_STATE_COLUMNS}, {columns}, "
         "CASE WHEN ms.due_at > %s THEN 1 ELSE 0 END AS is_ahead "
         f"FROM {state} ms JOIN {card} c ON c.id = ms.card_id "
-        f"WHERE ms.student_id = %s AND ms.due_at <= %s AND (ms.due_at <= %s "
-        f"OR (ms.state <> {CardState.REVIEW} AND ms.due_at <= %s)) AND {in_lessons}"
+        f"WHERE ms.student_id = %s AND ms.due_at <= %s "
+        f"AND (ms.due_at <= %s OR ms.state <> {CardState.REVIEW}) "
+        f"AND (ms.due_at <= %s OR ms.state = {CardState.REVIEW}) AND {in_lessons}"
     )
     new = (
         f"SELECT c.id AS queue_card, c.position AS queue_position, {no_states}, {columns}, "

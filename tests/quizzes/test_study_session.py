@@ -437,11 +437,14 @@ def test_the_settings_page_sets_the_students_own_new_card_limit(client, student)
 
 def _due_soon_and_later(student) -> tuple[Card, Card]:
     """Every card seen: one review card due in 20 hours (by the end of tomorrow's study day,
-    whatever the hour), one in 3 days, the others in 9."""
-    soon, later, *_others = Card.objects.order_by("pk")
-    _seen_all_but(student, soon, later)
+    whatever the hour), one in 3 days, one in relearning due in 2 hours (beyond the learn-ahead
+    limit: "Review ahead" is for review cards only), the others in 9."""
+    soon, later, relearning, *_others = Card.objects.order_by("pk")
+    _seen_all_but(student, soon, later, relearning)
     reviewed(student, soon, due_in=timedelta(hours=20), seen_ago=timedelta(days=5))
     reviewed(student, later, due_in=timedelta(days=3), seen_ago=timedelta(days=5))
+    state = _learning(student, relearning, due_in=timedelta(hours=2), lapses=1)
+    MemoryState.objects.filter(pk=state.pk).update(state=CardState.RELEARNING)
     return soon, later
 
 
@@ -480,7 +483,9 @@ def test_review_ahead_brings_the_cards_due_by_tomorrow_and_a_second_post_changes
     rate(client, soon.pk, 3, reps=20)
 
     done = client.get("/study/").content.decode()
-    assert "?show=" not in done and "Done for today" in done  # the card due in 3 days waits
+    # The card due in 3 days waits, and so does the one in relearning, due in 2 hours.
+    assert "?show=" not in done and "Done for now" in done
+    assert "1 card comes back today: the next in 2 hours." in done
     assert 'value="ahead"' not in done
     assert ReviewLog.objects.filter(student=student, card=later).count() == 0
 
