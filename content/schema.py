@@ -153,6 +153,8 @@ class QuizIn(Strict):
     attempts_allowed: int | None = Field(None, ge=1, le=_at_most(100, Quiz, "attempts_allowed"))
     time_limit_minutes: int | None = Field(None, ge=1, le=_at_most(600, Quiz, "time_limit_minutes"))
     feedback: Literal["immediate", "end"] = "immediate"
+    # Moodle's navigation method: in order, or any question in any order (quizzes.models).
+    navigation: Literal["sequential", "free"] = "sequential"
 
 
 class LessonSetIn(Strict):

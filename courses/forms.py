@@ -11,7 +11,7 @@ from courses.models import (
     validate_sane_date,
 )
 from courses.timezones import time_zone_choices
-from quizzes.models import FeedbackMode
+from quizzes.models import FeedbackMode, NavigationMode
 
 
 class ProfileForm(forms.ModelForm):
@@ -92,6 +92,7 @@ class AssignmentForm(forms.Form):
         "attempts_allowed",
         "time_limit_minutes",
         "feedback",
+        "navigation",
     )
 
     lesson_set = forms.ModelChoiceField(
@@ -172,6 +173,19 @@ class AssignmentForm(forms.Form):
     feedback = forms.ChoiceField(
         label=_("Feedback"), choices=FeedbackMode.choices, initial=FeedbackMode.IMMEDIATE
     )
+    navigation = forms.ChoiceField(
+        label=_("Questions"),
+        choices=NavigationMode.choices,
+        initial=NavigationMode.SEQUENTIAL,
+        required=False,  # not sent: in order, as before the setting existed
+        help_text=_(
+            "In any order: students may go to any question, and with feedback at the end "
+            "change their answers until they submit."
+        ),
+    )
+
+    def clean_navigation(self) -> str:
+        return self.cleaned_data["navigation"] or NavigationMode.SEQUENTIAL
 
     def __init__(self, *args, classroom, now, **kwargs):
         super().__init__(*args, **kwargs)

@@ -290,6 +290,9 @@ class Profile(models.Model):
     # "Study more" on a day whose new cards are done: this many more, on that study date.
     extra_new_cards = models.PositiveSmallIntegerField(_("extra new cards"), default=0)
     extra_new_cards_on = models.DateField(_("extra new cards on"), null=True, blank=True)
+    # "Review ahead" (Anki's custom study, one day ahead): on this study date, review cards due
+    # by the end of the next study day are shown now.
+    review_ahead_on = models.DateField(_("review ahead on"), null=True, blank=True)
     # Set for accounts created from a roster with a one-time password.
     must_change_password = models.BooleanField(_("must change password"), default=False)
 

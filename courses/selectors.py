@@ -197,6 +197,8 @@ class StudyContext:
     # "Study more": extra new cards on one study date (its ISO date; "" for none).
     extra_new_cards: int = 0
     extra_new_cards_on: str = ""
+    # "Review ahead" on one study date (its ISO date; "" for none).
+    review_ahead_on: str = ""
     # For the dashboard only (`study_context(full=True)`; empty otherwise, as the study pages
     # need none of it): the user's roles, open assignments (with their lessons) as
     # assignments_for_student gives them, and pending invitations.
@@ -213,15 +215,10 @@ class StudyContext:
         new_per_day = self.new_per_day
         if self.own_new_per_day is not None:
             new_per_day = min(new_per_day, self.own_new_per_day)
-        if (
-            self.extra_new_cards
-            and self.extra_new_cards_on
-            == study_date(
-                now, time_zone=self.time_zone, day_starts_at=self.day_starts_at
-            ).isoformat()
-        ):
+        today = study_date(now, time_zone=self.time_zone, day_starts_at=self.day_starts_at)
+        if self.extra_new_cards and self.extra_new_cards_on == today.isoformat():
             new_per_day += self.extra_new_cards
-        return StudyDay(
+        day = StudyDay(
             now=now,
             start=start,
             end=end,
@@ -232,6 +229,7 @@ class StudyContext:
             reviews_per_day=self.reviews_per_day,
             desired_retention=self.desired_retention,
         )
+        return day.reviewing_ahead() if self.review_ahead_on == today.isoformat() else day
 
 
 def _course_of(lesson_ids) -> Course:
@@ -293,6 +291,7 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         extra_new_cards_on=(
             profile.extra_new_cards_on.isoformat() if profile.extra_new_cards_on else ""
         ),
+        review_ahead_on=profile.review_ahead_on.isoformat() if profile.review_ahead_on else "",
     )
     if full:
         context = replace(

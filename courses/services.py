@@ -33,7 +33,7 @@ from courses.models import (
     Profile,
 )
 from courses.roles import Role, roles_grant, roles_of
-from quizzes.models import Attempt, FeedbackMode, Quiz
+from quizzes.models import Attempt, FeedbackMode, NavigationMode, Quiz
 from quizzes.services import attempt_finish
 
 DEMO_PASSWORD = "learn-2026"
@@ -524,6 +524,7 @@ class QuizSettings:
     attempts_allowed: int | None = None
     time_limit_minutes: int | None = None
     feedback: str = FeedbackMode.IMMEDIATE
+    navigation: str = NavigationMode.SEQUENTIAL
 
 
 @transaction.atomic

@@ -33,12 +33,19 @@ from courses.forms import (
     SignInCodeForm,
     UsernameForm,
 )
-from courses.models import AssignmentKind, Classroom, InvitationStatus, Profile
+from courses.models import (
+    AssignmentKind,
+    AssignmentLesson,
+    Classroom,
+    InvitationStatus,
+    Profile,
+)
 from courses.roles import Role, roles_of
 from courses.timezones import remember_time_zone
 from quizzes import regrade
+from quizzes import selectors as quiz_selectors
 from quizzes.forms import AcceptForm
-from quizzes.models import QuestionVersion
+from quizzes.models import LEECH_LAPSES, QuestionVersion
 from quizzes.views import accept_posted
 
 
@@ -818,6 +825,7 @@ def assignment_new(request: HttpRequest, class_id: int) -> HttpResponse:
                     attempts_allowed=data["attempts_allowed"],
                     time_limit_minutes=data["time_limit_minutes"],
                     feedback=data["feedback"],
+                    navigation=data["navigation"],
                 ),
             )
         except services.ClassError as exc:
@@ -942,11 +950,17 @@ def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
 def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpResponse:
     """The class's teachers, for a student who is or was in the class: their attempts at the
     class's quizzes with every answer (prompt, response, right answer, score), time on task,
-    recall and weakest cards."""
+    recall, weakest cards and leeches (while they are in the class, as their recall)."""
     classroom = _teacher_class(request, class_id)
     student = _student_of(classroom, student_id)
     with reading_from_replica():
         record = results.student_record(classroom=classroom, student=student, now=timezone.now())
+        leeches = []
+        if record.left_at is None:
+            lessons = AssignmentLesson.objects.filter(assignment__classroom=classroom)
+            leeches = quiz_selectors.card_leeches(
+                student=student, lesson_ids=lessons.values("lesson_id")
+            )
     return render(
         request,
         "courses/student.html",
@@ -954,6 +968,8 @@ def class_student(request: HttpRequest, class_id: int, student_id: int) -> HttpR
             "classroom": classroom,
             "student": student,
             "record": record,
+            "leeches": leeches,
+            "leech_lapses": LEECH_LAPSES,
             "weak_recall_percent": round(results.WEAK_RECALL * 100),
         },
     )

@@ -114,6 +114,36 @@ class AnswerForm(forms.Form):
                 raise forms.ValidationError(_("Fill in at least one blank."))
         return data
 
+    def initial_from(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The form's initial data that shows a saved `response` (the inverse of `response()`),
+        for an answer that may still be changed; {} if the response does not fit the form."""
+        order = getattr(self, "order", [])
+        try:
+            match self.version.type:
+                case QuestionType.SINGLE_CHOICE:
+                    return {"choice": order.index(response["choice"])}
+                case QuestionType.MULTIPLE_RESPONSE:
+                    return {"choices": [order.index(i) for i in response["choices"]]}
+                case QuestionType.TRUE_FALSE:
+                    return {"value": "true" if response["value"] else "false"}
+                case QuestionType.SHORT_ANSWER | QuestionType.NUMERIC:
+                    return {"text": response["text"]}
+                case QuestionType.MATCHING:
+                    return {
+                        f"match_{i}": order.index(right)
+                        for i, right in enumerate(response["matches"])
+                    }
+                case QuestionType.ORDERING:
+                    return {
+                        f"item_{shown}": response["order"].index(i) + 1
+                        for shown, i in enumerate(order)
+                    }
+                case QuestionType.CLOZE:
+                    return {f"blank_{i}": text for i, text in enumerate(response["blanks"])}
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+        return {}
+
     def response(self) -> dict[str, Any]:
         """The cleaned data as the grader's response (see quizzes.grading), in authored indexes."""
         data, body = self.cleaned_data, self.version.body

@@ -157,6 +157,15 @@ class FeedbackMode(models.TextChoices):
     END = "end", _("At the end")
 
 
+class NavigationMode(models.TextChoices):
+    """Moodle's navigation method. Sequential: one question after another, no going back.
+    Free: any question in any order, from the navigator; with feedback at the end, an answer
+    may be changed until the attempt is submitted."""
+
+    SEQUENTIAL = "sequential", _("In order")
+    FREE = "free", _("Any order")
+
+
 class Quiz(models.Model):
     """A quiz drawn from the questions of some lessons, with the settings of its author."""
 
@@ -177,6 +186,12 @@ class Quiz(models.Model):
     )
     feedback = models.CharField(
         _("feedback"), max_length=10, choices=FeedbackMode.choices, default=FeedbackMode.IMMEDIATE
+    )
+    navigation = models.CharField(
+        _("navigation"),
+        max_length=10,
+        choices=NavigationMode.choices,
+        default=NavigationMode.SEQUENTIAL,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -234,6 +249,19 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quiz} #{self.number} ({self.student})"
+
+    @property
+    def free_navigation(self) -> bool:
+        """Whether the student may go to any question (snapshotted: attempts started before the
+        setting existed are sequential)."""
+        return self.settings_snapshot.get("navigation") == NavigationMode.FREE
+
+    @property
+    def answers_changeable(self) -> bool:
+        """Whether a saved answer may be changed until the attempt is submitted: with free
+        navigation and feedback at the end. Such answers feed the flashcard schedule once, at
+        submission (quizzes.services.attempt_finish), not when each is saved."""
+        return self.free_navigation and self.settings_snapshot.get("feedback") == FeedbackMode.END
 
 
 class Answer(models.Model):

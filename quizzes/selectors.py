@@ -11,8 +11,10 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    Exists,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -28,11 +30,13 @@ from config.db import prepared_cursor
 from quizzes import scheduling
 from quizzes.grading import names_another_number, with_accepted, wrong_parts
 from quizzes.models import (
+    LEECH_LAPSES,
     SCHEDULE_FIELDS,
     AcceptedResponse,
     Attempt,
     Card,
     CardState,
+    CardSuspension,
     MemoryState,
     QuestionVersion,
     ReviewLog,
@@ -55,6 +59,24 @@ class StudyDay:
     desired_retention: float
     # Cards in (re)learning due this soon are shown when nothing else is left (Anki's limit).
     learn_ahead: timedelta = timedelta(minutes=20)
+    # "Review ahead" is on for this day: review cards due before this moment are shown now
+    # (None: only those due now).
+    review_until: datetime | None = None
+
+    @property
+    def review_cutoff(self) -> datetime:
+        """Review cards due by this moment are in the queue."""
+        return max(self.now, self.review_until) if self.review_until else self.now
+
+    @property
+    def queue_cutoff(self) -> datetime:
+        """No card due after this moment is in the queue (learning or review)."""
+        return max(self.now + self.learn_ahead, self.review_cutoff)
+
+    def reviewing_ahead(self) -> "StudyDay":
+        """This day with "Review ahead" on: review cards due by the end of the next study day
+        (Anki's default of one day ahead) are shown now."""
+        return replace(self, review_until=self.end + timedelta(days=1))
 
 
 @dataclass
@@ -170,12 +192,14 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
 
     A card in (re)learning due within the learn-ahead limit (Anki's) is in the queue too, after
     the new cards (`is_ahead`): when nothing else is left it is shown before its time rather than
-    the student being told they are done while it comes back in minutes.
+    the student being told they are done while it comes back in minutes. So is a review card
+    due before the day's review cut-off ("Review ahead"; otherwise now).
 
     Parameters: the student and the day's start, three times; then for the due states, held
-    question ids, lesson ids (their order), now, the student, now plus the learn-ahead limit,
-    now, lesson ids, suspended card ids; then for the new cards, held question ids, lesson ids
-    (their order), lesson ids, suspended card ids, the student.
+    question ids, lesson ids (their order), now, the student, the queue's cut-off (the later of
+    the two below), the review cut-off (for review cards), now plus the learn-ahead limit (for
+    cards in learning), lesson ids, suspended card ids; then for the new cards, held question
+    ids, lesson ids (their order), lesson ids, suspended card ids, the student.
     """
     log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
     today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
@@ -189,7 +213,8 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
         "CASE WHEN ms.due_at > %s THEN 1 ELSE 0 END AS is_ahead "
         f"FROM {state} ms JOIN {card} c ON c.id = ms.card_id "
         f"WHERE ms.student_id = %s AND ms.due_at <= %s "
-        f"AND (ms.due_at <= %s OR ms.state <> {CardState.REVIEW}) AND {in_lessons}"
+        f"AND (ms.due_at <= %s OR ms.state <> {CardState.REVIEW}) "
+        f"AND (ms.due_at <= %s OR ms.state = {CardState.REVIEW}) AND {in_lessons}"
     )
     new = (
         f"SELECT c.id AS queue_card, c.position AS queue_position, {no_states}, {columns}, "
@@ -328,8 +353,10 @@ def study_queue(
     held, left_out = sorted(held_questions), sorted(suspended)
     start, now = _datetime_param(day.start), _datetime_param(day.now)
     ahead = _datetime_param(day.now + day.learn_ahead)
+    cutoff, review_cutoff = _datetime_param(day.queue_cutoff), _datetime_param(day.review_cutoff)
     params = [student.pk, start, student.pk, start, student.pk, start]
-    params += [*held, *lesson_ids, now, student.pk, ahead, now, *lesson_ids, *left_out]
+    params += [*held, *lesson_ids, now, student.pk, cutoff, review_cutoff, ahead]
+    params += [*lesson_ids, *left_out]
     params += [*held, *lesson_ids, *lesson_ids, *left_out, student.pk]
 
     def first(only: str = "") -> dict | None:
@@ -440,13 +467,16 @@ class DaySummary:
     # The next card in (re)learning that comes back today, and when (None: none).
     next_learning_at: datetime | None
     learning_later: int
+    # Review cards not due yet that "Review ahead" would show now (0 while it is on).
+    review_ahead: int = 0
 
 
 def day_summary(
     *, student: AbstractBaseUser, lesson_ids: list[int], day: StudyDay, suspended=frozenset()
 ) -> DaySummary:
-    """Today's flashcard ratings (count, Again, time spent), tomorrow's load, and the learning
-    cards still to come back today. Two queries; shown once, when the reviews are done."""
+    """Today's flashcard ratings (count, Again, time spent), tomorrow's load, the learning
+    cards still to come back today, and the review cards "Review ahead" would bring. Two
+    queries; shown once, when the reviews are done."""
     today = ReviewLog.objects.filter(
         student=student, source=ReviewSource.FLASHCARD, reviewed_at__gte=day.start
     ).aggregate(
@@ -475,6 +505,14 @@ def day_summary(
                 state__in=[CardState.LEARNING, CardState.RELEARNING],
             ),
         ),
+        review_ahead=Count(
+            "pk",
+            filter=Q(
+                due_at__gt=day.review_cutoff,
+                due_at__lte=day.reviewing_ahead().review_cutoff,
+                state=CardState.REVIEW,
+            ),
+        ),
     )
     return DaySummary(
         reviewed=today["reviewed"],
@@ -483,6 +521,7 @@ def day_summary(
         due_tomorrow=ahead["tomorrow"],
         next_learning_at=ahead["next_at"],
         learning_later=ahead["later"],
+        review_ahead=ahead["review_ahead"],
     )
 
 
@@ -724,6 +763,25 @@ def streak_ending(days: set[date], last: date) -> int:
         count += 1
         last -= timedelta(days=1)
     return count
+
+
+def card_leeches(*, student: AbstractBaseUser, lesson_ids: Iterable[int] | QuerySet) -> list:
+    """The student's leeches among the active cards of `lesson_ids` (a list or a subquery of
+    ids): cards forgotten LEECH_LAPSES times or more, as memory states with their card and
+    lesson, and `suspended` (whether the card is out of their reviews now; they may have put it
+    back). Most lapses first. One query."""
+    suspended = CardSuspension.objects.filter(student=student, card_id=OuterRef("card_id"))
+    return list(
+        MemoryState.objects.filter(
+            student=student,
+            card__lesson_id__in=lesson_ids,
+            card__retired_at__isnull=True,
+            lapses__gte=LEECH_LAPSES,
+        )
+        .annotate(suspended=Exists(suspended))
+        .select_related("card", "card__lesson")
+        .order_by("-lapses", "pk")
+    )
 
 
 def attempt_for_student(*, student: AbstractBaseUser, attempt_id: int) -> Attempt | None:

@@ -398,6 +398,17 @@ def study_more(*, student: AbstractBaseUser, on, cards: int) -> None:
         profile.save(update_fields=["extra_new_cards", "extra_new_cards_on"])
 
 
+def review_ahead(*, student: AbstractBaseUser, on) -> None:
+    """ "Review ahead" on the study date `on`: that day, review cards due by the end of the next
+    study day are shown (StudyDay.reviewing_ahead). Setting it twice changes nothing more."""
+    from courses.models import Profile  # courses depends on quizzes, not the other way
+
+    profile, _created = Profile.objects.get_or_create(user=student)
+    if profile.review_ahead_on != on:
+        profile.review_ahead_on = on
+        profile.save(update_fields=["review_ahead_on"])
+
+
 # Quiz attempts ----------------------------------------------------------------------------------
 
 
@@ -506,6 +517,7 @@ def attempt_start(*, quiz: Quiz, student: AbstractBaseUser, now: datetime) -> At
         settings_snapshot={
             "feedback": quiz.feedback,
             "time_limit_minutes": quiz.time_limit_minutes,
+            "navigation": quiz.navigation,
             "orders": orders,
         },
         started_at=now,
@@ -541,18 +553,28 @@ def answer_record(
     finds the answer already recorded and records nothing (`duplicate`). A graded answer on a
     question that is also a flashcard feeds that card's schedule (incorrect = Again, correct =
     Good), at most once per study day per card.
+
+    With free navigation any question may be answered, not only the current one. Where answers
+    may be changed (`Attempt.answers_changeable`: free navigation, feedback at the end), a new
+    response replaces the saved one (still one Answer per question, graded again), and nothing
+    feeds the schedule until the attempt is submitted (`attempt_finish`): the scheduler sees
+    the final answer to each question once, not every change of mind.
     """
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     existing = attempt.answers.filter(position=position).select_related("version").first()
+    changeable = attempt.answers_changeable
     if existing is not None:
         if existing.response == response:
             return Recorded(existing, duplicate=True)
-        raise QuizError(
-            _("This question has already been answered; your new answer was not saved.")
-        )
+        if not changeable or attempt.finished_at is not None:
+            raise QuizError(
+                _("This question has already been answered; your new answer was not saved.")
+            )
     if attempt.finished_at is not None:
         raise QuizError(_("This attempt is finished; your answer was not saved."))
-    if seq != attempt.seq or position != attempt.position:
+    if not 0 <= position < len(attempt.versions):
+        raise QuizError(_("This form is out of date; here is the current question."))
+    if seq != attempt.seq or (position != attempt.position and not attempt.free_navigation):
         raise QuizError(
             _(
                 "This form is out of date (the quiz moved on, perhaps in another tab); "
@@ -571,6 +593,15 @@ def answer_record(
         )
         if extra:
             result = grade(version.type, effective_key(version, extra), response)
+    if existing is not None:  # a changed answer (`changeable`)
+        existing.response, existing.score, existing.correct = response, result.score, result.correct
+        existing.answered_at = now
+        if duration_ms is not None:
+            existing.duration_ms = (existing.duration_ms or 0) + duration_ms
+        existing.save(update_fields=["response", "score", "correct", "answered_at", "duration_ms"])
+        attempt.seq += 1
+        attempt.save(update_fields=["seq"])
+        return Recorded(existing, duplicate=False)
     try:
         with transaction.atomic():
             answer = Answer.objects.create(
@@ -586,10 +617,11 @@ def answer_record(
     except IntegrityError as exc:  # a concurrent request recorded this slot first
         raise QuizError(_("This question has already been answered.")) from exc
     attempt.seq += 1
-    if attempt.settings_snapshot.get("feedback") == "end":
+    if attempt.settings_snapshot.get("feedback") == "end" and not attempt.free_navigation:
         attempt.position = min(position + 1, len(attempt.versions))
     attempt.save(update_fields=["seq", "position"])
-    _feed_schedule(attempt.student, version, answer, now, day_start, desired_retention)
+    if not changeable:
+        _feed_schedule(attempt.student, version, answer, now, day_start, desired_retention)
     return Recorded(answer, duplicate=False)
 
 
@@ -631,11 +663,26 @@ def attempt_advance(*, attempt: Attempt, seq: int) -> Attempt:
 
 
 @transaction.atomic
-def attempt_finish(*, attempt: Attempt, now: datetime) -> Attempt:
-    """Close the attempt; unanswered questions score 0. Finishing twice changes nothing."""
+def attempt_finish(
+    *,
+    attempt: Attempt,
+    now: datetime,
+    day_start: datetime | None = None,
+    desired_retention: float = 0.9,
+) -> Attempt:
+    """Close the attempt; unanswered questions score 0. Finishing twice changes nothing.
+
+    Where answers could be changed until now (`Attempt.answers_changeable`), each final answer
+    feeds its flashcard's schedule here, once (see `answer_record`), at most once per study
+    day per card when `day_start` is given (the student's study day, as the views read it)."""
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.finished_at is not None:
         return attempt
+    if attempt.answers_changeable:
+        for answer in attempt.answers.select_related("version").order_by("position"):
+            _feed_schedule(
+                attempt.student, answer.version, answer, now, day_start, desired_retention
+            )
     total = sum(attempt.answers.values_list("score", flat=True))
     attempt.score = total / len(attempt.versions) if attempt.versions else 0.0
     attempt.finished_at = now

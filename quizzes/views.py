@@ -161,38 +161,55 @@ def _feedback(version: QuestionVersion, answer: Answer) -> dict:
     }
 
 
-def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
-    """The current question and the navigator, and the current question's feedback once it
-    is answered (immediate-feedback quizzes). Call only while `attempt.position` is a question's.
+def _attempt_context(
+    attempt: Attempt,
+    form: AnswerForm | None = None,
+    *,
+    position: int | None = None,
+    answers: dict[int, Answer] | None = None,
+) -> dict:
+    """The question at `position` (by default the attempt's current one) and the navigator,
+    and that question's feedback once it is answered (immediate-feedback quizzes), or, where
+    answers may be changed, the form with the saved answer in it. Call only with a question's
+    position. `answers` by position, if the caller has read them.
 
-    Queries: the current version, and the attempt's answers (for the navigator and the current
+    Queries: the question's version, and the attempt's answers (for the navigator and the
     question's feedback), whatever the attempt's length."""
     total = len(attempt.versions)
-    version = QuestionVersion.objects.get(pk=attempt.versions[attempt.position])
-    answers = {a.position: a for a in attempt.answers.all()}
-    answer = answers.get(attempt.position)
+    if position is None:
+        position = attempt.position
+    version = QuestionVersion.objects.get(pk=attempt.versions[position])
+    if answers is None:
+        answers = {a.position: a for a in attempt.answers.all()}
+    answer = answers.get(position)
     order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
+    changeable = attempt.answers_changeable
     context: dict = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "total": total,
         "deadline": services.attempt_deadline(attempt),
-        "number": attempt.position + 1,
+        "position": position,
+        "number": position + 1,
         "version": version,
         # A cloze without a prompt shows its text below, not as the prompt too.
         "prompt": version.prompt_html if version.prompt else "",
         "answer": answer,
-        "is_last": attempt.position + 1 == total,
-        "navigator": _navigator(attempt, set(answers)),
-        "flagged": attempt.position in (attempt.flagged or []),
+        "is_last": position + 1 == total,
+        "free": attempt.free_navigation,
+        "changeable": changeable,
+        "navigator": _navigator(attempt, set(answers), current=position),
+        "flagged": position in (attempt.flagged or []),
     }
     context.update(_countdown(context["deadline"]))
-    if answer is None:
-        context["form"] = form or AnswerForm(
-            version=version,
-            order=order,
-            initial={"seq": attempt.seq, "position": attempt.position},
-        )
+    if answer is None or changeable:
+        if form is None:
+            form = AnswerForm(
+                version=version, order=order, initial={"seq": attempt.seq, "position": position}
+            )
+            if answer is not None:
+                form.initial.update(form.initial_from(answer.response))
+        context["form"] = form
         if version.type == "cloze":
             context["cloze"] = _cloze_parts(version, context["form"])
     else:
@@ -200,16 +217,19 @@ def _attempt_context(attempt: Attempt, form: AnswerForm | None = None) -> dict:
     return context
 
 
-def _navigator(attempt: Attempt, answered: set[int]) -> list[dict]:
-    """One box per question: answered or not, flagged or not, and which is current. Never
-    whether an answer is right: that waits for the feedback the quiz allows."""
+def _navigator(attempt: Attempt, answered: set[int], *, current: int | None = None) -> list[dict]:
+    """One box per question: answered or not, flagged or not, and which is current (by default
+    the attempt's position). Never whether an answer is right: that waits for the feedback the
+    quiz allows."""
     flagged = set(attempt.flagged or [])
+    if current is None:
+        current = attempt.position
     return [
         {
             "number": position + 1,
             "answered": position in answered,
             "flagged": position in flagged,
-            "current": position == attempt.position,
+            "current": position == current,
         }
         for position in range(len(attempt.versions))
     ]
@@ -241,28 +261,59 @@ def _close_if_late(request: HttpRequest, attempt: Attempt) -> Attempt:
     now = timezone.now()
     deadline = services.attempt_deadline(attempt)
     if attempt.finished_at is None and deadline and now > deadline:
-        attempt = services.attempt_finish(attempt=attempt, now=now)
+        attempt = _finish(request, attempt, now)
         messages.info(request, _("Time is up: your attempt was submitted."))
     return attempt
+
+
+def _question_url(attempt: Attempt, position: int) -> str:
+    """The attempt page at the question at `position` (free navigation), or the summary once
+    past the last question."""
+    if position >= len(attempt.versions):
+        return reverse("quizzes:summary", args=[attempt.pk])
+    return f"{reverse('quizzes:attempt', args=[attempt.pk])}?question={position + 1}"
+
+
+def _finish(request: HttpRequest, attempt: Attempt, now) -> Attempt:
+    """Submit the attempt. Where its answers could still change, they feed the flashcard
+    schedule now, within the student's study day (read only then: one more query or two)."""
+    day_start, retention = None, 0.9
+    if attempt.answers_changeable:
+        lesson_id = attempt.quiz.lessons.values_list("pk", flat=True).first()
+        day = study_day_for(user=request.user, now=now, lesson_ids=[lesson_id])
+        day_start, retention = day.start, day.desired_retention
+    return services.attempt_finish(
+        attempt=attempt, now=now, day_start=day_start, desired_retention=retention
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @login_required
 def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    """The attempt's owner only (404 for anyone else): one question at a time, in order, with a
-    navigator of numbered boxes (answered, flagged) that are not links: attempts are sequential.
+    """The attempt's owner only (404 for anyone else): one question at a time with a navigator
+    of numbered boxes (answered, flagged).
 
-    POST `action`: `answer` (grade and record), `next` (move on), `flag` (with `position` and
-    `flagged` 1 or 0: flag a question for later), `finish` (score and close; what the summary
-    page's confirmation sends). Once every question is reached, the page is the summary.
-    An invalid answer answers 422 with the form and its errors, with or without htmx.
+    Sequential quizzes (the default) go in order: the boxes are not links, and `?question=N`
+    for any question but the current one redirects to the current one. With free navigation
+    the boxes are links to `?question=N`, any question may be answered in any order, and with
+    feedback at the end a saved answer may be changed until the attempt is submitted; without
+    `?question`, the page shows the first unanswered question (the summary once there is none).
+
+    POST `action`: `answer` (grade and record the question at `position`), `next` (move on),
+    `flag` (with `position` and `flagged` 1 or 0: flag a question for later), `finish` (score
+    and close; what the summary page's confirmation sends). Once every question is reached, the
+    page is the summary. An invalid answer answers 422 with the form and its errors, with or
+    without htmx.
     """
     attempt = _close_if_late(request, _own_attempt(request, attempt_id))
     if attempt.finished_at is not None:
         return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
+    free = attempt.free_navigation
+    total = len(attempt.versions)
 
     form = None
+    position = None
     if request.method == "POST":
         action = request.POST.get("action", "answer")
         now = timezone.now()
@@ -270,43 +321,71 @@ def attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
             return _flag(request, attempt)
         try:
             if action == "finish":
-                services.attempt_finish(attempt=attempt, now=now)
+                _finish(request, attempt, now)
                 return _redirect(request, reverse("quizzes:review", args=[attempt.pk]))
-            if action == "next":
+            if action == "next" and not free:
                 services.attempt_advance(attempt=attempt, seq=parse_id(request.POST.get("seq")))
-            else:
+            elif action != "next":
                 form = _answer(request, attempt, now)
+                if free:
+                    position = parse_id(request.POST.get("position"))
+                    if form is None and attempt.answers_changeable:
+                        position += 1  # saved: on to the next question
         except services.QuizError as exc:
             messages.warning(request, str(exc))
-            form = None
+            form, position = None, None
         attempt.refresh_from_db()
         if not request.htmx and form is None:
+            if position is not None:
+                return redirect(_question_url(attempt, position))
             return redirect("quizzes:attempt", attempt_id=attempt.pk)
-    if attempt.position >= len(attempt.versions):
+    elif "question" in request.GET:
+        position = parse_id(request.GET["question"]) - 1
+        if not 0 <= position < total or (not free and position != attempt.position):
+            if not free and 0 <= position < total:
+                messages.info(request, _("This quiz goes in order: here is your current question."))
+            return redirect("quizzes:attempt", attempt_id=attempt.pk)
+    answers = None
+    if free:
+        answers = {a.position: a for a in attempt.answers.all()}
+        if position is None:
+            position = next((p for p in range(total) if p not in answers), total)
+    elif attempt.position >= total:
+        position = total
+    if position is not None and position >= total:
         # Every question answered: Moodle's summary page, from which the attempt is submitted.
         return _redirect(request, reverse("quizzes:summary", args=[attempt.pk]))
     template = "quizzes/attempt.html"
     if wants_partial(request):
         template += "#question-panel"
     status = 422 if form is not None and form.errors else 200
-    return render(request, template, _attempt_context(attempt, form), status=status)
+    context = _attempt_context(attempt, form, position=position, answers=answers)
+    response = render(request, template, context, status=status)
+    if free and request.htmx:
+        # The swapped-in question is the one a reload should show.
+        response["HX-Replace-Url"] = _question_url(attempt, position)
+    return response
 
 
 def _flag(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     """Flag or unflag a question; htmx gets the navigator (the target of the flag's form), so
     what the student has put in the answer form is left as it is."""
+    position = parse_id(request.POST.get("position"))
     try:
         attempt = services.attempt_flag(
-            attempt=attempt,
-            position=parse_id(request.POST.get("position")),
-            flagged=request.POST.get("flagged") == "1",
+            attempt=attempt, position=position, flagged=request.POST.get("flagged") == "1"
         )
     except services.QuizError as exc:
         messages.warning(request, str(exc))
         attempt.refresh_from_db()
-    if not wants_partial(request) or attempt.position >= len(attempt.versions):
+        position = attempt.position
+    if not attempt.free_navigation:
+        position = attempt.position
+    if not wants_partial(request) or position >= len(attempt.versions):
+        if attempt.free_navigation and 0 <= position < len(attempt.versions):
+            return _redirect(request, _question_url(attempt, position))
         return _redirect(request, reverse("quizzes:attempt", args=[attempt.pk]))
-    context = _attempt_context(attempt)
+    context = _attempt_context(attempt, position=position)
     context["focus_flag"] = True
     return render(request, "quizzes/attempt.html#question-nav", context)
 
@@ -325,7 +404,7 @@ def summary(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect("quizzes:review", attempt_id=attempt.pk)
     if request.method == "POST":
         if request.POST.get("action") == "finish":
-            services.attempt_finish(attempt=attempt, now=timezone.now())
+            _finish(request, attempt, timezone.now())
             return redirect("quizzes:review", attempt_id=attempt.pk)
         return redirect("quizzes:summary", attempt_id=attempt.pk)
     answered = set(attempt.answers.values_list("position", flat=True))
@@ -339,8 +418,10 @@ def summary(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "quiz": attempt.quiz,
             "rows": navigator,
             "unanswered": sum(1 for box in navigator if not box["answered"]),
-            # Once every question is answered there is nothing to return to.
-            "can_return": attempt.position < len(attempt.versions),
+            # Once every question is answered there is nothing to return to, but with free
+            # navigation every question can be gone back to until the attempt is submitted.
+            "can_return": attempt.free_navigation or attempt.position < len(attempt.versions),
+            "free": attempt.free_navigation,
             "confirm": request.GET.get("confirm") == "1",
             "deadline": deadline,
             **_countdown(deadline),
@@ -365,7 +446,7 @@ def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
     order = attempt.settings_snapshot.get("orders", {}).get(str(version.pk), [])
     form = AnswerForm(request.POST, version=version, order=order)
     if not form.is_valid():
-        if position != attempt.position:
+        if position != attempt.position and not attempt.free_navigation:
             raise services.QuizError(_("This form is out of date; here is the current question."))
         return form
     day = study_day_for(user=request.user, now=now, lesson_ids=[version.question.lesson_id])
@@ -486,6 +567,8 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             suspended = suspended | _suspend(request, lesson_ids)
         elif action == "more":
             day = _study_more(request, day)
+        elif action == "ahead":
+            day = _review_ahead(request, day)
         else:
             suspended = suspended | _rate(
                 request, lesson_ids, day, student.held_questions, student.suspended
@@ -518,6 +601,11 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
             has_cards=bool(lesson_ids),
             minutes=round(summary.seconds / 60),
             more=_more_form(request, here, queue) if queue.new_left else "",
+            ahead=(
+                _ahead_form(request, here, summary.review_ahead)
+                if summary.review_ahead and not queue.held_count
+                else ""
+            ),
         )
         if summary.next_learning_at is not None:
             wait = summary.next_learning_at - day.learn_ahead - day.now
@@ -720,6 +808,19 @@ def _more_form(request: HttpRequest, here: str, queue: selectors.Queue) -> SafeS
     )
 
 
+def _ahead_form(request: HttpRequest, here: str, n: int) -> SafeString:
+    """ "Review ahead": the review cards due by the end of tomorrow, now, once nothing is due."""
+    url = escape(here)
+    label = ngettext("Review %(n)s card ahead", "Review %(n)s cards ahead", n) % {"n": n}
+    return mark_safe(
+        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
+        'hx-swap="outerHTML" class="more">\n'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        '<input type="hidden" name="action" value="ahead">\n'
+        f'<button type="submit">{escape(label)}</button>\n</form>'
+    )
+
+
 def _undo_form(request: HttpRequest, here: str) -> SafeString:
     url = escape(here)
     return mark_safe(
@@ -859,6 +960,13 @@ def _study_more(request: HttpRequest, day: selectors.StudyDay) -> selectors.Stud
     today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
     services.study_more(student=request.user, on=today, cards=STUDY_MORE)
     return replace(day, new_per_day=day.new_per_day + STUDY_MORE)
+
+
+def _review_ahead(request: HttpRequest, day: selectors.StudyDay) -> selectors.StudyDay:
+    """ "Review ahead" for the rest of today; the study day with the review cut-off widened."""
+    today = study_date(day.now, time_zone=day.time_zone, day_starts_at=day.day_starts_at)
+    services.review_ahead(student=request.user, on=today)
+    return day.reviewing_ahead()
 
 
 # Questions, for authors -------------------------------------------------------------------------

@@ -217,3 +217,25 @@ def test_the_attempt_page_with_its_navigator_runs_the_same_queries_at_every_size
     page = attempt_page(client, assert_queries, large)
     assert page.count('class="qbox') == 120
     assert page.count('class="qbox answered') == 90
+
+
+@pytest.mark.django_db
+def test_a_free_attempts_page_runs_the_same_queries_at_every_size(client, student, assert_queries):
+    """Free navigation: any question by its number, the boxes as links; the same four queries
+    (the answers read once, for the first unanswered question, the navigator and the feedback)."""
+    from quizzes.models import Attempt
+
+    client.force_login(student)
+    for questions, answered in ((3, 1), (120, 90)):
+        attempt = long_attempt(student, questions=questions, answered=answered)
+        snapshot = {"feedback": "end", "navigation": "free"}
+        Attempt.objects.filter(pk=attempt.pk).update(settings_snapshot=snapshot)
+        client.get(f"/attempts/{attempt.pk}/")
+        with assert_queries(4):
+            # user; the attempt with its quiz; its answers; the question's version
+            first_unanswered = client.get(f"/attempts/{attempt.pk}/").content.decode()
+        with assert_queries(4):
+            answered_one = client.get(f"/attempts/{attempt.pk}/?question=1").content.decode()
+        assert f"Question {answered + 1} of {questions}" in first_unanswered
+        assert first_unanswered.count('<a href="?question=') == questions
+        assert "Your answer is saved" in answered_one

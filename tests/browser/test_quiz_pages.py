@@ -238,6 +238,35 @@ def test_flag_for_later_keeps_what_the_student_chose(quiz_page, live_server, qui
     assert attempt.flagged == []
 
 
+def test_free_navigation_jumps_saves_and_changes_an_answer(
+    page, log_in, live_server, quiz, student
+):
+    quiz.navigation, quiz.feedback = "free", "end"
+    quiz.save(update_fields=["navigation", "feedback"])
+    log_in("stu", PASSWORD)
+    attempt = services.attempt_start(quiz=quiz, student=student, now=timezone.now())
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/")
+    nav, panel = page.locator("#question-nav"), page.locator("#question-panel")
+
+    nav.get_by_role("link", name=re.compile(r"^Question 3\b")).click()  # true or false
+
+    expect(panel).to_contain_text("Question 3 of 8")
+    expect(panel.get_by_role("radio").first).to_be_focused()
+    panel.get_by_role("radio").first.check()
+    panel.get_by_role("button", name="Save and go to the next question").click()
+    expect(panel).to_contain_text("Question 4 of 8")  # swapped in by htmx
+    expect(page).to_have_url(re.compile(r"\?question=4$"))
+    box = nav.get_by_role("link", name=re.compile(r"^Question 3\b"))
+    expect(box).to_have_class(re.compile(r"\banswered\b"))
+    box.click()
+    expect(panel).to_contain_text("Your answer is saved")
+    expect(panel.get_by_role("radio").first).to_be_checked()
+    assert serious_violations(page) == []
+    nav.get_by_role("link", name="Finish attempt…").click()
+    page.get_by_role("link", name="Question 3", exact=True).click()
+    expect(panel).to_contain_text("Question 3 of 8")
+
+
 # 5. The countdown ------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from courses import services as course_services
 from courses.models import AssignmentKind, Classroom, LessonSet
 from quizzes.models import Card, Quiz
-from quizzes.services import attempt_finish, attempt_start, review_record
+from quizzes.services import attempt_finish, attempt_start, card_suspend, review_record
 from tests.factories import PASSWORD, TeacherFactory
 from tests.quizzes.test_regrade import answer
 
@@ -261,6 +261,8 @@ def test_every_student_page_loads_without_console_errors_404s_or_csp_violations(
     finished = attempt_start(quiz=quiz, student=student, now=timezone.now())
     attempt_finish(attempt=finished, now=timezone.now())
     open_attempt = attempt_start(quiz=class_quiz.quiz, student=student, now=timezone.now())
+    suspended, reported = Card.objects.order_by("pk")[:2]
+    card_suspend(student=student, card=suspended)
     page = context_of(viewport=PHONE)
     problems: list[str] = []
     page.on(
@@ -289,6 +291,8 @@ def test_every_student_page_loads_without_console_errors_404s_or_csp_violations(
         "/settings/",
         "/classes/",
         f"/my-classes/{class_quiz.classroom_id}/",
+        "/cards/suspended/",
+        f"/cards/{reported.pk}/report/",
     ]
     for path in pages:
         page.goto(f"{live_server.url}{path}")

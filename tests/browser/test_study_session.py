@@ -1,14 +1,16 @@
 """The study session in a real Chromium: Anki's button colours and keys, a learning card that
 comes back in the same session, why a card is shown, suspending and reporting a card, the day's
-summary; keys hidden on a touch screen at phone width."""
+summary and "Review ahead"; keys hidden on a touch screen at phone width."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from quizzes.models import CardFlag, CardSuspension, ReviewLog
+from quizzes.models import CardFlag, CardState, CardSuspension, MemoryState, ReviewLog
 from tests.factories import PASSWORD, AuthorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,9 +63,20 @@ def test_a_session_with_a_learning_card_why_now_suspend_and_the_summary(
     expect(card.locator(".day-summary")).to_contain_text("3 cards reviewed")
     expect(card.locator(".day-summary")).to_contain_text("1 forgotten (Again)")
     assert CardSuspension.objects.filter(reason="student").count() == 1
+    suspended_link = card.get_by_role("link", name="Suspended cards")
+    expect(suspended_link).to_be_visible()
+    expect(card.get_by_role("button", name=re.compile("ahead"))).to_have_count(0)
+    # A card due within a day: "Review ahead" brings it now.
+    easy = MemoryState.objects.filter(state=CardState.REVIEW).order_by("pk")[:1]
+    MemoryState.objects.filter(pk__in=easy).update(due_at=timezone.now() + timedelta(hours=20))
+    page.reload()
+    ahead = card.get_by_role("button", name="Review 1 card ahead")
+    expect(ahead).to_be_visible()
     assert serious_violations(page) == []
+    ahead.click()
+    expect(card.get_by_role("link", name="Show answer")).to_be_visible()
 
-    card.get_by_role("link", name="Suspended cards").click()
+    page.goto(f"{live_server.url}/cards/suspended/")
     expect(page.get_by_role("heading", name="Suspended cards")).to_be_visible()
     assert serious_violations(page) == []
     page.get_by_role("button", name="Put back").click()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from courses import results, services
 from courses.models import Assignment, AssignmentKind, LessonSet
 from quizzes.models import Answer, Card, Question, QuestionVersion
-from quizzes.services import attempt_finish, attempt_start, review_record
+from quizzes.services import attempt_finish, attempt_start, card_unsuspend, review_record
 from tests.courses.test_teaching import enroll, quiz_assignment, take
 from tests.factories import TeacherFactory
 
@@ -299,6 +299,38 @@ def test_the_cards_the_class_keeps_forgetting(client, classroom, teacher):
     assert "Cards the class keeps forgetting" in html
     assert "<td>3 of 4 who studied it</td><td>11</td><td>1 student</td>" in html
     assert two.front not in html and three.front not in html
+
+
+@pytest.mark.django_db
+def test_the_student_page_lists_the_students_leeches_suspended_or_put_back(
+    client, classroom, teacher
+):
+    """Card one: 8 lapses, a leech, suspended. Card two: 9 lapses, put back by the student.
+    Card three: 7 lapses, no leech. Another student's leech is not theirs."""
+    ana, bob = enroll(classroom, 2)
+    study_assignment(classroom, teacher)
+    one, two, three = (Card.objects.get(key=k) for k in ("mini-f1", "mini-f2", "mini-f3"))
+    start = timezone.now() - timedelta(days=60)
+    forget(ana, one, 8, start=start)
+    forget(ana, two, 9, start=start)
+    card_unsuspend(student=ana, card_id=two.pk)
+    forget(ana, three, 7, start=start)
+    forget(bob, three, 8, start=start)
+    client.force_login(teacher)
+
+    html = client.get(f"/classes/{classroom.pk}/students/{ana.pk}/").content.decode()
+    leeches = html[html.index("<h2>Leeches</h2>") : html.index("<h2>Quiz attempts</h2>")]
+    rows = re.findall(
+        r'<tr><th scope="row">(.*?)</th><td>.*?</td><td>(\d+)</td><td>(.*?)</td>', leeches
+    )
+
+    assert rows == [(two.front, "9", "Put back"), (one.front, "8", "Suspended")]
+    bobs = client.get(f"/classes/{classroom.pk}/students/{bob.pk}/").content.decode()
+    bobs = bobs[bobs.index("<h2>Leeches</h2>") : bobs.index("<h2>Quiz attempts</h2>")]
+    assert three.front in bobs and one.front not in bobs
+    services.enrollment_remove(classroom=classroom, student_id=ana.pk)
+    left = client.get(f"/classes/{classroom.pk}/students/{ana.pk}/").content.decode()
+    assert one.front not in left
 
 
 # The retention chart and an assignment's own page ----------------------------------------------

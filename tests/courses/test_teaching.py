@@ -527,11 +527,13 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
         f"{base}/item-analysis/": 10,
     }
     populate(classroom, teacher, 5)
-    student = classroom.students.first()
+    student = classroom.students.order_by("pk").first()
+    states = MemoryState.objects.filter(student=student)
+    assert states.filter(pk=states.order_by("pk")[0].pk).update(lapses=8) == 1  # one leech
     # user, groups, class, student; enrollment, lessons, attempts, answers with their versions
     # and questions, their regrades, quiz time, review time, cards per lesson, recall, weakest
-    # cards
-    pages[f"{base}/students/{student.pk}/"] = 14
+    # cards, leeches (with their cards, lessons and whether they are suspended)
+    pages[f"{base}/students/{student.pk}/"] = 15
     # user, groups, class, the assignment; its lessons, who it is given to, students, quiz
     # attempts, cards per lesson, memory states
     assignment = Assignment.objects.get(classroom=classroom)
@@ -541,6 +543,7 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
             assert client.get(url).status_code == 200, url
     populate(classroom, teacher, 45)
     assert classroom.students.count() == 50
+    assert states.update(lapses=9) == 2  # every card the student studied a leech
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url

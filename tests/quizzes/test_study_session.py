@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import Course, Profile
+from quizzes import scheduling
 from quizzes.models import (
     Card,
     CardFlag,
@@ -18,7 +19,9 @@ from quizzes.models import (
     ReviewLog,
     ReviewSource,
 )
+from quizzes.selectors import format_interval
 from quizzes.services import review_record
+from quizzes.studyday import study_date
 from tests.factories import AuthorFactory, StudentFactory
 from tests.quizzes.test_study_views import front_card_id, rate
 
@@ -427,3 +430,109 @@ def test_the_settings_page_sets_the_students_own_new_card_limit(client, student)
     client.post("/settings/", {**fields, "new_cards_per_day": ""})
     assert Profile.objects.get(user=student).new_cards_per_day is None
     assert "?show=" in client.get("/study/").content.decode()
+
+
+# Review ahead ------------------------------------------------------------------------------------
+
+
+def _due_soon_and_later(student) -> tuple[Card, Card]:
+    """Every card seen: one review card due in 20 hours (by the end of tomorrow's study day,
+    whatever the hour), one in 3 days, one in relearning due in 2 hours (beyond the learn-ahead
+    limit: "Review ahead" is for review cards only), the others in 9."""
+    soon, later, relearning, *_others = Card.objects.order_by("pk")
+    _seen_all_but(student, soon, later, relearning)
+    reviewed(student, soon, due_in=timedelta(hours=20), seen_ago=timedelta(days=5))
+    reviewed(student, later, due_in=timedelta(days=3), seen_ago=timedelta(days=5))
+    state = _learning(student, relearning, due_in=timedelta(hours=2), lapses=1)
+    MemoryState.objects.filter(pk=state.pk).update(state=CardState.RELEARNING)
+    return soon, later
+
+
+@pytest.mark.django_db
+def test_review_ahead_is_offered_only_when_review_cards_are_due_within_a_day(client, student):
+    _seen_all_but(student)
+    client.force_login(student)
+
+    nothing_soon = client.get("/study/").content.decode()
+    MemoryState.objects.filter(student=student, card=Card.objects.order_by("pk").first()).update(
+        due_at=timezone.now() + timedelta(hours=20)
+    )
+    one_soon = client.get("/study/").content.decode()
+
+    assert "Done for today" in nothing_soon and 'value="ahead"' not in nothing_soon
+    assert "Done for today" in one_soon and 'value="ahead"' in one_soon
+    assert "Review 1 card ahead" in one_soon
+
+
+@pytest.mark.django_db
+def test_review_ahead_brings_the_cards_due_by_tomorrow_and_a_second_post_changes_nothing(
+    client, student
+):
+    soon, later = _due_soon_and_later(student)
+    client.force_login(student)
+
+    page = client.post("/study/", {"action": "ahead"}, follow=True).content.decode()
+
+    assert front_card_id(page) == soon.pk
+    profile = Profile.objects.get(user=student)
+    assert profile.review_ahead_on is not None
+    again = client.post("/study/", {"action": "ahead"}, follow=True).content.decode()
+    assert front_card_id(again) == soon.pk
+    assert Profile.objects.get(user=student).review_ahead_on == profile.review_ahead_on
+
+    rate(client, soon.pk, 3, reps=20)
+
+    done = client.get("/study/").content.decode()
+    # The card due in 3 days waits, and so does the one in relearning, due in 2 hours.
+    assert "?show=" not in done and "Done for now" in done
+    assert "1 card comes back today: the next in 2 hours." in done
+    assert 'value="ahead"' not in done
+    assert ReviewLog.objects.filter(student=student, card=later).count() == 0
+
+
+@pytest.mark.django_db
+def test_review_ahead_is_off_again_the_next_day(client, student):
+    _due_soon_and_later(student)
+    today = study_date(timezone.now(), time_zone="UTC", day_starts_at=4)
+    Profile.objects.update_or_create(
+        user=student, defaults={"review_ahead_on": today - timedelta(days=1)}
+    )
+    client.force_login(student)
+
+    page = client.get("/study/").content.decode()
+
+    assert "?show=" not in page and 'value="ahead"' in page
+
+
+@pytest.mark.django_db
+def test_an_early_cards_buttons_show_the_interval_its_rating_gives(client, student):
+    soon, _later = _due_soon_and_later(student)
+    client.force_login(student)
+    client.post("/study/", {"action": "ahead"})
+    before = MemoryState.objects.get(student=student, card=soon)
+    back = client.get(f"/study/?show={soon.pk}").content.decode()
+    shown = dict(
+        re.findall(
+            r'value="(\d)"[^>]*>\s*<span class="label">[^<]*</span> '
+            r'<span class="interval">([^<]+)</span>',
+            back,
+        )
+    )
+
+    rate(client, soon.pk, 3, reps=20)
+
+    after = MemoryState.objects.get(student=student, card=soon)
+    log = ReviewLog.objects.get(student=student, card=soon)
+    # Scheduled from the time really elapsed (5 days), not from the due date 20 hours away.
+    assert 4.99 < log.elapsed_days < 5.01
+    unfuzzed = scheduling.scheduler_for(desired_retention=0.9, fuzz=False)
+
+    def good_at(moment):
+        result = scheduling.review(unfuzzed, before, card_id=soon.pk, rating=3, reviewed_at=moment)
+        return result.due_at - moment
+
+    early = good_at(log.reviewed_at)
+    assert shown["3"] == format_interval(early)
+    # The rating itself is fuzzed, as Anki's is, around the interval shown.
+    given = after.due_at - log.reviewed_at
+    assert 0.5 * early <= given <= 1.5 * early  # py-fsrs's fuzz is a few days at a week
