@@ -815,7 +815,7 @@ def _ahead_form(request: HttpRequest, here: str, n: int) -> SafeString:
     return mark_safe(
         f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
         'hx-swap="outerHTML" class="more">\n'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">\n'
+        f"{_csrf_input(request)}\n"
         '<input type="hidden" name="action" value="ahead">\n'
         f'<button type="submit">{escape(label)}</button>\n</form>'
     )
