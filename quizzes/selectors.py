@@ -183,7 +183,7 @@ def _not_suspended(suspended: int) -> str:
 @functools.lru_cache(maxsize=512)
 def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -> str:
     """The first card of the queue, with counts over the whole queue (window functions: due,
-    new and held-back cards) and what was done today (scalar subqueries, run once).
+    new and held-back cards) and what was done today (one aggregate over today's log, joined).
 
     The queue is the student's due states, read by a range scan of the (student, due_at)
     index, and the lessons' cards the student has no state for (an anti-join on the
@@ -195,14 +195,15 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
     the student being told they are done while it comes back in minutes. So is a review card
     due before the day's review cut-off ("Review ahead"; otherwise now).
 
-    Parameters: the student and the day's start, three times; then for the due states, held
+    Parameters: for the due states, held
     question ids, lesson ids (their order), now, the student, the queue's cut-off (the later of
     the two below), the review cut-off (for review cards), now plus the learn-ahead limit (for
     cards in learning), lesson ids, suspended card ids; then for the new cards, held question
-    ids, lesson ids (their order), lesson ids, suspended card ids, the student.
+    ids, lesson ids (their order), lesson ids, suspended card ids, the student; then the
+    student and the day's start, for today's counts.
     """
     log, card, state = ReviewLog._meta.db_table, Card._meta.db_table, MemoryState._meta.db_table
-    today = f"SELECT COUNT(*) FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s"
+    flashcard = f"r.source = '{ReviewSource.FLASHCARD}'"
     columns = _held_and_order(held=held, order=lessons)
     no_states = ", ".join(f"NULL AS ms_{name}" for name in _STATE_FIELDS)
     in_lessons = (
@@ -223,10 +224,7 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
     )
     return f"""
         SELECT {_CARD_COLUMNS}, {", ".join(f"t.{name}" for name in _QUEUE_COLUMNS)},
-            ({today} AND r.source = '{ReviewSource.FLASHCARD}' AND r.state_before IS NOT NULL)
-                AS reviews_today,
-            ({today} AND r.state_before IS NULL) AS new_today,
-            ({today} AND r.source = '{ReviewSource.FLASHCARD}') AS rated_today
+            d.reviews_today, d.new_today, d.rated_today
         FROM (
             SELECT q.* FROM (
                 SELECT b.*,
@@ -244,6 +242,14 @@ def _queue_sql(*, lessons: int, held: int, only: str = "", suspended: int = 0) -
             LIMIT 1
         ) t
         JOIN {card} c ON c.id = t.queue_card
+        CROSS JOIN (
+            SELECT
+                COUNT(CASE WHEN {flashcard} AND r.state_before IS NOT NULL THEN 1 END)
+                    AS reviews_today,
+                COUNT(CASE WHEN r.state_before IS NULL THEN 1 END) AS new_today,
+                COUNT(CASE WHEN {flashcard} THEN 1 END) AS rated_today
+            FROM {log} r WHERE r.student_id = %s AND r.reviewed_at >= %s
+        ) d
     """
 
 
@@ -354,10 +360,10 @@ def study_queue(
     start, now = _datetime_param(day.start), _datetime_param(day.now)
     ahead = _datetime_param(day.now + day.learn_ahead)
     cutoff, review_cutoff = _datetime_param(day.queue_cutoff), _datetime_param(day.review_cutoff)
-    params = [student.pk, start, student.pk, start, student.pk, start]
-    params += [*held, *lesson_ids, now, student.pk, cutoff, review_cutoff, ahead]
+    params = [*held, *lesson_ids, now, student.pk, cutoff, review_cutoff, ahead]
     params += [*lesson_ids, *left_out]
     params += [*held, *lesson_ids, *lesson_ids, *left_out, student.pk]
+    params += [student.pk, start]
 
     def first(only: str = "") -> dict | None:
         sql = _queue_sql(
