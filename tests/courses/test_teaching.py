@@ -523,13 +523,16 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
         f"{base}/gradebook/": 10,
         f"{base}/gradebook.csv": 10,
         # user, groups, class, quiz assignments; ranked attempts, counts, responses grouped,
-        # versions, the responses the class accepted; the cards the class keeps forgetting
-        f"{base}/item-analysis/": 10,
+        # versions, the responses the class accepted; the cards the class keeps forgetting,
+        # and their texts (the class below keeps forgetting one)
+        f"{base}/item-analysis/": 11,
     }
     populate(classroom, teacher, 5)
     student = classroom.students.order_by("pk").first()
     states = MemoryState.objects.filter(student=student)
     assert states.filter(pk=states.order_by("pk")[0].pk).update(lapses=8) == 1  # one leech
+    lapsing = Card.objects.order_by("pk")[1]
+    forgotten = MemoryState.objects.filter(card=lapsing).exclude(student=student)
     # user, groups, class, student; enrollment, lessons, attempts, answers with their versions
     # and questions, their regrades, quiz time, review time, cards per lesson, recall, weakest
     # cards, leeches (with their cards, lessons and whether they are suspended)
@@ -538,10 +541,12 @@ def test_teacher_pages_query_counts_do_not_grow_with_students(
     # attempts, cards per lesson, memory states
     assignment = Assignment.objects.get(classroom=classroom)
     pages[f"{base}/assignments/{assignment.pk}/"] = 10
+    assert forgotten.update(lapses=1) == 4  # a card the class keeps forgetting
     for url, count in pages.items():
         with django_assert_num_queries(count):
             assert client.get(url).status_code == 200, url
     populate(classroom, teacher, 45)
+    assert forgotten.update(lapses=1) == 49
     assert classroom.students.count() == 50
     assert states.update(lapses=9) == 2  # every card the student studied a leech
     for url, count in pages.items():
