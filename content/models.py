@@ -195,6 +195,24 @@ def footnote_numbers(lesson_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return numbers
 
 
+# Natural keys (`dumpdata --natural-foreign --natural-primary content quizzes`, then `loaddata`):
+# a source by its slug, a lesson by its key, a section, key term or citation by its lesson's key
+# and its position or reference. Fixtures then name rows by what the course files name them by,
+# not by database ids, and load into another database as the same course.
+
+
+class SourceManager(models.Manager):
+    def get_by_natural_key(self, slug: str) -> "Source":
+        return self.get(slug=slug)
+
+
+class InLessonManager(models.Manager):
+    """Rows identified by their lesson's key and one field of theirs (`natural_field`)."""
+
+    def get_by_natural_key(self, lesson_key: str, value) -> models.Model:
+        return self.get(lesson__key=lesson_key, **{self.model.natural_field: value})
+
+
 class Source(models.Model):
     """A text that citations point into. A paragraph is a non-empty line, counted from 1."""
 
@@ -204,6 +222,8 @@ class Source(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     text = models.TextField(_("text"))
 
+    objects = SourceManager()
+
     class Meta:
         ordering = ["slug"]
         verbose_name = _("source")
@@ -211,6 +231,9 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
 
     def paragraph(self, number: int) -> str | None:
         found = paragraphs(self.text)
@@ -220,6 +243,9 @@ class Source(models.Model):
 class LessonQuerySet(models.QuerySet):
     def active(self) -> "LessonQuerySet":
         return self.filter(retired_at__isnull=True)
+
+    def get_by_natural_key(self, key: str) -> "Lesson":
+        return self.get(key=key)
 
 
 class Lesson(RenderedMarkdown):
@@ -249,6 +275,9 @@ class Lesson(RenderedMarkdown):
 
     def get_absolute_url(self) -> str:
         return reverse("content:lesson", kwargs={"key": self.key})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
 
     def render_cited_html(self) -> None:
         """Render the HTML of the lesson's sections and key terms again with its current footnote
@@ -281,12 +310,25 @@ class CitedMarkdown(RenderedMarkdown):
         cls._default_manager.bulk_update(rows, [*cls.markdown_html, "html_version"])
 
 
-class Section(CitedMarkdown):
+class InLesson:
+    """A row named by its lesson's key and its `natural_field`."""
+
+    natural_field = "position"
+
+    def natural_key(self) -> tuple:
+        return (*self.lesson.natural_key(), getattr(self, self.natural_field))
+
+    natural_key.dependencies = ["content.lesson"]
+
+
+class Section(InLesson, CitedMarkdown):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(_("position"))
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body"))
     body_html = SanitisedHTMLField(_("body (HTML)"))
+
+    objects = InLessonManager()
 
     markdown_html = {"body_html": "body"}
 
@@ -302,12 +344,14 @@ class Section(CitedMarkdown):
         return self.title
 
 
-class KeyTerm(CitedMarkdown):
+class KeyTerm(InLesson, CitedMarkdown):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="key_terms")
     position = models.PositiveSmallIntegerField(_("position"))
     term = models.CharField(_("term"), max_length=200)
     definition = models.TextField(_("definition"))
     definition_html = SanitisedHTMLField(_("definition (HTML)"))
+
+    objects = InLessonManager()
 
     markdown_html = {"definition_html": "definition"}
 
@@ -323,7 +367,7 @@ class KeyTerm(CitedMarkdown):
         return self.term
 
 
-class Citation(models.Model):
+class Citation(InLesson, models.Model):
     """A short quotation that stands, exactly, in one paragraph of a source."""
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="citations")
@@ -332,6 +376,9 @@ class Citation(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     paragraph = models.PositiveIntegerField(_("paragraph"))
     quote = models.TextField(_("quotation"))
+
+    objects = InLessonManager()
+    natural_field = "ref"
 
     class Meta:
         ordering = ["lesson", "position"]

@@ -30,6 +30,9 @@ class QuestionQuerySet(models.QuerySet):
     def active(self) -> "QuestionQuerySet":
         return self.filter(retired_at__isnull=True)
 
+    def get_by_natural_key(self, key: str) -> "Question":
+        return self.get(key=key)
+
 
 class Question(models.Model):
     """The stable identity of a question, chosen by its author as `key`.
@@ -66,6 +69,14 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.key
 
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
+
+
+class QuestionVersionManager(models.Manager):
+    def get_by_natural_key(self, question_key: str, number: int) -> "QuestionVersion":
+        return self.get(question__key=question_key, number=number)
+
 
 class QuestionVersion(RenderedMarkdown):
     """One immutable meaning of a question: its prompt, what the student is shown, and its key.
@@ -88,6 +99,8 @@ class QuestionVersion(RenderedMarkdown):
     meaning_hash = models.CharField(_("meaning hash"), max_length=64)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = QuestionVersionManager()
+
     markdown_html = {"prompt_html": "prompt", "explanation_html": "explanation"}
 
     class Meta:
@@ -100,6 +113,11 @@ class QuestionVersion(RenderedMarkdown):
 
     def __str__(self) -> str:
         return f"{self.question.key} v{self.number}"
+
+    def natural_key(self) -> tuple:
+        return (*self.question.natural_key(), self.number)
+
+    natural_key.dependencies = ["quizzes.question"]
 
     @classmethod
     def markdown_source_fields(cls) -> set[str]:
@@ -114,6 +132,9 @@ class QuestionVersion(RenderedMarkdown):
 class CardQuerySet(models.QuerySet):
     def active(self) -> "CardQuerySet":
         return self.filter(retired_at__isnull=True)
+
+    def get_by_natural_key(self, key: str) -> "Card":
+        return self.get(key=key)
 
 
 class Card(RenderedMarkdown):
@@ -150,6 +171,9 @@ class Card(RenderedMarkdown):
 
     def __str__(self) -> str:
         return self.key
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
 
 
 class FeedbackMode(models.TextChoices):
