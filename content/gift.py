@@ -36,7 +36,7 @@ another for its question. A `$CATEGORY:` line may be followed by a question with
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 KINDS = ("multiple_choice", "multiple_answers", "true_false", "short_answer", "numeric",
          "matching", "missing_word", "description", "essay")  # fmt: skip
@@ -348,7 +348,7 @@ def _short_answers(block: str, text_format: str) -> list[GiftAnswer]:
 
 
 def _true_false(block: str, text_format: str) -> list[GiftAnswer]:
-    parts = block.split("#", 2) + ["", ""]
+    parts = [*block.split("#", 2), "", ""]
     true = parts[0].strip(_WS) in ("T", "TRUE")
     wrong = _part(parts[1], text_format, "the feedback for a wrong answer")
     right = _part(parts[2], text_format, "the feedback for a right answer")
@@ -392,7 +392,7 @@ def _numeric(block: str, text_format: str) -> list[GiftAnswer]:
     tilde = block.find("~")
     if tilde != -1:
         rest = block[tilde + 1 :]
-        before, hash_sign, feedback = rest.partition("#")
+        before, _, feedback = rest.partition("#")
         if before.strip(_WS):
             raise _Problem("after '~' a numeric question takes only the feedback for any other "
                            "number: ~#feedback")  # fmt: skip
@@ -404,8 +404,8 @@ def _numeric(block: str, text_format: str) -> list[GiftAnswer]:
         percent, raw = _weight(raw, what, 0)
         fraction = 1.0 if percent is None else _fraction(percent)
         written, _, feedback = raw.partition("#")
-        answer = GiftAnswer(weight=fraction, correct=fraction == 1,
-                            feedback=_part(feedback, text_format, f"{what}'s feedback"))  # fmt: skip
+        feedback = _part(feedback, text_format, f"{what}'s feedback")
+        answer = GiftAnswer(weight=fraction, correct=fraction == 1, feedback=feedback)
         written = written.strip(_WS)
         if written.find("..") > 0:
             low, _, high = written.partition("..")
