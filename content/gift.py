@@ -484,7 +484,7 @@ def _unwritable(q: GiftQuestion, category: str) -> str | None:
         return "a description has a text or a title, and no general feedback"
     if q.kind in ("multiple_choice", "missing_word") and all(a.weight == 1 for a in q.answers):
         return "a multiple choice needs an answer that is not right (else it is a short answer)"
-    if q.kind == "short_answer" and any("->" in a.text + a.feedback for a in q.answers):
+    if q.kind == "short_answer" and any("->" in a.text or "->" in a.feedback for a in q.answers):
         return "'->' in a short answer or its feedback would make it a matching question"
     if q.kind == "matching" and any("->" in a.left for a in q.answers):
         return "the left side of a pair cannot hold '->'"
@@ -522,7 +522,8 @@ def _number_text(value: float | None) -> str:
 
 
 def _marker(weight: float, text: str, right: str | None, other: str) -> str:
-    """`=`, `~` or `~%50%` before an answer, with an explicit weight if the text starts like one."""
+    """`=`, `~` or `~%50%` before an answer (its text and feedback, as written), with an
+    explicit weight if the answer starts like one."""
     looks_weighted = _WEIGHT.match(text) is not None
     if right is not None and weight == 1:
         return right + ("%100%" if looks_weighted else "")
@@ -576,14 +577,14 @@ def _write(q: GiftQuestion) -> str:
                 number = f"{_number_text(a.min)}..{_number_text(a.max)}"
             lines.append(_marker(a.weight, "", "=", "=") + number + _feedback(a.feedback, fmt))
             continue
-        text = _guarded(a.text, fmt)
+        text = _guarded(a.text, fmt) + _feedback(a.feedback, fmt)
         if q.kind == "short_answer":
             marker = _marker(a.weight, text, "=", "=")
         elif q.kind == "multiple_answers":
             marker = _marker(a.weight, text, None, "~")
         else:
             marker = _marker(a.weight, text, "=", "~")
-        lines.append(marker + text + _feedback(a.feedback, fmt))
+        lines.append(marker + text)
     if q.kind == "numeric" and len(lines) == 1 and not general and lines[0].startswith("="):
         return head + "{#" + lines[0][1:] + "}" + tail  # {#1822:5}, as the documentation writes it
     if general:
