@@ -26,11 +26,17 @@ The representation:
   whitespace; `text_format` is the question's; an answer or feedback can only repeat it.
 
 Moodle's documentation ("GIFT format" on docs.moodle.org) is followed; where it is silent, what
-Moodle's importer does (question/format/gift/format.php); where Moodle would import nonsense
-without a word, this module reports an error instead: an unclosed title, a second answer block,
-a weight that is not a number from -100 to 100 (0 to 100 outside choices), a number that is not
-one, a `#` in a matching pair, an answer that is empty, or one text format for an answer and
-another for its question. A `$CATEGORY:` line may be followed by a question without a blank line.
+Moodle's importer does (question/format/gift/format.php): the kind is told as Moodle tells it
+(`{#` numeric, any `~` a choice, `=` with `->` matching, T/TRUE/F/FALSE, else short answer), text
+before the first `~`/`=` is an answer, the general feedback follows the last `####`, only whole
+lines starting with `//` are comments, a backslash before any other character stays. Where Moodle
+would import nonsense without a word, or refuse the question only when saving it, this module
+reports an error instead: an unclosed title, a second answer block, a weight that is not a number
+from -100 to 100 (0 to 100 outside choices), `=%50%` in a choice, positive weights of a multiple
+answers question that do not add up to 100%, no answer worth 100% in a short answer or numeric
+question, a number that is not one, a `#` in a matching pair, an empty answer, or a text format
+for an answer other than its question's. A `$CATEGORY:` line may be followed by a question
+without a blank line between them.
 """
 
 import math
