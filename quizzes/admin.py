@@ -180,6 +180,20 @@ class QuestionVersionInline(ReadableVersion, ids.StackedInline):
         return False
 
 
+class ReadOnlyAdmin(ids.ModelAdmin):
+    """Rows nobody edits by hand, superusers included: question versions (a change of meaning
+    goes through the course files) and audit records (written only by quizzes.regrade)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Question)
 class QuestionAdmin(ids.ModelAdmin):
     list_display = ["key", "lesson", "type", "level", "current_version", "retired_at"]
@@ -204,7 +218,7 @@ class QuestionAdmin(ids.ModelAdmin):
 
 
 @admin.register(QuestionVersion)
-class QuestionVersionAdmin(ReadableVersion, ids.ModelAdmin):
+class QuestionVersionAdmin(ReadableVersion, ReadOnlyAdmin):
     """Read-only for every user, superusers included: a version is an immutable meaning."""
 
     list_display = ["question", "number", "type", "created_at"]
@@ -230,15 +244,6 @@ class QuestionVersionAdmin(ReadableVersion, ids.ModelAdmin):
         )
     ]
     readonly_fields = fieldsets[0][1]["fields"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Card)
@@ -303,19 +308,6 @@ class ReviewLogAdmin(ids.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # append-only
-
-
-class ReadOnlyAdmin(ids.ModelAdmin):
-    """An audit record: written only by quizzes.regrade, never by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AcceptedResponse)
