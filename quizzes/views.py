@@ -794,31 +794,32 @@ def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, h
     )
 
 
-def _more_form(request: HttpRequest, here: str, queue: selectors.Queue) -> SafeString:
-    """ "Study more": one more batch of new cards today, once today's limit is reached."""
+def _action_form(
+    request: HttpRequest, here: str, action: str, label: str, *, primary: bool = False
+) -> SafeString:
+    """A one-button form on the done screen that posts `action` to the study page."""
     url = escape(here)
-    n = min(queue.new_left, STUDY_MORE)
-    label = ngettext("Study %(n)s more new card", "Study %(n)s more new cards", n) % {"n": n}
+    button = ' class="primary"' if primary else ""
     return mark_safe(
         f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
         'hx-swap="outerHTML" class="more">\n'
         f"{_csrf_input(request)}\n"
-        '<input type="hidden" name="action" value="more">\n'
-        f'<button type="submit" class="primary">{escape(label)}</button>\n</form>'
+        f'<input type="hidden" name="action" value="{action}">\n'
+        f'<button type="submit"{button}>{escape(label)}</button>\n</form>'
     )
+
+
+def _more_form(request: HttpRequest, here: str, queue: selectors.Queue) -> SafeString:
+    """ "Study more": one more batch of new cards today, once today's limit is reached."""
+    n = min(queue.new_left, STUDY_MORE)
+    label = ngettext("Study %(n)s more new card", "Study %(n)s more new cards", n) % {"n": n}
+    return _action_form(request, here, "more", label, primary=True)
 
 
 def _ahead_form(request: HttpRequest, here: str, n: int) -> SafeString:
     """ "Review ahead": the review cards due by the end of tomorrow, now, once nothing is due."""
-    url = escape(here)
     label = ngettext("Review %(n)s card ahead", "Review %(n)s cards ahead", n) % {"n": n}
-    return mark_safe(
-        f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
-        'hx-swap="outerHTML" class="more">\n'
-        f"{_csrf_input(request)}\n"
-        '<input type="hidden" name="action" value="ahead">\n'
-        f'<button type="submit">{escape(label)}</button>\n</form>'
-    )
+    return _action_form(request, here, "ahead", label)
 
 
 def _undo_form(request: HttpRequest, here: str) -> SafeString:
