@@ -31,6 +31,28 @@ def serious_violations(page) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
 
 
+def watch(page) -> list[str]:
+    """What goes wrong on `page` from now on: console errors, page errors, 4xx/5xx responses
+    and failed requests (the list fills as they come); CSP violations are counted in the page
+    as `window.cspViolations`."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', function (e) {"
+        " (window.cspViolations = window.cspViolations || []).push(e.violatedDirective); });"
+    )
+    return problems
+
+
 def sign_in(page, live_server, username="stu"):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -264,21 +286,7 @@ def test_every_student_page_loads_without_console_errors_404s_or_csp_violations(
     suspended, reported = Card.objects.order_by("pk")[:2]
     card_suspend(student=student, card=suspended)
     page = context_of(viewport=PHONE)
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', function (e) {"
-        " (window.cspViolations = window.cspViolations || []).push(e.violatedDirective); });"
-    )
+    problems = watch(page)
     sign_in(page, live_server)
     pages = [
         "/",

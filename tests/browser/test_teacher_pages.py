@@ -9,7 +9,7 @@ from courses import services as course_services
 from courses.models import AssignmentKind, Classroom, LessonSet
 from quizzes.models import Card, CardFlag, Question
 from quizzes.services import attempt_finish, attempt_start
-from tests.browser.test_student_pages import serious_violations, sign_in
+from tests.browser.test_student_pages import serious_violations, sign_in, watch
 from tests.factories import TeacherFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,21 +39,7 @@ def test_every_teacher_and_author_page_passes_axe_without_console_errors(
     CardFlag.objects.create(card=Card.objects.first(), student=student, note="Unclear wording")
     question = Question.objects.filter(type="short_answer").first() or Question.objects.first()
 
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-    )
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', function (e) {"
-        " (window.cspViolations = window.cspViolations || []).push(e.violatedDirective); });"
-    )
+    problems = watch(page)
     sign_in(page, live_server, "tea")
     c, s = classroom.pk, student.pk
     pages = [
