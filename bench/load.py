@@ -28,6 +28,7 @@ import re
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -409,12 +410,14 @@ class Session:
                     stats.setdefault(f"teacher:{page}", Stats())
         return stats
 
-    async def rounds(self) -> None:
+    async def rounds(self, clock_started: Callable[[], None] | None = None) -> None:
         await self.start_sessions()
         if self.options.warmup_seconds > 0:
             warm = self._scenario_stats()
             for scenario in self.options.scenarios:
                 await self.window(scenario, warm, self.options.warmup_seconds)
+        if clock_started:
+            clock_started()
         self.results.started_at = time.time()
         self.results.reviews_posted = self.results.review_misses = 0  # the warm-up's
         counted = self._scenario_stats(self.results.stats)
@@ -451,19 +454,36 @@ class Session:
 
 
 async def _run(
-    base_url: str, data: dict, options: Options, *, rounds: bool, starts: bool
+    base_url: str,
+    data: dict,
+    options: Options,
+    *,
+    rounds: bool,
+    starts: bool,
+    clock_started: Callable[[], None] | None = None,
 ) -> Results:
     session = Session(base_url, data, options)
     if rounds:
-        await session.rounds()
+        await session.rounds(clock_started)
     if starts and options.quiz_starts:
         await session.quiz_starts()
     return session.results
 
 
-def run(base_url: str, data: dict, options: Options, *, starts: bool = True) -> Results:
-    """The rounds against a server at `base_url`, then (with `starts`) the quiz starts."""
-    return asyncio.run(_run(base_url, data, options, rounds=True, starts=starts))
+def run(
+    base_url: str,
+    data: dict,
+    options: Options,
+    *,
+    starts: bool = True,
+    clock_started: Callable[[], None] | None = None,
+) -> Results:
+    """The rounds against a server at `base_url`, then (with `starts`) the quiz starts.
+    `clock_started` is called when the counted rounds begin, after the sessions' first pages
+    and the warm-up."""
+    return asyncio.run(
+        _run(base_url, data, options, rounds=True, starts=starts, clock_started=clock_started)
+    )
 
 
 def run_quiz_starts(base_url: str, data: dict, options: Options) -> Results:
