@@ -31,6 +31,7 @@ from content.ids import parse_id
 from content.models import Citation, Lesson
 from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
+from courses.services import attempt_submit
 from quizzes import regrade, selectors, services
 from quizzes.forms import AcceptForm, AnswerForm, CardReportForm, read_rating
 from quizzes.grading import FREE_TEXT_TYPES, accepts, answer_text, grade, response_text
@@ -275,16 +276,9 @@ def _question_url(attempt: Attempt, position: int) -> str:
 
 
 def _finish(request: HttpRequest, attempt: Attempt, now) -> Attempt:
-    """Submit the attempt. Where its answers could still change, they feed the flashcard
-    schedule now, within the student's study day (read only then: one more query or two)."""
-    day_start, retention = None, 0.9
-    if attempt.answers_changeable:
-        lesson_id = attempt.quiz.lessons.values_list("pk", flat=True).first()
-        day = study_day_for(user=request.user, now=now, lesson_ids=[lesson_id])
-        day_start, retention = day.start, day.desired_retention
-    return services.attempt_finish(
-        attempt=attempt, now=now, day_start=day_start, desired_retention=retention
-    )
+    """Submit the student's own attempt (courses.services.attempt_submit)."""
+    attempt.student = request.user
+    return attempt_submit(attempt=attempt, now=now)
 
 
 @require_http_methods(["GET", "POST"])
