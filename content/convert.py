@@ -37,6 +37,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from markdownify import markdownify
@@ -91,8 +92,11 @@ class _Problem(Exception):
 # Texts ------------------------------------------------------------------------------------------
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|])")
-_LINE_START = re.compile(r"[#>+=~-]")
-_ORDERED_ITEM = re.compile(r"(\d+)([.)])")
+# What makes a line a heading, a list item, a rule or a code fence; the first character of the
+# group that matched is escaped. Quotes (>), `*`, `_` and backquotes are escaped anywhere.
+_BLOCK_START = re.compile(
+    r"(#{1,6}|[-+])(?=[ \t]|$)|(=+|-+)[ \t]*$|(~{3,})|\d{1,9}([.)])(?=[ \t]|$)"
+)
 
 
 def escape_markdown(text: str) -> str:
@@ -104,10 +108,9 @@ def escape_markdown(text: str) -> str:
         lines = []
         for line in paragraph.split("\n"):
             line = _INLINE_SPECIAL.sub(r"\\\1", line.strip(" \t"))
-            if _LINE_START.match(line):
-                line = "\\" + line
-            elif found := _ORDERED_ITEM.match(line):
-                line = found.group(1) + "\\" + line[found.end(1) :]
+            if found := _BLOCK_START.match(line):
+                at = next(found.start(g) for g in range(1, 5) if found.group(g) is not None)
+                line = line[:at] + "\\" + line[at:]
             if line:
                 lines.append(line)
         if lines:
@@ -331,6 +334,12 @@ def _numeric(
     return _question(key, "numeric", prompt, fields, explanation)
 
 
+def _middle(low: float, high: float) -> tuple[float, float]:
+    """A range's middle and half-width, in decimal: 3.141..3.142 is 3.1415 ± 0.0005."""
+    low_, high_ = Decimal(repr(low)), Decimal(repr(high))
+    return float((low_ + high_) / 2), float((high_ - low_) / 2)
+
+
 def _matching(key: str, prompt: str, pairs: list[tuple[str, str]], explanation: str) -> dict:
     distractors = [right for left, right in pairs if not left]
     if distractors:
@@ -427,7 +436,7 @@ def _from_gift(q: GiftQuestion, key: str) -> dict:
                     other = markdown_from(a.feedback, fmt)
                     continue
                 if a.value is None:
-                    value, tolerance = (a.min + a.max) / 2, (a.max - a.min) / 2
+                    value, tolerance = _middle(a.min, a.max)
                 else:
                     value, tolerance = a.value, a.tolerance or 0.0
                 feedback = markdown_from(a.feedback, fmt)
@@ -504,6 +513,14 @@ def questions_to_gift(
     return exported, messages
 
 
+def _true_false_feedback(question: dict) -> dict[str, str]:
+    """The feedback by side; YAML reads an unquoted `true:` key as a boolean, so both count."""
+    written = question.get("feedback") or {}
+    return {
+        side: written.get(side) or written.get(side == "true") or "" for side in ("true", "false")
+    }
+
+
 def _to_gift(d: dict) -> tuple[GiftQuestion, list[str]]:
     qtype = d["type"]
     notes: list[str] = []
@@ -518,7 +535,7 @@ def _to_gift(d: dict) -> tuple[GiftQuestion, list[str]]:
             q.answers.append(GiftAnswer(text, weight, correct, _entry_feedback(entry)))
     elif qtype == "true_false":
         q.kind = "true_false"
-        feedback = d.get("feedback") or {}
+        feedback = _true_false_feedback(d)
         truth = bool(d["answer"])
         q.answers = [
             GiftAnswer("true", float(truth), truth, feedback.get("true") or ""),
@@ -798,7 +815,7 @@ def _to_xml(d: dict) -> MoodleQuestion:
                                           _markdown(_entry_feedback(entry))))  # fmt: skip
     elif qtype == "true_false":
         q.qtype = "truefalse"
-        feedback = d.get("feedback") or {}
+        feedback = _true_false_feedback(d)
         truth = bool(d["answer"])
         for side, fraction in (("true", float(truth)), ("false", float(not truth))):
             q.answers.append(MoodleAnswer(side, "moodle", fraction,
