@@ -123,7 +123,7 @@ def markdown_from(text: str, text_format: str) -> str:
     if text_format == "markdown":
         return text.strip()
     if text_format == "html":
-        converted = markdownify(text, heading_style="ATX", bullets="-", escape_misc=True)
+        converted = markdownify(text, heading_style="ATX", bullets="-", escape_misc=False)
         return re.sub(r"\n{3,}", "\n\n", converted).strip()
     return escape_markdown(text).strip()
 

@@ -90,6 +90,13 @@ class MoodleQuestion:
     filename: str = field(default="<xml>", compare=False)
 
 
+_REFUSED = {
+    "DTDForbidden": "a document type declaration (<!DOCTYPE …>) is not allowed",
+    "EntitiesForbidden": "entity declarations are not allowed",
+    "ExternalReferenceForbidden": "external references are not allowed",
+}
+
+
 class _Problem(Exception):
     pass
 
@@ -124,11 +131,8 @@ def parse(data: bytes, filename: str = "<xml>") -> tuple[list[MoodleQuestion], l
         return [], [f"{filename}:{line}: not well-formed XML: {_expat_reason(exc)}"]
     except DefusedXmlException as exc:
         line = parser.parser.CurrentLineNumber or 1
-        what = type(exc).__name__.removesuffix("Forbidden").lower()
-        names = {"dtd": "a DTD", "entities": "entity declarations",
-                 "externalreference": "external references"}  # fmt: skip
-        return [], [f"{filename}:{line}: {names.get(what, what)} are not allowed in a question "
-                    "file"]  # fmt: skip
+        return [], [f"{filename}:{line}: {_REFUSED.get(type(exc).__name__, 'not allowed')} in a "
+                    "question file"]  # fmt: skip
     if root.tag != "quiz":
         return [], [f"{filename}:{_line(root)}: the root element is <{root.tag}>, not <quiz>"]
 
@@ -378,9 +382,7 @@ def _question_element(q: MoodleQuestion) -> ET.Element:
             fraction = format((Decimal(repr(float(answer.fraction))) * 100).normalize(), "f")
         written = _text_element(element, "answer", answer.text, answer.format)
         written.set("fraction", fraction)
-        if answer.feedback.text:
-            feedback = answer.feedback
-            _text_element(written, "feedback", feedback.text, feedback.format)
+        _text_element(written, "feedback", answer.feedback.text, answer.feedback.format)
         if answer.tolerance is not None:
             ET.SubElement(written, "tolerance").text = _number_text(answer.tolerance)
     if q.qtype == "numerical" and q.unit:
