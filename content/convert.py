@@ -99,6 +99,9 @@ _BLOCK_START = re.compile(
 )
 
 
+_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
+
+
 def escape_markdown(text: str) -> str:
     """Markdown that shows `text` as written: every character that could mean something is
     escaped, and each line break stays a line break. Leading spaces of a line are dropped (in
@@ -123,6 +126,9 @@ def markdown_from(text: str, text_format: str) -> str:
     if text_format == "markdown":
         return text.strip()
     if text_format == "html":
+        if _IMAGE.search(text):
+            # Our renderer shows no images: refused rather than lost without a word.
+            raise _Problem("images are not supported")
         converted = markdownify(text, heading_style="ATX", bullets="-", escape_misc=False)
         return re.sub(r"\n{3,}", "\n\n", converted).strip()
     return escape_markdown(text).strip()
@@ -291,6 +297,9 @@ def _placeholder(number: int) -> str:
 
 def _cloze(key: str, text: str, blanks: list[list[str]], explanation: str) -> dict:
     """A cloze from a Markdown text holding each blank's placeholder, in order."""
+    if [text.count(_placeholder(n)) for n in range(len(blanks))] != [1] * len(blanks):
+        raise _Problem("a blank stands where the text cannot show it (inside an HTML tag or "
+                       "attribute)")  # fmt: skip
     paragraphs = _PARAGRAPH_BREAK.split(text)
     first = next(i for i, p in enumerate(paragraphs) if _PLACEHOLDERS.search(p))
     prompt = "\n\n".join(paragraphs[:first]).strip()

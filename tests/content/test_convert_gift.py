@@ -556,6 +556,19 @@ ANY_TEXT = st.text(
 )
 
 
+def test_html_blank_becomes_a_cloze_or_a_gap_in_markdown():
+    q = one("::q::[html]<p>Two <b>plus</b> two is {=four =4} in <i>words</i>.</p>")
+    assert q == {"key": "q", "type": "cloze", "text": "Two **plus** two is [[four|4]] in *words*."}
+    q = one("::q::[html]<p>Grant is {~buried =entombed} in the tomb.</p>")
+    assert q["prompt"] == f"Grant is {GAP} in the tomb."
+
+
+def test_html_images_are_refused_not_lost():
+    assert error('::q::[html]<p><img src="https://example.org/map.png"> Where?</p>{T}') == (
+        "q.gift:1: images are not supported"
+    )
+
+
 @given(MARKDOWN_SPECIAL | ANY_TEXT)
 def test_escaped_text_renders_as_written(text):
     # The renderer makes footnotes of `[^id]` in its HTML, whatever the Markdown escaped.

@@ -600,6 +600,13 @@ TRUE_FALSE_ANSWERS = '<answer fraction="100"><text>true</text></answer><answer f
         (question("truefalse", TRUE_FALSE_ANSWERS,
                   text="See @@PLUGINFILE@@/map.png"),
          "embedded files (images, attachments) are not supported"),
+        (question("truefalse", TRUE_FALSE_ANSWERS).replace(
+            '<questiontext format="markdown"><text>Q?</text>',
+            '<questiontext format="html"><text>&lt;img src="https://example.org/a.png"&gt;</text>'),
+         "images are not supported"),
+        (question("cloze", text='&lt;span title="{1:SA:=a}"&gt;x&lt;/span&gt; {1:SA:=b}').replace(
+            'format="markdown"', 'format="html"'),
+         "a blank stands where the text cannot show it (inside an HTML tag or attribute)"),
     ],
 )  # fmt: skip
 def test_wrong_or_missing_fields_name_the_questions_line(xml, message):
