@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from content import convert, moodlexml
+from content import convert, gift, moodlexml
 from content.moodlexml import MoodleAnswer, MoodlePair, MoodleQuestion, MoodleText
 from content.schema import Question
 from tests.content.test_convert_gift import bundle_questions
@@ -646,3 +646,15 @@ def test_a_mutated_moodle_file_never_raises(data):
     dicts, problems = convert.xml_to_questions(questions, "q.xml")
     assert all(MESSAGE.fullmatch(message) for message in errors + problems)
     assert len(dicts) + len(problems) == len(questions)
+
+
+def test_the_documentations_examples_import_as_it_says():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "formats-gift-moodle.md").read_text()
+    blocks = dict(re.findall(r"```(text|yaml|xml)\n(.*?)```", docs, re.DOTALL))
+    expected = yaml.safe_load("questions:\n" + blocks["yaml"])["questions"]
+    questions, errors = gift.parse(blocks["text"], "docs.gift")
+    assert errors == []
+    from_gift, errors = convert.gift_to_questions(questions, "docs.gift")
+    assert (from_gift, errors) == (expected, [])
+    from_xml, errors = imported(blocks["xml"].encode(), "docs.xml")
+    assert (from_xml, errors) == (expected[:1], [])
