@@ -28,8 +28,9 @@ What the mapping decides (docs/formats-gift-moodle.md has the table):
   visible gap in the prompt, except a short answer whose answers are all worth 100% and carry no
   feedback: that is a one-blank cloze. A cloze's prompt is written as the paragraphs before the
   one that holds the first blank, and read back the same way.
-- A multiple-response question without weights is scored as Moodle scores each right choice worth
-  1/n and each wrong one -1/n; those are the weights exported, and read back as no weights.
+- We score a multiple-response question without weights as Moodle scores one whose n right
+  choices are worth 1/n each and whose wrong ones -1/n: export writes those weights, and import
+  reads such weights back as none.
 """
 
 import hashlib
@@ -91,15 +92,13 @@ class _Problem(Exception):
 
 # Texts ------------------------------------------------------------------------------------------
 
+_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>&|])")
 # What makes a line a heading, a list item, a rule or a code fence; the first character of the
 # group that matched is escaped. Quotes (>), `*`, `_` and backquotes are escaped anywhere.
 _BLOCK_START = re.compile(
     r"(#{1,6}|[-+])(?=[ \t]|$)|(=+|-+)[ \t]*$|(~{3,})|\d{1,9}([.)])(?=[ \t]|$)"
 )
-
-
-_IMAGE = re.compile(r"<img\b", re.IGNORECASE)
 
 
 def escape_markdown(text: str) -> str:
@@ -121,7 +120,7 @@ def escape_markdown(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def markdown_from(text: str, text_format: str) -> str:
+def _markdown_from(text: str, text_format: str) -> str:
     """A text of Moodle's, in one of its formats, as Markdown that shows the same."""
     if text_format == "markdown":
         return text.strip()
@@ -374,10 +373,18 @@ def _checked(question: dict) -> dict:
     try:
         _QUESTION_ADAPTER.validate_python(plain)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"][1:])
-        raise _Problem(f"{where.lstrip('.') or 'the question'}: {error['msg']}") from None
+        raise _Problem("; ".join(_schema_message(error) for error in exc.errors())) from None
     return question
+
+
+def _schema_message(error: Any) -> str:
+    """A schema error in the words content.loader uses: `choices[1]: …`."""
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"][1:])
+    if error["type"] == "value_error" and "ctx" in error:
+        message = str(error["ctx"]["error"])
+    else:
+        message = error["msg"][0].lower() + error["msg"][1:]
+    return f"{where.lstrip('.') or 'the question'}: {message}"
 
 
 def _refuse_placeholders(*texts: str) -> None:
@@ -411,12 +418,12 @@ def gift_to_questions(questions: list[GiftQuestion], filename: str) -> tuple[lis
 def _from_gift(q: GiftQuestion, key: str) -> dict:
     fmt = q.text_format
     _refuse_placeholders(q.text)
-    text = markdown_from(q.text, fmt)
+    text = _markdown_from(q.text, fmt)
     prompt = _gapped(text)
-    explanation = markdown_from(q.general_feedback, fmt)
+    explanation = _markdown_from(q.general_feedback, fmt)
 
     def option(a: GiftAnswer) -> _Option:
-        return _Option(markdown_from(a.text, fmt), a.weight, markdown_from(a.feedback, fmt))
+        return _Option(_markdown_from(a.text, fmt), a.weight, _markdown_from(a.feedback, fmt))
 
     match q.kind:
         case "multiple_choice" | "missing_word":
@@ -425,12 +432,12 @@ def _from_gift(q: GiftQuestion, key: str) -> dict:
             return _multiple_response(key, prompt, [option(a) for a in q.answers], explanation)
         case "true_false":
             true, false = q.answers
-            feedback = {"true": markdown_from(true.feedback, fmt),
-                        "false": markdown_from(false.feedback, fmt)}  # fmt: skip
+            feedback = {"true": _markdown_from(true.feedback, fmt),
+                        "false": _markdown_from(false.feedback, fmt)}  # fmt: skip
             return _true_false(key, prompt, true.correct, feedback, explanation)
         case "short_answer":
             options = [
-                _Option(_typed(a.text, "the answer"), a.weight, markdown_from(a.feedback, fmt))
+                _Option(_typed(a.text, "the answer"), a.weight, _markdown_from(a.feedback, fmt))
                 for a in q.answers
             ]
             if BLANK in text and _can_be_blank(options):
@@ -442,19 +449,19 @@ def _from_gift(q: GiftQuestion, key: str) -> dict:
             other = None
             for a in q.answers:
                 if a.text == "*":
-                    other = markdown_from(a.feedback, fmt)
+                    other = _markdown_from(a.feedback, fmt)
                     continue
                 if a.value is None:
                     value, tolerance = _middle(a.min, a.max)
                 else:
                     value, tolerance = a.value, a.tolerance or 0.0
-                feedback = markdown_from(a.feedback, fmt)
+                feedback = _markdown_from(a.feedback, fmt)
                 numbers.append(_Number(value, tolerance, a.weight, feedback))
             return _numeric(key, prompt, numbers, other, explanation)
         case "matching":
             right_format = "markdown" if fmt == "markdown" else "plain"
             pairs = [
-                (markdown_from(a.left, fmt), markdown_from(a.right, right_format))
+                (_markdown_from(a.left, fmt), _markdown_from(a.right, right_format))
                 for a in q.answers
             ]
             return _matching(key, prompt, pairs, explanation)
@@ -624,7 +631,7 @@ def xml_to_questions(
 
 
 def _md(text: MoodleText) -> str:
-    return markdown_from(text.text, text.format)
+    return _markdown_from(text.text, text.format)
 
 
 def _from_xml(q: MoodleQuestion, key: str) -> dict:
@@ -635,7 +642,7 @@ def _from_xml(q: MoodleQuestion, key: str) -> dict:
     explanation = _md(q.general_feedback)
 
     def option(a: MoodleAnswer) -> _Option:
-        return _Option(markdown_from(a.text, a.format), a.fraction, _md(a.feedback))
+        return _Option(_markdown_from(a.text, a.format), a.fraction, _md(a.feedback))
 
     match q.qtype:
         case "multichoice":
@@ -688,11 +695,11 @@ def _from_xml(q: MoodleQuestion, key: str) -> dict:
             pairs = []
             for pair in q.pairs:
                 right_format = "markdown" if pair.left.format == "markdown" else "plain"
-                pairs.append((_md(pair.left), markdown_from(pair.right, right_format)))
+                pairs.append((_md(pair.left), _markdown_from(pair.right, right_format)))
             return _matching(key, prompt, pairs, explanation)
         case "ordering":
             ranked = sorted(q.answers, key=lambda a: a.fraction)  # stable: ties keep file order
-            items = [markdown_from(a.text, a.format) for a in ranked]
+            items = [_markdown_from(a.text, a.format) for a in ranked]
             return _question(key, "ordering", prompt, {"items": items}, explanation)
     raise _Problem(f"{q.qtype} questions are not supported")
 
@@ -768,7 +775,7 @@ def _cloze_from_xml(q: MoodleQuestion, key: str) -> dict:
     if len(cases) > 1:
         raise _Problem("some blanks are case-sensitive (SHORTANSWER_C) and some not: a cloze "
                        "question is one or the other")  # fmt: skip
-    text = markdown_from(raw, q.text.format)
+    text = _markdown_from(raw, q.text.format)
     question = _cloze(key, text, blanks, _md(q.general_feedback))
     if cases == {True}:
         question["case_sensitive"] = True

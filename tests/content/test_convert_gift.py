@@ -517,9 +517,9 @@ def test_two_questions_with_one_key_in_a_file_are_refused():
     ]
 
 
-def test_a_key_that_the_schema_refuses_names_the_field():
+def test_what_the_schema_refuses_names_the_field():
     # A choice twice: GIFT allows it, a lesson file does not.
-    assert error("::q::Q{=a ~a}") == "q.gift:1: choices: Value error, choice 'a' appears twice"
+    assert error("::q::Q{=a ~a}") == "q.gift:1: choices: choice 'a' appears twice"
 
 
 # Text formats ------------------------------------------------------------------------------------

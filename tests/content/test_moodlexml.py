@@ -569,7 +569,7 @@ TRUE_FALSE_ANSWERS = '<answer fraction="100"><text>true</text></answer><answer f
          "supported"),
         (question("matching", '<subquestion><text>a</text><answer><text>1</text></answer>'
                   '</subquestion>'),
-         "pairs: List should have at least 2 items after validation, not 1"),
+         "pairs: list should have at least 2 items after validation, not 1"),
         (question("ordering", '<selecttype>RANDOM</selecttype><selectcount>2</selectcount>'
                   '<answer><text>a</text></answer><answer><text>b</text></answer>'
                   '<answer><text>c</text></answer>'),
@@ -596,7 +596,7 @@ TRUE_FALSE_ANSWERS = '<answer fraction="100"><text>true</text></answer><answer f
          "<learnhall> holds 'typos', which a ordering question does not take"),
         (question("ordering", '<learnhall><text>{"level": "hard"}</text></learnhall>'
                   "<answer><text>a</text></answer><answer><text>b</text></answer>"),
-         "level: Input should be 'recall', 'understanding', 'application' or 'evaluation'"),
+         "level: input should be 'recall', 'understanding', 'application' or 'evaluation'"),
         (question("truefalse", TRUE_FALSE_ANSWERS,
                   text="See @@PLUGINFILE@@/map.png"),
          "embedded files (images, attachments) are not supported"),
