@@ -606,7 +606,7 @@ _CLOZE_CODE = re.compile(r"\{(\d*):([A-Za-z_]+):((?:\\.|[^\\}])*)\}", re.DOTALL)
 _CLOZE_SHORT = {"SHORTANSWER", "SA", "MW"}
 _CLOZE_SHORT_CASE = {"SHORTANSWER_C", "SAC", "MWC"}
 _CLOZE_ESCAPE = str.maketrans({c: "\\" + c for c in '\\}#~/"'})
-_CLOZE_WEIGHT = re.compile(r"%(-?[\d.]+)%")
+_CLOZE_WEIGHT = re.compile(r"%(-?(?:\d+(?:\.\d*)?|\.\d+))%")
 
 
 def xml_to_questions(
@@ -746,7 +746,7 @@ def _cloze_blank(number: int, qtype: str, body: str, text_format: str) -> tuple[
         answer = _cloze_unescape(answer).strip()
         if text_format == "html":
             answer = html.unescape(answer)
-        if percent not in ("100", "100.0"):
+        if Decimal(percent) != 100:
             raise _Problem(f"{what}: the answer {answer!r} is worth {percent}%; here every "
                            "answer of a blank is right (no partial credit)")  # fmt: skip
         if feedback and feedback[0].strip():
@@ -804,6 +804,10 @@ def questions_to_xml(
     messages: list[str] = []
     for question in questions:
         try:
+            for text in _strings(question):
+                if found := _NOT_XML.search(text):
+                    raise _Problem(f"the character U+{ord(found.group()):04X} cannot be written "
+                                   "in XML")  # fmt: skip
             written = _to_xml(question)
         except _Problem as problem:
             messages.append(f"question {question['key']!r}: {problem}: left out")
@@ -811,6 +815,26 @@ def questions_to_xml(
         written.category = f"{course_key}/{lesson_key}"
         exported.append(written)
     return exported, messages
+
+
+# What XML 1.0 cannot hold (a carriage return it holds but reads back as a line feed).
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _strings(value: Any):
+    """Every string inside a question dict."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _decimal(value: Any) -> str:
+    return repr(float(value)).removesuffix(".0")
 
 
 def _markdown(text: str) -> MoodleText:
@@ -848,7 +872,7 @@ def _to_xml(d: dict) -> MoodleQuestion:
         numbers = [{"answer": d["answer"], "tolerance": d.get("tolerance"), "weight": 1,
                     "feedback": d.get("feedback")}, *(d.get("alternatives") or [])]  # fmt: skip
         for number in numbers:
-            q.answers.append(MoodleAnswer(gift._number_text(float(number["answer"])), "moodle",
+            q.answers.append(MoodleAnswer(_decimal(number["answer"]), "moodle",
                                           float(number["weight"]),
                                           _markdown(number.get("feedback") or ""),
                                           float(number.get("tolerance") or 0)))  # fmt: skip

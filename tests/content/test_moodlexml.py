@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 
 from content import convert, gift, moodlexml
 from content.moodlexml import MoodleAnswer, MoodlePair, MoodleQuestion, MoodleText
-from content.schema import Question
+from content.schema import QUESTION_TYPES, Question
 from tests.content.test_convert_gift import bundle_questions
 
 MESSAGE = re.compile(r"q\.xml:[1-9][0-9]*: [^\n]+", re.DOTALL)
@@ -475,7 +475,7 @@ def test_the_bundled_course_round_trips_through_moodle_xml():
     assert errors == []
     expected = [q for questions in by_lesson.values() for q in questions]
     assert len(expected) == 237
-    assert {q["type"] for q in expected} == set(convert._EXTENSION_FIELDS)  # every type
+    assert {q["type"] for q in expected} == set(QUESTION_TYPES)  # every type
     assert dicts == expected
 
 
@@ -658,3 +658,12 @@ def test_the_documentations_examples_import_as_it_says():
     assert (from_gift, errors) == (expected, [])
     from_xml, errors = imported(blocks["xml"].encode(), "docs.xml")
     assert (from_xml, errors) == (expected[:1], [])
+
+
+def test_export_leaves_out_a_question_whose_text_xml_cannot_hold():
+    broken = {**MATCHING, "pairs": [{"left": "a\x0bb", "right": "c"}, *MATCHING["pairs"][1:]]}
+    questions, messages = convert.questions_to_xml([broken, ORDERING], "lesson", "course")
+    assert [q.name for q in questions] == ["events"]
+    assert messages == [
+        "question 'saying': the character U+000B cannot be written in XML: left out"
+    ]
