@@ -817,7 +817,7 @@ def questions_to_xml(
     return exported, messages
 
 
-# What XML 1.0 cannot hold (a carriage return it holds but reads back as a line feed).
+# What XML 1.0 cannot hold, and a carriage return, which XML reads back as a line feed.
 _NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

@@ -581,6 +581,18 @@ def test_escaped_text_renders_as_written(text):
 # Unsupported kinds -------------------------------------------------------------------------------
 
 
+def test_comments_and_categories_leave_the_questions_as_they_are():
+    questions, errors = gift.parse(
+        "// a comment\n$CATEGORY: $course$/top/Alliances\n::q::Q{T####E.}\n// another", "q.gift"
+    )
+    assert errors == []
+    assert questions[0].category == "$course$/top/Alliances"  # for the caller; not a field
+    assert convert.gift_to_questions(questions, "q.gift") == (
+        [{"key": "q", "type": "true_false", "prompt": "Q", "answer": True, "explanation": "E."}],
+        [],
+    )
+
+
 def test_essay_and_description_are_reported_with_their_lines():
     dicts, errors = imported("Write an essay.{}\n\n::d::Just some text.\n\n::q::Q{T}")
     assert [d["key"] for d in dicts] == ["q"]
