@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -722,3 +722,18 @@ def test_gift_special_characters_survive_the_round_trip(kind):
     }
     question = {**questions[kind], "prompt": special, "explanation": special}
     assert round_trip(question) == question
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_mutated_gift_file_converts_or_reports_never_raises(data):
+    original = EXAMPLES.read_text()
+    start = data.draw(st.integers(0, len(original)))
+    end = data.draw(st.integers(start, min(len(original), start + 30)))
+    pieces = ["", "{", "}", "=", "~", "#", "%50%", "%-50%", "->", "::", "\\", "*", "[html]<p>",
+              "\n\n", "{#1..2}", "\ufffc"]  # fmt: skip
+    insert = data.draw(st.sampled_from(pieces))
+    questions, _ = gift.parse(original[:start] + insert + original[end:], "q.gift")
+    dicts, problems = convert.gift_to_questions(questions, "q.gift")
+    assert len(dicts) + len(problems) == len(questions)
+    assert all(re.fullmatch(r"q\.gift:[1-9][0-9]*: .+", p, re.DOTALL) for p in problems)
