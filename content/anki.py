@@ -180,13 +180,15 @@ def _export(
     count = 0
     for lesson in lessons:
         deck = genanki.Deck(
-            stable_id("deck", lesson.key), _deck_name(course_title, lesson), lesson.summary
+            stable_id("deck", lesson.key), _deck_name(course_title, lesson), lesson.summary_html
         )
         tags = [lesson.key, *([lesson.course_key] if lesson.course_key else [])]
         for card in by_lesson[lesson.pk]:
             deck.add_note(_note(card, tags, messages))
             count += 1
         decks.append(deck)
+    if not count:
+        messages.append("no active flashcards: the package holds empty decks")
     data = package_bytes(genanki.Package(decks), timestamp=timestamp)
     return AnkiExport(data=data, notes=count, messages=messages)
 
@@ -304,6 +306,8 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # all entries, as their headers declare th
 MAX_COLLECTION_BYTES = 100 * 1024 * 1024
 MAX_NOTES = 10_000
 MAX_FIELD_CHARS = 100_000
+# Converting HTML to Markdown costs up to some microseconds a character: a bound on the whole.
+MAX_TOTAL_CHARS = 5_000_000
 MAX_CLOZES = 100  # deletions numbered in one note
 MAX_SQLITE_STEPS = 50_000_000  # virtual machine instructions for all of one package's queries
 _CHUNK = 1024 * 1024
@@ -408,7 +412,8 @@ def _check_entries(entries: list[zipfile.ZipInfo]) -> None:
         name = entry.filename.replace("\\", "/")
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
             raise _Refused(
-                f"the package has an entry named {entry.filename!r}, which points outside it"
+                f"the package has an entry named {_short(repr(entry.filename))}, which points "
+                "outside it"
             )
         total += entry.file_size
     if total > MAX_TOTAL_BYTES:
@@ -525,8 +530,16 @@ def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dic
         rows = rows[:MAX_NOTES]
     flashcards: list[dict] = []
     keys: set[str] = set()
+    chars = 0
     for row in rows:
         label = f"note {row[0]}" if isinstance(row[0], int) else "a note"
+        chars += len(row[3]) if isinstance(row[3], bytes) else 0
+        if chars > MAX_TOTAL_CHARS:
+            messages.append(
+                f"{filename}: {label} and those after it are not read: the package holds more "
+                f"than {MAX_TOTAL_CHARS:,} characters of text"
+            )
+            break
         try:
             found = _note_flashcards(row, note_types)
         except _NoteProblem as problem:
@@ -808,7 +821,10 @@ def _render_cloze(nodes: list, number: int, *, front: bool) -> str:
 def _markdown(value: str) -> str:
     if not value.strip():
         return ""
-    return markdownify(value, heading_style="ATX", bullets="-").strip()
+    try:
+        return markdownify(value, heading_style="ATX", bullets="-").strip()
+    except RecursionError:
+        raise _NoteProblem("its HTML is nested too deeply to be read") from None
 
 
 def _invalid(card: dict) -> str | None:

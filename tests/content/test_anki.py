@@ -747,3 +747,43 @@ GOOD_PACKAGE = zip_bytes(
         ).read("collection.anki2")
     }
 )
+
+
+def test_deeply_nested_html_is_one_note_s_problem():
+    notes = [
+        genanki.Note(genanki.BASIC_MODEL, ["<b>" * 5000 + "deep", "back"], guid="deep"),
+        genanki.Note(genanki.BASIC_MODEL, ["Fine", "Mapped"], guid="fine"),
+    ]
+    package = genanki_package(*notes)
+    flashcards, messages = read_apkg(package, "deep.apkg")
+
+    assert [card["front"] for card in flashcards] == ["Fine"]
+    assert len(messages) == 1
+    assert messages[0].endswith(": its HTML is nested too deeply to be read")
+    assert int(messages[0].split()[2].rstrip(":")) in note_ids(package)
+
+
+def test_a_package_with_too_much_text_is_read_up_to_the_limit():
+    field = "a" * (anki.MAX_FIELD_CHARS - 10)
+    count = anki.MAX_TOTAL_CHARS // anki.MAX_FIELD_CHARS + 2
+    notes = [genanki.Note(genanki.BASIC_MODEL, [field, str(i)], guid=f"g{i}") for i in range(count)]
+    flashcards, messages = read_apkg(genanki_package(*notes), "long.apkg")
+
+    assert len(flashcards) == anki.MAX_TOTAL_CHARS // anki.MAX_FIELD_CHARS
+    assert len(messages) == 1
+    assert messages[0].endswith(
+        "and those after it are not read: the package holds more than 5,000,000 characters of text"
+    )
+
+
+def test_an_empty_lesson_exports_empty_decks(course):
+    path = course / "lessons" / "02-rivers.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("flashcards:")])
+    load_content([course])
+
+    export = export_key("anki-rivers")
+
+    assert export.notes == 0
+    assert export.messages == ["no active flashcards: the package holds empty decks"]
+    assert read_apkg(export.data, "r.apkg") == ([], ["r.apkg: the package holds no notes"])
