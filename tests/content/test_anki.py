@@ -47,17 +47,29 @@ def course(db, tmp_path) -> Path:
 
 
 def open_in_anki(tmp_path: Path, *packages: bytes) -> Collection:
-    """A new Anki collection into which each package is imported in turn, as Anki's import
-    dialog does with its default options (update a note when the package's is newer)."""
+    """A new Anki collection into which each package is imported in turn."""
     (tmp_path / "anki").mkdir(parents=True)
     collection = Collection(str(tmp_path / "anki" / "collection.anki2"))
-    for number, data in enumerate(packages):
-        path = tmp_path / f"package-{number}.apkg"
-        path.write_bytes(data)
-        collection.import_anki_package(
-            ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
-        )
+    for data in packages:
+        import_into(collection, data, tmp_path)
     return collection
+
+
+def import_into(collection: Collection, data: bytes, tmp_path: Path) -> None:
+    """Import a package as Anki's import dialog does with its default options (a note already
+    in the collection is updated when the package's is newer)."""
+    path = tmp_path / f"package-{len(list(tmp_path.glob('package-*.apkg')))}.apkg"
+    path.write_bytes(data)
+    collection.import_anki_package(
+        ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
+    )
+
+
+def find_note(collection: Collection, card_key: str):
+    """The note exported for the card `card_key`."""
+    notes = [collection.get_note(note_id) for note_id in collection.find_notes("")]
+    (note,) = [note for note in notes if note.guid == note_guid(card_key)]
+    return note
 
 
 def anki_notes(collection: Collection) -> dict[str, dict]:
@@ -168,8 +180,7 @@ def test_cloze_questions_and_cloze_fronts_become_cloze_notes(course, tmp_path):
 
 def test_anki_renders_a_cloze_card_with_its_gap(course, tmp_path):
     collection = open_in_anki(tmp_path, export_key("anki-capitals").data)
-    notes = [collection.get_note(note_id) for note_id in collection.find_notes("")]
-    (note,) = [note for note in notes if note.guid == note_guid("anki-capitals-q1")]
+    note = find_note(collection, "anki-capitals-q1")
     first, second = sorted(note.cards(), key=lambda card: card.ord)
     question, answer = first.question(), first.answer()
     collection.close()
@@ -265,22 +276,22 @@ def test_a_later_export_updates_the_notes_in_anki_rather_than_adding_them(course
     load_content([course])
     second = export_key("anki-set", timestamp=1_800_000_060)
 
-    collection = open_in_anki(tmp_path, first.data, second.data)
+    collection = open_in_anki(tmp_path, first.data)
+    (card,) = find_note(collection, "anki-capitals-f1").cards()
+    card.start_timer()
+    collection.sched.answerCard(card, 3)  # the student reviews it: Good
+    import_into(collection, second.data, tmp_path)
     notes = anki_notes(collection)
+    note_count = collection.note_count()
+    reviewed = collection.get_card(card.id)
     collection.close()
 
-    assert len(notes) == 7
-    assert collection_note_count(tmp_path) == 7
+    assert len(notes) == note_count == 7
     assert notes[note_guid("anki-capitals-f1")]["fields"]["Back"] == (
         "<p><strong>Hanoi</strong>, on the Red River, in the north.</p>\n"
     )
-
-
-def collection_note_count(tmp_path: Path) -> int:
-    collection = Collection(str(tmp_path / "anki" / "collection.anki2"))
-    count = collection.note_count()
-    collection.close()
-    return count
+    assert notes[note_guid("anki-capitals-f1")]["cards"] == 1
+    assert reviewed.reps == 1  # the review is kept
 
 
 def test_export_command_writes_the_package(course, tmp_path):
