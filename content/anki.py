@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import genanki
 import pydantic
@@ -42,7 +42,10 @@ from content.markdown import render_markdown
 from content.models import Lesson
 from content.schema import FlashcardIn
 from quizzes.grading import CLOZE_BLANK
-from quizzes.models import Card, QuestionType
+from quizzes.models import Card, QuestionType, QuestionVersion
+
+if TYPE_CHECKING:
+    from courses.models import LessonSet
 
 # Ids --------------------------------------------------------------------------------------------
 
@@ -149,7 +152,7 @@ def export_lesson(lesson: Lesson, *, timestamp: float | None = None) -> AnkiExpo
     return _export([lesson], course_title=course.title if course else None, timestamp=timestamp)
 
 
-def export_lesson_set(lesson_set: Any, *, timestamp: float | None = None) -> AnkiExport:
+def export_lesson_set(lesson_set: "LessonSet", *, timestamp: float | None = None) -> AnkiExport:
     """An .apkg of the active cards of the set's active lessons, a subdeck `Course::Lesson` each."""
     items = lesson_set.items.filter(lesson__retired_at__isnull=True).select_related("lesson")
     lessons = [item.lesson for item in items.order_by("position")]
@@ -213,7 +216,7 @@ def _cloze_text(card: Card) -> str | None:
     """The card's front as the Text of a Cloze note, or None when it has no blanks."""
     version = card.question.current_version if card.question_id else None
     if version is not None and version.type == QuestionType.CLOZE:
-        return _question_cloze(card, version)
+        return _question_cloze(version)
     if version is None:
         if CLOZE_BLANK.search(card.front_html):
             number = iter(range(1, 10_000))
@@ -226,7 +229,7 @@ def _cloze_text(card: Card) -> str | None:
     return None
 
 
-def _question_cloze(card: Card, version: Any) -> str | None:
+def _question_cloze(version: QuestionVersion) -> str | None:
     """A cloze question's prompt and text, as the card's front is made (content.loader's
     `_card_sides`), with each blank a deletion holding its first accepted answer."""
     texts = version.body.get("texts", [])
@@ -321,6 +324,7 @@ _MEDIA = re.compile(
     r"<(?:img|audio|video|source|object|embed|iframe)\b|\[sound:|\[latex\]|\[\$\$?\]", re.I
 )
 _HINT_FIELD = "hint"
+_NOTE_TYPE_ID = re.compile(r"\A[0-9]{1,18}\Z")
 _KEY_PREFIX = "anki-"
 
 
@@ -545,6 +549,9 @@ def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dic
         except _NoteProblem as problem:
             messages.append(f"{filename}: {label}: {problem}")
             continue
+        except RecursionError:
+            messages.append(f"{filename}: {label}: its cloze deletions nest too deeply to be read")
+            continue
         for card in found:
             if card["key"] in keys:
                 messages.append(f"{filename}: {label}: another note has the same GUID")
@@ -600,7 +607,7 @@ def _note_types(connection: sqlite3.Connection, tables: dict[str, str]) -> dict[
         raise _Refused("its collection's note types cannot be read")
     found = {}
     for key, model in models.items():
-        if not (isinstance(model, dict) and str(key).isdigit()):
+        if not (isinstance(model, dict) and _NOTE_TYPE_ID.match(key)):
             continue
         fields = model.get("flds")
         fields = fields if isinstance(fields, list) else []
@@ -721,7 +728,7 @@ def _cloze_flashcards(key: str, fields: list[str], note_type: _NoteType) -> list
     _check_media([text, extra, hint])
     _ignore_rest(fields, note_type, (0, extra_index, hint_index))
     nodes = _parse_cloze(text)
-    numbers = sorted(_cloze_numbers(nodes))
+    numbers = sorted(set(_cloze_numbers(nodes)))
     if not numbers:
         raise _NoteProblem("its cloze note type has no cloze deletion ({{c1::...}}) in its text")
     if len(numbers) > MAX_CLOZES:

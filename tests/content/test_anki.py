@@ -798,3 +798,70 @@ def test_an_empty_lesson_exports_empty_decks(course):
     assert export.notes == 0
     assert export.messages == ["no active flashcards: the package holds empty decks"]
     assert read_apkg(export.data, "r.apkg") == ([], ["r.apkg: the package holds no notes"])
+
+
+def test_deeply_nested_deletions_are_one_note_s_problem():
+    notes = [
+        genanki.Note(genanki.CLOZE_MODEL, ["{{c1::" * 10_000 + "x" + "}}" * 10_000, ""], guid="n"),
+        genanki.Note(genanki.CLOZE_MODEL, ["{{c1::fine}}", ""], guid="fine"),
+    ]
+    flashcards, messages = read_apkg(genanki_package(*notes), "deep.apkg")
+
+    assert [card["back"] for card in flashcards] == ["**fine**"]
+    assert len(messages) == 1
+    assert messages[0].endswith(": its cloze deletions nest too deeply to be read")
+
+
+def test_note_type_ids_that_are_not_numbers(tmp_path):
+    fields = [{"name": "F", "ord": 0}, {"name": "B", "ord": 1}]
+    models = {
+        "²": {"name": "Superscript", "type": 0, "flds": fields},
+        "9" * 5000: {"name": "Long", "type": 0, "flds": fields},
+        "8": ["not", "a", "note", "type"],
+    }
+    data = sqlite_package(
+        tmp_path,
+        "CREATE TABLE col (models)",
+        "CREATE TABLE notes (id, guid, mid, flds)",
+        "INSERT INTO col VALUES (?)",
+        "INSERT INTO notes VALUES (1, 'g', 8, 'a' || char(31) || 'b')",
+        params=(json.dumps(models),),
+    )
+    assert read_apkg(data, "x.apkg") == (
+        [],
+        ["x.apkg: note 1: its note type is missing from the package"],
+    )
+
+
+CLOZE_PIECES = st.sampled_from(["{{c1::", "{{c2::", "{{c0::", "}}", "::", "a", " ", "<b>", "</b>"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(texts=st.lists(st.lists(CLOZE_PIECES, max_size=30), min_size=30, max_size=30))
+def test_any_cloze_text_is_read_or_named(texts):
+    """Thirty notes a package (a package takes a while to write)."""
+    notes = [
+        genanki.Note(genanki.CLOZE_MODEL, ["".join(text), "extra"], guid=f"fuzz{i}")
+        for i, text in enumerate(texts)
+    ]
+    flashcards, messages = read_apkg(genanki_package(*notes), "fuzz.apkg")
+
+    read = {card["key"].rsplit("-c", 1)[0] for card in flashcards}
+    named = {message.split(":")[1] for message in messages}
+    assert len(read) + len(named) == len(notes)
+    for card in flashcards:
+        FlashcardIn.model_validate(card)
+        assert "[" in card["front"]
+        assert card["back"].endswith("extra")
+
+
+def test_two_deletions_of_one_number_are_one_flashcard():
+    note = genanki.Note(
+        genanki.CLOZE_MODEL, ["{{c1::Hanoi}} and {{c1::Vientiane}} are capitals.", ""], guid="same"
+    )
+    flashcards, messages = read_apkg(genanki_package(note), "same.apkg")
+
+    assert messages == []
+    assert [(card["front"], card["back"]) for card in flashcards] == [
+        ("[...] and [...] are capitals.", "**Hanoi** and **Vientiane** are capitals.")
+    ]
