@@ -1,11 +1,13 @@
 """Anki packages: what `content.anki` exports, proved by opening it with Anki's own library, and
 what `read_apkg` makes of packages from genanki, from Anki itself and from an attacker."""
 
+import hashlib
 import io
 import json
 import re
 import shutil
 import sqlite3
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -247,13 +249,24 @@ def test_ids_are_stable_across_exports(course):
 
     assert first == second
     assert first["models"] == {anki.BASIC_MODEL.model_id, anki.CLOZE_MODEL.model_id}
-    assert first["decks"] >= {anki.stable_id("deck", "anki-capitals")}
+    assert first["decks"] == {
+        anki.stable_id("deck", "anki-capitals"),
+        anki.stable_id("deck", "anki-rivers"),
+    }
+    assert note_guid("anki-capitals-f1") in first["guids"]
+
+
+def test_ids_do_not_change_between_versions_of_the_app():
+    """Students' collections hold these: a change would make every note type, deck and note
+    new on their next import (duplicates). Change NOTE_TYPE_VERSION only with the fields."""
+    assert anki.BASIC_MODEL.model_id == 1478272921
+    assert anki.CLOZE_MODEL.model_id == 1313866097
+    assert anki.stable_id("deck", "anki-capitals") == 1451546493
+    assert note_guid("anki-capitals-f1") == "nZ7K/lWamj"
 
 
 def read_package_ids(data: bytes) -> dict:
     """The note type ids, deck ids and note GUIDs that a package's collection holds."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.sqlite"
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -416,8 +429,6 @@ def same_html(one: str, other: str) -> bool:
 
 
 def anki_hash(guid: str) -> str:
-    import hashlib
-
     return hashlib.sha256(guid.encode()).hexdigest()[:16]
 
 
@@ -491,8 +502,6 @@ def test_notes_that_cannot_be_mapped_are_named_with_their_id():
 
 
 def note_ids(data: bytes) -> set[int]:
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.sqlite"
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
