@@ -523,19 +523,18 @@ def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dic
     if tables.get("notes") != "table":
         raise _Refused("its collection has no notes table: it is not an Anki collection")
     note_types = _note_types(connection, tables)
+    # Row by row: only one note's fields are held at a time, whatever the collection holds.
     rows = connection.execute(
         "SELECT id, guid, mid, flds FROM notes ORDER BY id LIMIT ?", (MAX_NOTES + 1,)
-    ).fetchall()
+    )
     messages: list[str] = []
-    if not rows:
-        return [], [f"{filename}: the package holds no notes"]
-    if len(rows) > MAX_NOTES:
-        messages.append(f"{filename}: only the first {MAX_NOTES:,} notes are read")
-        rows = rows[:MAX_NOTES]
     flashcards: list[dict] = []
     keys: set[str] = set()
-    chars = 0
-    for row in rows:
+    chars = seen = 0
+    for seen, row in enumerate(rows, 1):
+        if seen > MAX_NOTES:
+            messages.append(f"{filename}: only the first {MAX_NOTES:,} notes are read")
+            break
         label = f"note {row[0]}" if isinstance(row[0], int) else "a note"
         chars += len(row[3]) if isinstance(row[3], bytes) else 0
         if chars > MAX_TOTAL_CHARS:
@@ -562,6 +561,8 @@ def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dic
                 continue
             keys.add(card["key"])
             flashcards.append(card)
+    if not seen:
+        return [], [f"{filename}: the package holds no notes"]
     for note_type in note_types.values():
         if note_type.ignored:
             names = ", ".join(repr(name) for name in sorted(note_type.ignored))

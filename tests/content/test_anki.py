@@ -874,3 +874,35 @@ def test_two_deletions_of_one_number_are_one_flashcard():
     assert [(card["front"], card["back"]) for card in flashcards] == [
         ("[...] and [...] are capitals.", "**Hanoi** and **Vientiane** are capitals.")
     ]
+
+
+def test_only_so_many_notes_are_read(tmp_path):
+    fields = [{"name": "F", "ord": 0}, {"name": "B", "ord": 1}]
+    rows = [(i, f"g{i}", 7, f"front {i}\x1fback") for i in range(1, anki.MAX_NOTES + 2)]
+    path = tmp_path / "many.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE col (models)")
+    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, guid, mid, flds)")
+    connection.execute("INSERT INTO col VALUES (?)", (json.dumps({"7": {"flds": fields}}),))
+    connection.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", rows)
+    connection.commit()
+    connection.close()
+
+    flashcards, messages = read_apkg(zip_bytes({"collection.anki2": path.read_bytes()}), "m.apkg")
+
+    assert len(flashcards) == anki.MAX_NOTES
+    assert flashcards[-1]["front"] == f"front {anki.MAX_NOTES}"
+    assert messages == ["m.apkg: only the first 10,000 notes are read"]
+
+
+def test_export_queries_do_not_grow_with_the_cards(course, bundle, assert_queries):
+    # The lesson set's items with their lessons, its course, the cards with their questions and
+    # versions, the cards' citations, the citations' sources.
+    small = LessonSet.objects.get(key="anki-set")
+    with assert_queries(5):
+        small_export = export_lesson_set(small)
+    load_content([bundle])
+    large = LessonSet.objects.get(key="alliance-politics-record")
+    with assert_queries(5):
+        large_export = export_lesson_set(large)
+    assert small_export.notes < large_export.notes
