@@ -6,7 +6,6 @@ the same context, and a plain POST redirects (post/redirect/get), so all of it w
 JavaScript off.
 """
 
-import functools
 from dataclasses import replace
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
+from config.reversing import url_for_each
 from content.ids import parse_id
 from content.models import Citation, Lesson
 from courses.roles import Role, roles_of
@@ -663,7 +663,7 @@ def _card_html(
     source = ""
     if card.lesson_id in lessons:
         key, title = lessons[card.lesson_id]
-        url = escape(_url_with("content:lesson", key))
+        url = escape(url_for_each("content:lesson")(key))
         source = (
             f'<p class="card-lesson">{escape(_("From the lesson"))} '
             f'<a href="{url}">{escape(title)}</a></p>\n'
@@ -738,23 +738,6 @@ def _why_now(state, *, day: selectors.StudyDay) -> str:
     return " · ".join(parts)
 
 
-def _url_with(name: str, last: int | str) -> str:
-    """`reverse(name, args=[last])` for a pattern whose one argument is an id or a slug: the
-    pattern is reversed once per process (a reverse costs about 50 µs here, and the review card
-    makes two), and a slug, as the converter admits it, needs no quoting."""
-    head, tail = _url_parts(name, get_script_prefix())
-    return f"{head}{last}{tail}"
-
-
-_URL_MARKER = str(10**17 + 1)  # an id no table reaches, and a valid slug
-
-
-@functools.lru_cache(maxsize=32)
-def _url_parts(name: str, prefix: str) -> tuple[str, str]:
-    head, tail = reverse(name, args=[_URL_MARKER]).split(_URL_MARKER)
-    return head, tail
-
-
 def _csrf_input(request: HttpRequest) -> str:
     """The CSRF token's hidden input, masked once per response as `{% csrf_token %}` is once
     per template: masking draws 32 random characters (about 90 µs here), and the back of a card
@@ -770,7 +753,7 @@ def _csrf_input(request: HttpRequest) -> str:
 def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, here: str):
     """Below the ratings: why the card is shown now, suspending it, reporting it."""
     url = escape(here)
-    report = _url_with("quizzes:card_report", card.pk)
+    report = url_for_each("quizzes:card_report")(card.pk)
     report = escape(f"{report}?{urlencode({'next': here})}")
     return (
         '<div class="card-tools">\n'
