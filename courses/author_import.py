@@ -121,7 +121,7 @@ def _author_import(request: HttpRequest) -> HttpResponse:
             user=request.user, upload=Upload(uploaded.name, uploaded.read())
         )
         return redirect(record)
-    status = 400 if form.is_bound else 200
+    status = 422 if form.errors else 200
     return render(
         request,
         "courses/author_import.html",

@@ -166,7 +166,7 @@ def test_an_oversize_upload_is_refused_with_a_clear_message(author_client, setti
 
     response = upload(author_client, "big.zip", b"x" * (1024 * 1024 + 1))
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The file is larger than 1 MB, the most an upload may have." in response.text
     assert ImportRecord.objects.count() == 0
 
