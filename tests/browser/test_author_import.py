@@ -138,3 +138,25 @@ def test_a_running_import_shows_its_result_when_it_is_done(author_page, live_ser
     expect(page.get_by_role("heading", name="Status: applied")).to_be_visible()
     expect(page.locator("progress")).to_have_count(0)
     _clean(page, problems)
+
+
+def test_without_javascript_a_running_import_page_reloads_until_done(mini, live_server, browser):
+    AuthorFactory(username="aut")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        sign_in(page, live_server, "aut")
+        page.goto(f"{live_server.url}/author/import/")
+        _upload(page, "mini-course.zip", mini_zip(**{"course.yaml": _renamed_course()}).data)
+        record = ImportRecord.objects.get()
+        ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.QUEUED)
+        page.reload()
+        expect(page.get_by_role("heading", name="Status: importing")).to_be_visible()
+
+        import_record_apply(record_id=record.pk)
+
+        expect(page.get_by_role("heading", name="Status: applied")).to_be_visible()
+        assert problems == []
+    finally:
+        context.close()
