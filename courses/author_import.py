@@ -9,7 +9,7 @@ load_content`); applying runs as a task, and the import's page polls until it is
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
@@ -168,10 +168,9 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def author_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
-    """The uploader: apply the previewed import (once, however often it is posted)."""
+    """The uploader: apply the previewed import (once, however often it is posted; an import
+    that is not waiting for it, one with errors among them, is left as it is)."""
     record = _record(request, import_id, own=True)
-    if record.summary.get("errors"):
-        raise Http404
     import_record_queue(record=record)
     return redirect(record)
 

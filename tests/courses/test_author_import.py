@@ -158,7 +158,9 @@ def test_an_error_file_lists_its_errors_and_cannot_be_imported(author_client):
 
     assert record.status == ImportStatus.FAILED
     assert "broken.yaml:3: invalid YAML" in html
-    assert author_client.post(reverse("author_import_apply", args=[record.pk])).status_code == 404
+    assert author_client.post(reverse("author_import_apply", args=[record.pk])).status_code == 302
+    record.refresh_from_db()
+    assert record.status == ImportStatus.FAILED
 
 
 def test_an_oversize_upload_is_refused_with_a_clear_message(author_client, settings):
