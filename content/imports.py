@@ -31,11 +31,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from content import usercache
@@ -133,9 +134,11 @@ def reader_for(upload: Upload) -> Reader:
 
 
 def _safe_name(name: str) -> str:
-    """A file name that is one plain path part on any system."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "upload"
-    return cleaned[:MAX_NAME_CHARS]
+    """The file's name as the author gave it, made one plain path part on any system."""
+    cleaned = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", "-", name).lstrip(".").strip() or "upload"
+    while len(cleaned.encode()) > MAX_NAME_CHARS:
+        cleaned = cleaned[1:]
+    return cleaned
 
 
 def unpack_lesson_file(upload: Upload, root: Path) -> list[Path]:
@@ -521,15 +524,27 @@ def import_record_create(*, user: Any, upload: Upload) -> ImportRecord:
 def import_record_queue(*, record: ImportRecord) -> bool:
     """Queue the previewed import to be applied by a task. Only once: of two requests at the
     same moment (a double click, two tabs), one queues it; returns whether this one did."""
-    from content.tasks import content_import
-
     with transaction.atomic():
         queued = ImportRecord.objects.filter(pk=record.pk, status=ImportStatus.PREVIEWED).update(
             status=ImportStatus.QUEUED
         )
         if queued:
-            transaction.on_commit(lambda: content_import.enqueue(record_id=record.pk))
+            transaction.on_commit(partial(_enqueue, record.pk))
     return bool(queued)
+
+
+def _enqueue(record_id: int) -> None:
+    """Hand the import to a task worker; if the queue cannot take it, the import waits for
+    Import to be pressed again, rather than waiting for ever."""
+    from content.tasks import content_import
+
+    try:
+        content_import.enqueue(record_id=record_id)
+    except Exception:
+        logger.exception("import %s could not be queued", record_id)
+        ImportRecord.objects.filter(pk=record_id, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.PREVIEWED
+        )
 
 
 def import_record_cancel(*, record: ImportRecord) -> bool:
@@ -541,11 +556,26 @@ def import_record_cancel(*, record: ImportRecord) -> bool:
     )
 
 
+# Any constant shared by every process: the key of PostgreSQL's advisory lock on imports.
+_IMPORT_LOCK = 0x1EA4_1A11
+
+
+def _one_import_at_a_time() -> None:
+    """Wait for any other import to commit. An import compares its change with its preview:
+    two at once would each compare against the database before the other's writes, and the
+    later one could write over the earlier. SQLite runs one writing transaction at a time
+    already (config/settings: IMMEDIATE); PostgreSQL takes a lock held until commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
+
+
 def import_record_apply(*, record_id: int) -> ImportRecord:
     """Apply a queued import, exactly as previewed (the task's work). The record's row is locked
     for the whole import, so that it is applied once; it ends `applied`, `refused` (the change
     differs from the preview, or the files no longer load: nothing written) or `failed`."""
     with transaction.atomic():
+        _one_import_at_a_time()
         record = ImportRecord.objects.select_for_update().get(pk=record_id)
         if record.status != ImportStatus.QUEUED:
             return record

@@ -243,3 +243,32 @@ def test_two_tabs_importing_at_once_import_once(live_server, author, caplog):
     assert QuestionVersion.objects.count() == 8
     assert Question.objects.count() == 8
     assert [r.levelname for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_question_at_once_apply_one_and_refuse_the_other(
+    live_server, author, mini
+):
+    from tests.concurrency.conftest import Browser, _race
+
+    records = [
+        import_record_create(
+            user=author,
+            upload=mini_zip(
+                **{"lessons/01-mini.yaml": lesson_text(**{"Name the second requirement.": text})}
+            ),
+        )
+        for text in ("Name the second one.", "Name the other one.")
+    ]
+    versions = QuestionVersion.objects.count()
+    tabs = Browser(live_server.url, author)
+    posts = [
+        partial(tabs.post, reverse("author_import_apply", args=[record.pk])) for record in records
+    ]
+
+    responses = _race(*posts)
+
+    assert [r.status_code for r in responses] == [302, 302]
+    statuses = sorted(ImportRecord.objects.values_list("status", flat=True))
+    assert statuses == [ImportStatus.APPLIED, ImportStatus.REFUSED]
+    assert QuestionVersion.objects.count() == versions + 1
