@@ -270,9 +270,13 @@ def unpack_zip(upload: Upload, root: Path) -> list[Path]:
             # The names were checked; this checks what the checks are for.
             if not target.resolve().is_relative_to(root.resolve()):
                 raise UploadRefused([f"{name}: {entry.filename!r}: its path leaves the upload"])
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 budget -= _unpack_entry(upload, archive, entry, target, budget)
+            except OSError:
+                raise UploadRefused(
+                    [f"{name}: {entry.filename!r}: a file and a folder of the zip share a name"]
+                ) from None
             except zipfile.BadZipFile as exc:
                 # zipfile reads no more than an entry declares, then checks its CRC: an entry
                 # that holds more than it says (a zip bomb's lie) fails here.
@@ -283,6 +287,7 @@ def unpack_zip(upload: Upload, root: Path) -> list[Path]:
                     ]
                 ) from None
             except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+                # A compression method zipfile lacks, a truncated stream.
                 raise UploadRefused(
                     [f"{name}: {entry.filename!r} cannot be unpacked ({exc})"]
                 ) from None

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from content.imports import (
     PreviewStale,
@@ -259,6 +263,14 @@ def test_zip_paths_must_stay_inside_the_upload(db, name, problem):
     assert preview.errors == [f"c.zip: {name!r}: {problem}"]
 
 
+def test_a_file_and_a_folder_of_one_name_are_refused(db):
+    upload = Upload("c.zip", zip_of({"c/course.yaml": "x", "c/course.yaml/a.txt": "y"}))
+
+    assert import_preview(upload).errors == [
+        "c.zip: 'c/course.yaml/a.txt': a file and a folder of the zip share a name"
+    ]
+
+
 def test_a_symbolic_link_in_a_zip_is_refused(db):
     upload = Upload(
         "c.zip",
@@ -420,3 +432,28 @@ def test_load_content_takes_a_zip_through_the_service(db, tmp_path, capsys):
     assert Question.objects.count() == 8
     assert "No changes." in capsys.readouterr().out
     assert ImportRecord.objects.count() == 0
+
+
+# Whatever the bytes ------------------------------------------------------------------------------
+
+MINI_ZIP = mini_zip().data
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut=st.integers(min_value=0, max_value=len(MINI_ZIP)),
+    flips=st.lists(st.tuples(st.integers(0, len(MINI_ZIP) - 1), st.integers(0, 255)), max_size=4),
+    name=st.sampled_from(["c.zip", "c.yaml", "c.gift", "c"]),
+)
+def test_any_damaged_upload_gives_errors_never_an_exception(db, cut, flips, name):
+    data = bytearray(MINI_ZIP)
+    for offset, value in flips:
+        data[offset] = value
+    with transaction.atomic():
+        preview = import_preview(Upload(name, bytes(data[:cut] if cut else data)))
+        transaction.set_rollback(True)
+    assert preview.errors or preview.changes
+    for error in preview.errors:
+        assert "learnhall-import" not in error
