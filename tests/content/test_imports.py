@@ -3,7 +3,6 @@ every limit on what an upload may hold, and the history of imports."""
 
 import io
 import stat
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -318,17 +317,19 @@ def test_archivers_litter_is_skipped(db):
 
 
 def test_the_temporary_folder_is_removed_even_on_error(db):
-    seen = []
+    seen: list[Path] = []
 
     def unpack_and_fail():
         with unpacked(mini_zip()) as (root, _paths):
-            seen.append((root / "mini-course" / "course.yaml").is_file())
+            assert (root / "mini-course" / "course.yaml").is_file()
+            seen.append(root.parent)
             raise UploadRefused(["stop"])
 
     with pytest.raises(UploadRefused):
         unpack_and_fail()
-    assert seen == [True]
-    assert not any(Path(tempfile.gettempdir()).glob("learnhall-import-*"))
+    assert len(seen) == 1
+    assert seen[0].name.startswith("learnhall-import-")
+    assert not seen[0].exists()
 
 
 # Refused when the database changed ---------------------------------------------------------------
