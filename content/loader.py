@@ -8,6 +8,7 @@ The format is documented in docs/authoring.md.
 import os
 import random
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -69,12 +70,23 @@ class ContentError(Exception):
         self.errors = list(errors)
 
 
+@dataclass(frozen=True)
+class VersionChange:
+    """A question whose meaning changed: its current version before the load and after, each
+    as a dict of `number`, `type`, `prompt`, `body` and `answer_key` (JSON, for a preview)."""
+
+    key: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+
 @dataclass
 class LoadReport:
     changes: list[str] = field(default_factory=list)
     lessons: int = 0
     questions: int = 0
     flashcards: int = 0
+    versions: list[VersionChange] = field(default_factory=list)
 
     def add(self, message: str) -> None:
         self.changes.append(message)
@@ -145,12 +157,21 @@ class ParsedLesson:
     path: Path | None = None
 
 
+# Where the files of an upload were unpacked (content/imports.py): paths are shown relative to
+# it, as the author named them inside the upload, never as the server's temporary folder.
+_display_root: ContextVar[Path | None] = ContextVar("display_root", default=None)
+
+
 def _display(path: Path) -> str:
-    """The path as the author knows it: relative to the current folder, symlinks not followed."""
+    """The path as the author knows it: relative to the current folder (or to the upload's
+    root, inside `validate(root=...)`), symlinks not followed."""
+    root = _display_root.get()
     try:
+        if root is not None:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
         return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return path.name if root is not None else str(path)
 
 
 @dataclass
@@ -259,8 +280,25 @@ class Plan:
     sources: dict[str, tuple[dict[str, Any], str]]  # slug -> (fields, text)
 
 
-def validate(paths: Sequence[Path]) -> Plan:
-    """Read and check every file. Raises ContentError listing every problem found."""
+def validate(paths: Sequence[Path], *, root: Path | None = None) -> Plan:
+    """Read and check every file. Raises ContentError listing every problem found.
+
+    With `root`, files are named in messages (and lessons' `source_file`) relative to it."""
+    token = _display_root.set(root)
+    try:
+        return _validate(paths)
+    finally:
+        _display_root.reset(token)
+
+
+def _stored_course_key(lesson_key: str) -> str:
+    """The course a lesson loaded before belongs to: a lesson file loaded on its own, without
+    its course.yaml, stays in its course."""
+    found = Lesson.objects.filter(key=lesson_key).values_list("course_key", flat=True).first()
+    return found or ""
+
+
+def _validate(paths: Sequence[Path]) -> Plan:
     course_files, lesson_files, errors = _files(paths)
     courses: list[ParsedCourse] = []
     lessons: list[ParsedLesson] = []
@@ -294,9 +332,8 @@ def validate(paths: Sequence[Path]) -> Plan:
             continue
         spec = parse_file(doc, LessonFile)
         if spec is not None:
-            lessons.append(
-                ParsedLesson(doc, spec, course_keys.get(found.course_file, ""), found.path)
-            )
+            course_key = course_keys.get(found.course_file) or _stored_course_key(spec.lesson.key)
+            lessons.append(ParsedLesson(doc, spec, course_key, found.path))
 
     sources: dict[str, tuple[dict[str, Any], str]] = {}
     for course in courses:
@@ -857,15 +894,65 @@ def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, no
         report.add(f"retired lesson {lesson.key} and its {retired} questions")
 
 
-def load_content(paths: Sequence[Path], *, dry_run: bool = False) -> LoadReport:
-    """Validate every file, then write everything in one transaction (rolled back if dry_run)."""
-    plan = validate(paths)
+def _current_versions(plan: Plan) -> dict[str, int | None]:
+    """The current version of each stored question that the plan's lesson files hold, by key."""
+    return _current_versions_of([q.key for parsed in plan.lessons for q in parsed.spec.questions])
+
+
+def _current_versions_of(keys: list[str]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    # In batches: a load may hold more questions than a query may bind.
+    for start in range(0, len(keys), 500):
+        found.update(
+            Question.objects.filter(key__in=keys[start : start + 500]).values_list(
+                "key", "current_version_id"
+            )
+        )
+    return found
+
+
+def _version_fields(version: QuestionVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "type": version.type,
+        "prompt": version.prompt,
+        "body": version.body,
+        "answer_key": version.answer_key,
+    }
+
+
+def _version_changes(before: dict[str, int | None]) -> list[VersionChange]:
+    """The questions whose current version is not the one in `before`, with both versions."""
+    after = _current_versions_of(list(before))
+    moved = {key: pk for key, pk in after.items() if before.get(key) and pk != before[key]}
+    wanted = [*moved.values(), *(before[key] for key in moved)]
+    versions = QuestionVersion.objects.in_bulk(wanted)
+    return [
+        VersionChange(
+            key,
+            _version_fields(versions[before[key]]),  # type: ignore[index]
+            _version_fields(versions[pk]),
+        )
+        for key, pk in moved.items()
+    ]
+
+
+def load_content(
+    paths: Sequence[Path], *, dry_run: bool = False, root: Path | None = None
+) -> LoadReport:
+    """Validate every file, then write everything in one transaction (rolled back if dry_run).
+
+    `root`: as for `validate`. The report lists the questions given a new version, with the
+    version before and after (`LoadReport.versions`), for a preview's diff."""
+    plan = validate(paths, root=root)
     report = LoadReport()
     now = timezone.now()
     with transaction.atomic():
+        before = _current_versions(plan)
         sources = _write_sources(plan, report)
         for parsed in plan.lessons:
             _write_lesson(parsed, sources, report, now)
+        report.versions = _version_changes(before)
         loaded = {parsed.spec.lesson.key for parsed in plan.lessons}
         for parsed in plan.courses:
             _write_course(parsed, loaded, report, now)
