@@ -2,6 +2,7 @@
 message at its line, and how the loader writes them (feedback in place, weights as a version)."""
 
 import copy
+import re
 import textwrap
 from pathlib import Path
 
@@ -486,3 +487,16 @@ def test_every_broken_rule_of_a_file_is_reported_at_once(course_dir):
         ]
     )
     assert nothing_written()
+
+
+def test_every_example_of_the_authoring_guides_feedback_section_is_a_valid_question():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "authoring.md").read_text()
+    section = guide.split("### Feedback and partial credit per option", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 5
+    lesson = {"key": "guide", "title": "The guide"}
+    for block in blocks:
+        spec = LessonFile.model_validate({"lesson": lesson, "questions": yaml.safe_load(block)})
+        (question,) = spec.questions
+        _, key = stored_form(question.type, question.authored())
+        assert "weights" in key or "alternatives" in key or question.feedback_texts(), block
