@@ -47,6 +47,7 @@ from quizzes.grading import (
     answer_text,
     blank_still_fits,
     meaning_hash,
+    stored_feedback,
     stored_form,
     with_accepted,
 )
@@ -638,7 +639,9 @@ def _write_questions(
     cards = {c.question_id: c for c in Card.objects.filter(lesson=lesson, question__isnull=False)}
     accepted = _accepted_after(parsed)
     for position, spec in enumerate(parsed.spec.questions):
-        body, answer_key = stored_form(spec.type, spec.authored())
+        authored = spec.authored()
+        body, answer_key = stored_form(spec.type, authored)
+        feedback = stored_feedback(spec.type, authored)
         question = existing.pop(spec.key, None) or Question.objects.filter(key=spec.key).first()
         if question is not None:
             answer_key = _with_accepted(spec, answer_key, accepted.get(question.pk, []), report)
@@ -669,6 +672,7 @@ def _write_questions(
                 body=body,
                 answer_key=answer_key,
                 explanation=spec.explanation,
+                feedback=feedback,
                 meaning_hash=digest,
             )
             question.current_version = version
@@ -676,7 +680,8 @@ def _write_questions(
             if number > 1:
                 report.add(f"question {spec.key}: new version {number} (its meaning changed)")
         else:
-            changed |= _update(version, {"explanation": spec.explanation})
+            # Neither is part of the meaning: changed in place, in the version students answer.
+            changed |= _update(version, {"explanation": spec.explanation, "feedback": feedback})
         changed |= _set_citations(question, [citations[ref] for ref in spec.cite])
         if created:
             report.add(f"created question {spec.key}")
@@ -756,7 +761,7 @@ def _card_sides(spec: QuestionIn, version: QuestionVersion) -> tuple[str, str]:
     elif version.type == QuestionType.CLOZE:
         front = (front + "\n\n" if front else "") + "\\_\\_\\_\\_".join(version.body["texts"])
     back = f"**{answer_text(version.type, version.body, version.answer_key)}**"
-    return front, f"{back}\n\n{spec.explanation}"
+    return front, f"{back}\n\n{spec.explanation}" if spec.explanation else back
 
 
 def _write_question_card(

@@ -28,13 +28,21 @@ from django_htmx.http import reswap, retarget
 
 from config.reversing import url_for_each
 from content.ids import parse_id
+from content.markdown import render_markdown, render_plain
 from content.models import Citation, Lesson
 from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
 from courses.services import attempt_submit
 from quizzes import regrade, selectors, services
 from quizzes.forms import AcceptForm, AnswerForm, CardReportForm, read_rating
-from quizzes.grading import FREE_TEXT_TYPES, accepts, answer_text, grade, response_text
+from quizzes.grading import (
+    FREE_TEXT_TYPES,
+    accepts,
+    answer_text,
+    feedback_for,
+    grade,
+    response_text,
+)
 from quizzes.models import (
     Answer,
     Attempt,
@@ -152,11 +160,24 @@ def _verdict(version: QuestionVersion, answer: Answer) -> dict:
     return {"correct": answer.correct, "score": answer.score, "partly": partly, "note": note}
 
 
+def _option_feedback(version: QuestionVersion, response: object) -> list[dict]:
+    """What the author wrote for the options the recorded response chose, as sanitised HTML,
+    each with the option's text (none for a typed answer or true/false). Only for a response
+    already recorded: it may tell which options are right."""
+    return [
+        {"option": render_plain(option), "html": render_markdown(text)}
+        for option, text in feedback_for(
+            version.type, version.body, version.answer_key, version.feedback, response
+        )
+    ]
+
+
 def _feedback(version: QuestionVersion, answer: Answer) -> dict:
     return {
         **_verdict(version, answer),
         "your_answer": response_text(version.type, version.body, answer.response),
         "right_answer": answer_text(version.type, version.body, version.answer_key),
+        "option_feedback": _option_feedback(version, answer.response),
         "explanation": version.explanation_html,
         "citations": _citations(version.question_id),
     }
@@ -501,6 +522,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 if answer
                 else None,
                 "right_answer": answer_text(version.type, version.body, version.answer_key),
+                "option_feedback": _option_feedback(version, answer.response) if answer else [],
                 "explanation": version.explanation_html,
                 "citations": citations.get(version.question_id, []),
                 "regrades": answer.regrades.all() if answer else [],
