@@ -10,6 +10,11 @@ urlpatterns = [
     path("lessons/", views.lessons, name="lessons"),
     path("author/", author.author_dashboard, name="author_dashboard"),
     path("author/guide/", author.author_guide, name="author_guide"),
+    path(
+        "author/courses/<slug:course_key>/reviews.csv",
+        author.author_reviews_csv,
+        name="author_reviews_csv",
+    ),
     path("classes/", views.classes, name="classes"),
     path("my-classes/<id:class_id>/", views.my_class, name="my_class"),
     path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),
