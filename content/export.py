@@ -686,7 +686,7 @@ def _dump(value: Any) -> str:
 
 
 def _indented(text: str) -> str:
-    return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(True))
+    return "".join(line if line == "\n" else f"  {line}" for line in text.splitlines(True))
 
 
 def _document_yaml(doc: dict[str, Any], spaced: set[str]) -> str:

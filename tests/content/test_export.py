@@ -9,7 +9,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from content.export import (
@@ -354,12 +354,57 @@ def test_a_cloze_alternative_that_the_text_cannot_hold_goes_to_also_accept():
 TEXT = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="\r"), min_size=1
 ).filter(lambda t: t.strip() == t and not FORBIDDEN_CHARACTER.search(t))
+# Lines of what YAML reads specially: indicators, quotes, and the spaces and line breaks
+# that Python and YAML count differently (a no-break space, U+2028).
+LINES = (
+    st.lists(
+        st.text(st.sampled_from(" \t-#:|>'\"[]{}ab0\u2028\u00a0\ufeff"), max_size=8),
+        min_size=1,
+        max_size=5,
+    )
+    .map("\n".join)
+    .filter(lambda t: t and t.strip() == t and not FORBIDDEN_CHARACTER.search(t))
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(body=TEXT, title=TEXT)
+@given(body=st.one_of(TEXT, LINES), title=TEXT)
+@example(body="0\n\u00a0\n0", title="0")  # a line that Python strips to nothing, YAML not
 def test_any_text_is_read_back_as_it_was_written(body, title):
-    doc = {"lesson": {"key": "k", "title": title, "sections": [{"title": title, "body": body}]}}
+    doc = {
+        "lesson": {"key": "k", "title": title, "sections": [{"title": title, "body": body}]},
+        "questions": [{"key": "q", "choices": [title, body]}],
+    }
     read = Located("lesson.yaml", lesson_yaml(doc))
     assert read.errors == []
     assert read.data == doc
+
+
+@pytest.mark.django_db
+def test_a_lesson_of_the_courses_sets_loaded_on_its_own_is_exported_with_it(tmp_path, capsys):
+    shutil.copytree(FIXTURE, tmp_path / "course")
+    (tmp_path / "alone").mkdir()
+    shutil.move(tmp_path / "course" / "lessons" / "02-plain.yaml", tmp_path / "alone")
+    load_content([tmp_path / "alone"])
+    load_content([tmp_path / "course"])
+    assert Lesson.objects.get(key="export-plain").course_key == ""
+
+    export_course(Course.objects.get(key="export-course"), tmp_path / "out")
+    assert (tmp_path / "out" / "lessons" / "02-plain.yaml").is_file()
+    output = reload(tmp_path / "out", capsys)
+    assert "updated lesson export-plain" in output  # now the course's folder holds it
+    assert "1 changes." in output
+    assert "No changes." in reload(tmp_path / "out", capsys)
+
+
+@pytest.mark.django_db
+def test_the_export_reads_the_same_number_of_queries_for_any_course(bundle, assert_queries):
+    """Lessons, sections, key terms, citations, questions (their versions and cards), their
+    citations, flashcards, their citations, the lessons' quizzes, accepted responses; the
+    course's lesson sets, their lessons, their quizzes."""
+    load_content([FIXTURE])
+    load_content([bundle])
+    for key in ("export-course", "alliance-politics"):
+        course = Course.objects.get(key=key)
+        with assert_queries(13):
+            course_files(course)

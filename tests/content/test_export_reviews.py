@@ -182,3 +182,8 @@ def test_the_download_runs_the_same_queries_at_any_size(client, mini, assert_que
         response = client.get(url())
         body = b"".join(response.streaming_content)
     assert body.count(b"\n") == 1 + students * len(cards)
+
+
+def test_reviews_of_retired_cards_stay_in_the_log(mini, reviews):
+    Card.objects.filter(key="mini-f1").update(retired_at=T0 + timedelta(days=2))
+    assert [row["card_key"] for row in read(mini)].count("mini-f1") == 3
