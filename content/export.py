@@ -103,12 +103,13 @@ def _with_contents(lessons: QuerySet) -> QuerySet:
     ).order_by("key")
 
 
-def _accepted_later(questions: Iterable[Question]) -> dict[int, list[tuple[int, str]]]:
-    """The responses authors accepted in the browser (for everyone), by question, in the order
-    they were accepted."""
+def _accepted_later(lessons: QuerySet | list[int]) -> dict[int, list[tuple[int, str]]]:
+    """The responses authors accepted in the browser (for everyone) for the questions of
+    `lessons` (a query of their ids, so that no list of ids outgrows what a query may bind), by
+    question, in the order they were accepted."""
     found: dict[int, list[tuple[int, str]]] = {}
     rows = AcceptedResponse.objects.filter(
-        question__in=[q.pk for q in questions], classroom__isnull=True
+        question__lesson__in=lessons, classroom__isnull=True
     ).order_by("accepted_at", "pk")
     for question_id, blank, text in rows.values_list("question_id", "blank", "text"):
         found.setdefault(question_id, []).append((blank, text))
@@ -145,7 +146,7 @@ def lesson_document(lesson: Lesson) -> dict[str, Any]:
     these are. Add questions to `doc["questions"]` as the file would hold them."""
     full = _with_contents(Lesson.objects.filter(pk=lesson.pk)).get()
     quiz_key = f"{LESSON_QUIZ_PREFIX}{full.key}"
-    accepted = _accepted_later(full.active_questions)
+    accepted = _accepted_later([full.pk])
     return _lesson_document(full, _quizzes([quiz_key]).get(quiz_key), accepted)
 
 
@@ -576,7 +577,7 @@ def course_files(course: Course) -> dict[str, str]:
     sources' texts, one file per lesson under `lessons/`."""
     lessons = list(_with_contents(course_lessons(course)))
     quizzes = _quizzes(f"{LESSON_QUIZ_PREFIX}{lesson.key}" for lesson in lessons)
-    accepted = _accepted_later(q for lesson in lessons for q in lesson.active_questions)
+    accepted = _accepted_later(course_lessons(course).values("pk"))
     course_doc = course_document(course, lessons)
     files = {COURSE_FILE: course_yaml(course_doc)}
     texts = {c.source.slug: c.source.text for lesson in lessons for c in lesson.ordered_citations}
@@ -605,8 +606,9 @@ def export_course(course: Course, folder: Path) -> list[Path]:
 
 def export_course_zip(course: Course, target: str | Path | IO[bytes]) -> None:
     """Write the course's folder as a .zip holding one folder named by the course's key."""
+    files = course_files(course)  # before the file is opened: an error leaves no partial zip
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, text in course_files(course).items():
+        for name, text in files.items():
             entry = zipfile.ZipInfo(f"{course.key}/{name}", date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
