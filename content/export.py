@@ -311,6 +311,11 @@ def _number(value: float | int) -> float | int:
     return value
 
 
+def _said(feedback: dict, index: int) -> str | None:
+    """The feedback stored for an option by its index (a JSON key, so a string); None if none."""
+    return feedback.get(str(index)) or feedback.get(index) or None
+
+
 def _choice(text: str, feedback: str | None, weight: float | None) -> str | dict[str, Any]:
     if feedback is None and weight is None:
         return text
@@ -334,7 +339,7 @@ def _single_choice(body: dict, key: dict, feedback: dict) -> dict[str, Any]:
             written = [None if i == answer else w for i, w in enumerate(weights)]
     said = feedback.get("choices") or {}
     return {
-        "choices": [_choice(text, said.get(str(i)), written[i]) for i, text in enumerate(choices)],
+        "choices": [_choice(text, _said(said, i), written[i]) for i, text in enumerate(choices)],
         "answer": choices[answer],
     }
 
@@ -348,7 +353,7 @@ def _multiple_response(body: dict, key: dict, feedback: dict) -> dict[str, Any]:
         written = [w if (i in right or w != 0) else None for i, w in enumerate(weights)]
     said = feedback.get("choices") or {}
     return {
-        "choices": [_choice(text, said.get(str(i)), written[i]) for i, text in enumerate(choices)],
+        "choices": [_choice(text, _said(said, i), written[i]) for i, text in enumerate(choices)],
         "answers": [choices[i] for i in sorted(right)],
     }
 
@@ -421,7 +426,7 @@ def _short_answer(
             written = list(weights)
     answers = []
     for i, text in enumerate(accepted[:count]):
-        note = said.get(str(i))
+        note = _said(said, i)
         if written[i] is None and note is None:
             answers.append(text)
             continue
@@ -455,8 +460,8 @@ def _numeric(body: dict, key: dict, feedback: dict) -> dict[str, Any]:
         if not (tolerance == 0 and isinstance(tolerance, int)):
             entry["tolerance"] = _number(tolerance)
         entry["weight"] = _number(alternative["weight"])
-        if said.get(str(i)):
-            entry["feedback"] = said[str(i)]
+        if note := _said(said, i):
+            entry["feedback"] = note
         alternatives.append(entry)
     if alternatives:
         fields["alternatives"] = alternatives
