@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import yaml
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.crypto import salted_hmac
 
 from content.models import Citation, Lesson
@@ -773,9 +774,11 @@ def review_rows(course: Course) -> Iterator[list[Any]]:
     that a log of any size is never held in memory."""
     yield list(REVIEW_COLUMNS)
     names: dict[int, str] = {}
+    # A quiz answer's review carries no time of its own: the answer's is the time it took.
+    duration = Coalesce("duration_ms", "answer__duration_ms")
     rows = course_reviews(course).values_list(
         "student_id", "card_id", "card__key", "reviewed_at", "rating", "state_before",
-        "duration_ms", "source",
+        duration, "source",
     )  # fmt: skip
     for row in rows.iterator(chunk_size=ROWS_PER_CHUNK):
         student_id, card_id, card_key, reviewed_at, rating, state, duration, source = row

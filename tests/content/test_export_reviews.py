@@ -11,8 +11,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from content.export import REVIEW_COLUMNS, csv_chunks, pseudonym, review_rows
-from quizzes.models import Card, ReviewSource
-from quizzes.services import review_record
+from quizzes.models import Card, Quiz, ReviewSource
+from quizzes.services import answer_record, attempt_start, review_record
 from tests.factories import (
     AuthorFactory,
     CardFactory,
@@ -187,3 +187,15 @@ def test_the_download_runs_the_same_queries_at_any_size(client, mini, assert_que
 def test_reviews_of_retired_cards_stay_in_the_log(mini, reviews):
     Card.objects.filter(key="mini-f1").update(retired_at=T0 + timedelta(days=2))
     assert [row["card_key"] for row in read(mini)].count("mini-f1") == 3
+
+
+def test_a_quiz_answers_review_takes_the_time_the_answer_took(mini, student):
+    quiz = Quiz.objects.get(key="lesson-mini-lesson")  # in file order: mini-single first
+    attempt = attempt_start(quiz=quiz, student=student, now=T0)
+    answer_record(
+        attempt=attempt, seq=attempt.seq, position=0, response={"choice": 1}, now=T0,
+        day_start=T0 - timedelta(hours=1), duration_ms=6100,
+    )  # fmt: skip
+    [row] = read(mini)
+    assert (row["card_key"], row["source"], row["review_rating"]) == ("mini-single", "quiz", "3")
+    assert row["review_duration"] == "6100"
