@@ -1,5 +1,6 @@
 """Authors' pages: the author dashboard (every course's lessons with what each holds, and the
-students' open reports) and the authoring guide, docs/authoring.md, as a page of the site.
+students' open reports), the authoring guide, docs/authoring.md, as a page of the site, and each
+course's review log as CSV.
 
 They live in `courses` because the dashboard groups lessons by course and lesson set; they read
 `content` and `quizzes` only."""
@@ -12,11 +13,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
+from content.export import csv_chunks, review_rows
 from content.markdown import Heading, render_document
 from content.models import Lesson
 from courses.models import Course, LessonSet, LessonSetItem
@@ -175,3 +177,21 @@ def author_guide(request: HttpRequest) -> HttpResponse:
     """Authors and teachers: the authoring guide (docs/authoring.md) with a table of contents."""
     _require(request, Role.AUTHOR, Role.TEACHER)
     return render(request, "courses/author_guide.html", {"guide": guide_render()})
+
+
+@require_GET
+@login_required
+def author_reviews_csv(request: HttpRequest, course_key: str) -> StreamingHttpResponse:
+    """Authors (and superusers): the course's review log as CSV for FSRS optimizers, students
+    pseudonymised (content.export.review_rows). Streamed from one query read in chunks, so a
+    log of any size is never held in memory."""
+    if not request.user.is_superuser:
+        _require(request, Role.AUTHOR)
+    course = get_object_or_404(Course, key=course_key)
+    response = StreamingHttpResponse(
+        csv_chunks(review_rows(course)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{course.key}-reviews.csv"'
+    # Pseudonymised, but about people: kept by no shared cache.
+    response["Cache-Control"] = "private, no-store"
+    return response

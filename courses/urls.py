@@ -31,6 +31,11 @@ urlpatterns = [
         author_import.author_import_file,
         name="author_import_file",
     ),
+    path(
+        "author/courses/<slug:course_key>/reviews.csv",
+        author.author_reviews_csv,
+        name="author_reviews_csv",
+    ),
     path("classes/", views.classes, name="classes"),
     path("my-classes/<id:class_id>/", views.my_class, name="my_class"),
     path("sign-in/code/", views.sign_in_with_code, name="sign_in_code"),

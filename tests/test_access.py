@@ -332,6 +332,14 @@ ACCESS: dict[str, Row] = {
         "Authors and teachers: the authoring guide.",
         (GET(only(AUTHOR, TEACHER, OTHER_TEACHER)),),
     ),
+    "author/courses/<slug:course_key>/reviews.csv": Row(
+        "Authors (and superusers): the course's review log, students pseudonymised.",
+        (
+            GET(only(AUTHOR), course_key="course"),
+            GET(only(AUTHOR, status=404), course_key="no_such_course"),
+            POST(everyone(405), course_key="course"),
+        ),
+    ),
     "questions/": Row("Authors.", (GET(only(AUTHOR)),)),
     "questions/<slug:key>/": Row(
         "Authors, for a question with a typed answer; POST accepts a response for everyone.",
@@ -663,6 +671,8 @@ def world(mini, student, settings) -> dict:
         "finished_attempt": finished.pk,
         "lesson": lesson.key,
         "no_such_lesson": "no-such-lesson",
+        "course": "mini",
+        "no_such_course": "no-such-course",
         "card": Card.objects.filter(lesson=lesson).order_by("pk").first().pk,
         "no_such_card": 987654321,
         "owner_uidb64": urlsafe_base64_encode(str(owner.pk).encode()),
