@@ -328,6 +328,16 @@ _NOTE_TYPE_ID = re.compile(r"\A[0-9]{1,18}\Z")
 _KEY_PREFIX = "anki-"
 
 
+def key_for_guid(guid: bytes) -> str:
+    """The flashcard key a note's GUID is imported as (`-c<n>` is added per cloze number)."""
+    return _KEY_PREFIX + hashlib.sha256(guid).hexdigest()[:16]
+
+
+def imported_key(card_key: str) -> str:
+    """The key the note exported for our card `card_key` comes back as, imported."""
+    return key_for_guid(note_guid(card_key).encode())
+
+
 class _Refused(Exception):
     """Why a whole package is not read, as a sentence that follows the file's name."""
 
@@ -340,10 +350,14 @@ class _NoteType:
     ignored: set[str] = field(default_factory=set)  # field names with content not imported
 
 
-def read_apkg(data: bytes, filename: str) -> tuple[list[dict], list[str]]:
+def read_apkg(
+    data: bytes, filename: str, *, notices: list[str] | None = None
+) -> tuple[list[dict], list[str]]:
     """Flashcards (dicts shaped as `FlashcardIn`) from an .apkg's notes, and a message for every
     note or problem that could not be mapped: `"<filename>: note <id>: <why>"`, or
-    `"<filename>: <why>"` for the whole package. Never raises for any `data`.
+    `"<filename>: <why>"` for the whole package. Never raises for any `data`. Given `notices`,
+    the fields of a note type that are not imported are said there instead of in the messages
+    (nothing of a note is lost but those fields).
 
     Basic-like notes (any non-cloze note type with two fields or more) give one flashcard: first
     field front, second back, a field named "Hint" the hint. A cloze note gives one flashcard per
@@ -354,7 +368,7 @@ def read_apkg(data: bytes, filename: str) -> tuple[list[dict], list[str]]:
         with tempfile.TemporaryDirectory(prefix="anki-import-") as folder:
             path = Path(folder) / "collection.sqlite"
             _extract_collection(data, path)
-            return _read_collection(path, filename)
+            return _read_collection(path, filename, notices)
     except _Refused as refused:
         return [], [f"{filename}: {refused}"]
     except RecursionError:
@@ -481,13 +495,15 @@ def _copy_zstd(source: Any, out: Any) -> None:
         raise _Refused("its compressed collection (collection.anki21b) is damaged") from None
 
 
-def _read_collection(path: Path, filename: str) -> tuple[list[dict], list[str]]:
+def _read_collection(
+    path: Path, filename: str, notices: list[str] | None = None
+) -> tuple[list[dict], list[str]]:
     try:
         connection = _open_read_only(path)
     except sqlite3.Error:
         raise _Refused("its collection is not an SQLite database") from None
     try:
-        return _read_notes(connection, filename)
+        return _read_notes(connection, filename, notices)
     except sqlite3.Error as exc:
         if "interrupted" in str(exc):
             raise _Refused("its collection takes too long to read") from None
@@ -518,7 +534,9 @@ def _tables(connection: sqlite3.Connection) -> dict[str, str]:
     return {_text(name): _text(kind) for name, kind in rows if name is not None}
 
 
-def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dict], list[str]]:
+def _read_notes(
+    connection: sqlite3.Connection, filename: str, notices: list[str] | None = None
+) -> tuple[list[dict], list[str]]:
     tables = _tables(connection)
     if tables.get("notes") != "table":
         raise _Refused("its collection has no notes table: it is not an Anki collection")
@@ -569,7 +587,7 @@ def _read_notes(connection: sqlite3.Connection, filename: str) -> tuple[list[dic
             which = (
                 f"the fields {names} are" if len(note_type.ignored) > 1 else f"the field {names} is"
             )
-            messages.append(
+            (messages if notices is None else notices).append(
                 f"{filename}: note type {note_type.name!r}: {which} not imported "
                 "(a flashcard has a front, a back and a hint)"
             )
@@ -684,7 +702,7 @@ def _note_flashcards(row: tuple, note_types: dict[int, _NoteType]) -> list[dict]
         raise _NoteProblem("its fields are not valid UTF-8") from None
     if any(len(value) > MAX_FIELD_CHARS for value in fields):
         raise _NoteProblem(f"a field is longer than {MAX_FIELD_CHARS:,} characters")
-    key = _KEY_PREFIX + hashlib.sha256(guid).hexdigest()[:16]
+    key = key_for_guid(guid)
     if note_type.cloze:
         return _cloze_flashcards(key, fields, note_type)
     if len(fields) < 2 or len(note_type.fields) < 2:

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from content import usercache
+from content import formats, usercache
 from content.loader import COURSE_FILE, ContentError, LoadReport, VersionChange, load_content
 from content.models import ImportRecord, ImportStatus
 from content.reading import MAX_FILE_BYTES, MAX_LOAD_BYTES
@@ -74,10 +74,12 @@ def _megabytes(size: int) -> str:
 @dataclass(frozen=True)
 class Upload:
     """A file as the author sent it: its name (as on their machine; only the last part is used)
-    and its bytes."""
+    and its bytes; for a file of questions or flashcards (GIFT, Moodle XML, .apkg), the key of
+    the lesson to import them into, if the author chose one (content.formats)."""
 
     name: str
     data: bytes
+    lesson: str = ""
 
     @property
     def filename(self) -> str:
@@ -101,11 +103,12 @@ class UploadRefused(Exception):
 
 @dataclass(frozen=True)
 class Reader:
-    """How one format is unpacked: `unpack(upload, root)` writes the files to load under `root`
-    (an empty folder) and returns the paths to give the loader; it raises UploadRefused."""
+    """How one format is unpacked: `unpack(upload, root, notices)` writes the files to load under
+    `root` (an empty folder) and returns the paths to give the loader, adding to `notices` what
+    it left out that is not an error; it raises UploadRefused."""
 
     format: str  # as the history shows it
-    unpack: Callable[[Upload, Path], list[Path]] | None  # None: not supported yet
+    unpack: Callable[[Upload, Path, list[str]], list[Path]]
 
 
 READERS: dict[str, Reader] = {}
@@ -119,16 +122,12 @@ def reader_register(extension: str, reader: Reader) -> None:
 def reader_for(upload: Upload) -> Reader:
     reader = READERS.get(upload.extension)
     if reader is None:
-        known = ", ".join(sorted(ext for ext, r in READERS.items() if r.unpack is not None))
+        known = ", ".join(sorted(READERS))
         raise UploadRefused(
             [
                 f"{upload.filename}: files of this type ({upload.extension or 'no extension'}) "
                 f"cannot be imported; upload one of: {known}"
             ]
-        )
-    if reader.unpack is None:
-        raise UploadRefused(
-            [f"{upload.filename}: importing {reader.format} files is not supported yet"]
         )
     return reader
 
@@ -141,7 +140,7 @@ def _safe_name(name: str) -> str:
     return cleaned
 
 
-def unpack_lesson_file(upload: Upload, root: Path) -> list[Path]:
+def unpack_lesson_file(upload: Upload, root: Path, notices: list[str]) -> list[Path]:
     """A single lesson file. It loads into the course it belongs to already (content.loader
     finds it from the database); its citations may name any source stored."""
     if len(upload.data) > MAX_FILE_BYTES:
@@ -254,7 +253,7 @@ def _unpack_entry(
     return written
 
 
-def unpack_zip(upload: Upload, root: Path) -> list[Path]:
+def unpack_zip(upload: Upload, root: Path, notices: list[str]) -> list[Path]:
     """A zip of one or more course folders (each with its course.yaml; the folder may be the
     zip's top level). Returns the course folders."""
     name = upload.filename
@@ -322,15 +321,39 @@ for _extension in (".yaml", ".yml"):
     reader_register(_extension, Reader("lesson YAML", unpack_lesson_file))
 reader_register(".zip", Reader("course zip", unpack_zip))
 # Being written: until their readers are registered, uploads of these are refused clearly.
-reader_register(".gift", Reader("GIFT", None))
-reader_register(".xml", Reader("Moodle XML", None))
-reader_register(".apkg", Reader("Anki", None))
+
+
+def unpack_questions(upload: Upload, root: Path, notices: list[str]) -> list[Path]:
+    """A GIFT, Moodle XML or Anki file: its questions or flashcards merged into the lesson they
+    go into (content.formats), written as that lesson's file."""
+    if len(upload.data) > MAX_FILE_BYTES and upload.extension != ".apkg":
+        raise UploadRefused(
+            [
+                f"{upload.filename}: the file has {len(upload.data):,} bytes; a file of questions "
+                f"may have at most {MAX_FILE_BYTES:,}"
+            ]
+        )
+    imported = formats.read(upload.extension, upload.data, upload.filename)
+    if imported.errors:
+        raise UploadRefused(imported.errors)
+    if not imported.questions and not imported.flashcards:
+        raise UploadRefused([f"{upload.filename}: the file holds no questions or flashcards"])
+    lesson, why = formats.lesson_named(imported, upload.lesson, upload.filename)
+    if lesson is None:
+        raise UploadRefused([why])
+    notices.extend(imported.notices)
+    return [formats.write_lesson_file(lesson, imported, root)]
+
+
+for _extension, _format in formats.FORMATS.items():
+    reader_register(_extension, Reader(_format, unpack_questions))
 
 
 @contextmanager
-def unpacked(upload: Upload) -> Iterator[tuple[Path, list[Path]]]:
-    """The upload unpacked into a temporary folder: (its root, the paths to load). The folder
-    is removed afterwards, whatever happens."""
+def unpacked(upload: Upload) -> Iterator[tuple[Path, list[Path], list[str]]]:
+    """The upload unpacked into a temporary folder: (its root, the paths to load, notices about
+    what the reader left out of the files: what a format holds that a lesson has no place for).
+    The folder is removed afterwards, whatever happens."""
     reader = reader_for(upload)
     most = limit("IMPORT_MAX_UPLOAD_BYTES")
     if len(upload.data) > most:
@@ -343,8 +366,8 @@ def unpacked(upload: Upload) -> Iterator[tuple[Path, list[Path]]]:
     with tempfile.TemporaryDirectory(prefix="learnhall-import-") as folder:
         root = Path(folder) / "upload"
         root.mkdir()
-        assert reader.unpack is not None  # reader_for refuses the others
-        yield root, reader.unpack(upload, root)
+        notices: list[str] = []
+        yield root, reader.unpack(upload, root, notices), notices
 
 
 # Previews --------------------------------------------------------------------------------------
@@ -407,11 +430,13 @@ class Preview:
     versions: list[dict[str, Any]] = field(default_factory=list)  # VersionChange, as dicts
     errors: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # left out, not errors (content.formats)
 
     @classmethod
-    def of(cls, format: str, report: LoadReport) -> "Preview":
+    def of(cls, format: str, report: LoadReport, notices: list[str] = ()) -> "Preview":
         return cls(
             format=format,
+            notices=list(notices),
             changes=list(report.changes),
             versions=[asdict(v) for v in report.versions],
             counts={
@@ -451,7 +476,7 @@ class Preview:
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> "Preview":
-        names = {"format", "changes", "versions", "errors", "counts"}
+        names = {"format", "changes", "versions", "errors", "counts", "notices"}
         return cls(**{k: v for k, v in summary.items() if k in names})
 
 
@@ -473,19 +498,20 @@ def import_preview(upload: Upload) -> Preview:
     rolled back; or every error. Writes nothing; never raises for what the upload holds."""
     preview = Preview(format=_format_of(upload))
     try:
-        with unpacked(upload) as (root, paths):
+        with unpacked(upload) as (root, paths, notices):
             report = load_content(paths, dry_run=True, root=root)
     except (UploadRefused, ContentError) as exc:
         preview.errors = list(exc.errors)
         return preview
-    return Preview.of(preview.format, report)
+    return Preview.of(preview.format, report, notices)
 
 
 def import_load(upload: Upload, *, dry_run: bool = False) -> Preview:
     """Import the upload without a preview to match (`manage.py load_content my-course.zip`).
     Raises UploadRefused or ContentError, having written nothing."""
-    with unpacked(upload) as (root, paths):
-        return Preview.of(_format_of(upload), load_content(paths, dry_run=dry_run, root=root))
+    with unpacked(upload) as (root, paths, notices):
+        report = load_content(paths, dry_run=dry_run, root=root)
+        return Preview.of(_format_of(upload), report, notices)
 
 
 def import_apply(upload: Upload, *, fingerprint: str) -> Preview:
@@ -496,8 +522,8 @@ def import_apply(upload: Upload, *, fingerprint: str) -> Preview:
     ContentError if the upload cannot be imported now; then nothing is written either.
     """
     format = _format_of(upload)
-    with unpacked(upload) as (root, paths), transaction.atomic():
-        result = Preview.of(format, load_content(paths, root=root))
+    with unpacked(upload) as (root, paths, notices), transaction.atomic():
+        result = Preview.of(format, load_content(paths, root=root), notices)
         if result.fingerprint != fingerprint:
             raise PreviewStale(result)  # leaving the block rolls the writes back
         # The loader forgets cached study contexts inside its transaction; forget them again
@@ -517,6 +543,7 @@ def import_record_create(*, user: Any, upload: Upload) -> ImportRecord:
         uploaded_by=user,
         filename=upload.filename[:255],
         format=preview.format,
+        lesson=upload.lesson,
         size=len(upload.data),
         file=upload.data,
         status=ImportStatus.FAILED if preview.errors else ImportStatus.PREVIEWED,
@@ -584,7 +611,7 @@ def import_record_apply(*, record_id: int) -> ImportRecord:
         record = ImportRecord.objects.select_for_update().get(pk=record_id)
         if record.status != ImportStatus.QUEUED:
             return record
-        upload = Upload(record.filename, bytes(record.file))
+        upload = Upload(record.filename, bytes(record.file), record.lesson)
         try:
             result = import_apply(upload, fingerprint=record.fingerprint)
         except PreviewStale as exc:

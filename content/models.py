@@ -434,6 +434,9 @@ class ImportRecord(models.Model):
     )
     filename = models.CharField(_("file name"), max_length=255)
     format = models.CharField(_("format"), max_length=20)
+    # For a file of questions or flashcards (GIFT, Moodle XML, .apkg): the lesson the author
+    # chose to import them into; empty if the file's category names it (content.formats).
+    lesson = models.SlugField(_("lesson"), max_length=100, blank=True)
     size = models.PositiveIntegerField(_("size in bytes"))
     file = models.BinaryField(_("file"))
     status = models.CharField(

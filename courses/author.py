@@ -6,6 +6,7 @@ They live in `courses` because the dashboard groups lessons by course and lesson
 `content` and `quizzes` only."""
 
 import functools
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from content.export import csv_chunks, review_rows
+from content import anki, formats
+from content.export import (
+    csv_chunks,
+    export_course_zip,
+    lesson_document,
+    lesson_yaml,
+    review_rows,
+)
 from content.markdown import Heading, render_document
 from content.models import Lesson
 from courses.models import Course, LessonSet, LessonSetItem
@@ -195,3 +203,56 @@ def author_reviews_csv(request: HttpRequest, course_key: str) -> StreamingHttpRe
     # Pseudonymised, but about people: kept by no shared cache.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Exports: a lesson in another format, a course as files -----------------------------------------
+
+LESSON_EXPORTS = {
+    # format: (file extension, content type)
+    "gift": ("gift", "text/plain; charset=utf-8"),
+    "moodle-xml": ("xml", "application/xml"),
+    "anki": ("apkg", "application/octet-stream"),
+    "yaml": ("yaml", "text/plain; charset=utf-8"),
+}
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required
+def author_lesson_export(request: HttpRequest, lesson_key: str, format: str) -> HttpResponse:
+    """Authors: one lesson's questions as GIFT or Moodle XML, its cards as an Anki package, or
+    its lesson file. What the format cannot hold is left out (docs/authoring.md, "Other
+    formats"); `manage.py export_questions` and `export_anki` say what, by key."""
+    _require(request, Role.AUTHOR)
+    if format not in LESSON_EXPORTS:
+        raise Http404
+    lesson = get_object_or_404(Lesson.objects.active(), key=lesson_key)
+    extension, content_type = LESSON_EXPORTS[format]
+    if format == "gift":
+        text, _messages = formats.lesson_gift(lesson)
+        data = text.encode("utf-8")
+    elif format == "moodle-xml":
+        data, _messages = formats.lesson_xml(lesson)
+    elif format == "anki":
+        data = anki.export_lesson(lesson).data
+    else:
+        data = lesson_yaml(lesson_document(lesson)).encode("utf-8")
+    return _download(data, f"{lesson.key}.{extension}", content_type)
+
+
+@require_GET
+@login_required
+def author_course_export(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: the course's folder as a .zip, which `load_content` and the import page read
+    back with no change."""
+    _require(request, Role.AUTHOR)
+    course = get_object_or_404(Course, key=course_key)
+    out = io.BytesIO()
+    export_course_zip(course, out)
+    return _download(out.getvalue(), f"{course.key}.zip", "application/zip")

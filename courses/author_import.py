@@ -26,7 +26,7 @@ from content.imports import (
     import_record_queue,
     limit,
 )
-from content.models import ImportRecord, ImportStatus
+from content.models import ImportRecord, ImportStatus, Lesson
 from courses.author import _require
 from courses.roles import Role
 from quizzes.views import wants_partial
@@ -66,14 +66,28 @@ class UploadLimit(FileUploadHandler):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("File to import"))
+    lesson = forms.ChoiceField(
+        label=_("Lesson"),
+        required=False,
+        help_text=_(
+            "For a GIFT, Moodle XML or Anki file: the lesson its questions or flashcards go "
+            "into. Leave it for a file whose category names the lesson (as this site's exports "
+            "do), and for course and lesson files."
+        ),
+    )
 
     def __init__(self, *args, too_large: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.too_large = too_large
+        self.fields["lesson"].choices = [
+            ("", _("From the file")),
+            *Lesson.objects.active().order_by("title", "key").values_list("key", "title"),
+        ]
         most = _megabytes(limit("IMPORT_MAX_UPLOAD_BYTES"))
-        known = ", ".join(sorted(ext for ext, r in READERS.items() if r.unpack is not None))
+        known = ", ".join(sorted(READERS))
         self.fields["file"].help_text = _(
-            "A course folder as a .zip, or one lesson file (%(known)s); at most %(most)s."
+            "A course folder as a .zip, one lesson file, or questions and flashcards from "
+            "Moodle (GIFT, Moodle XML) or Anki (.apkg) (%(known)s); at most %(most)s."
         ) % {"known": known, "most": most}
 
     def clean(self) -> dict:
@@ -118,7 +132,8 @@ def _author_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         record = import_record_create(
-            user=request.user, upload=Upload(uploaded.name, uploaded.read())
+            user=request.user,
+            upload=Upload(uploaded.name, uploaded.read(), form.cleaned_data["lesson"]),
         )
         return redirect(record)
     status = 422 if form.errors else 200

@@ -32,6 +32,16 @@ urlpatterns = [
         name="author_import_file",
     ),
     path(
+        "author/lessons/<slug:lesson_key>/export/<slug:format>/",
+        author.author_lesson_export,
+        name="author_lesson_export",
+    ),
+    path(
+        "author/courses/<slug:course_key>/export.zip",
+        author.author_course_export,
+        name="author_course_export",
+    ),
+    path(
         "author/courses/<slug:course_key>/reviews.csv",
         author.author_reviews_csv,
         name="author_reviews_csv",

@@ -332,6 +332,24 @@ ACCESS: dict[str, Row] = {
         "Authors and teachers: the authoring guide.",
         (GET(only(AUTHOR, TEACHER, OTHER_TEACHER)),),
     ),
+    "author/lessons/<slug:lesson_key>/export/<slug:format>/": Row(
+        "Authors: a lesson as GIFT, Moodle XML, an Anki package or its lesson file.",
+        (
+            GET(only(AUTHOR), lesson_key="lesson", format="gift_format"),
+            GET(only(AUTHOR), lesson_key="lesson", format="anki_format"),
+            GET(only(AUTHOR, status=404), lesson_key="lesson", format="no_such_format"),
+            GET(only(AUTHOR, status=404), lesson_key="no_such_lesson", format="gift_format"),
+            POST(everyone(405), lesson_key="lesson", format="gift_format"),
+        ),
+    ),
+    "author/courses/<slug:course_key>/export.zip": Row(
+        "Authors: the course's folder as a .zip.",
+        (
+            GET(only(AUTHOR), course_key="course"),
+            GET(only(AUTHOR, status=404), course_key="no_such_course"),
+            POST(everyone(405), course_key="course"),
+        ),
+    ),
     "author/courses/<slug:course_key>/reviews.csv": Row(
         "Authors (and superusers): the course's review log, students pseudonymised.",
         (
@@ -673,6 +691,9 @@ def world(mini, student, settings) -> dict:
         "no_such_lesson": "no-such-lesson",
         "course": "mini",
         "no_such_course": "no-such-course",
+        "gift_format": "gift",
+        "anki_format": "anki",
+        "no_such_format": "pdf",
         "card": Card.objects.filter(lesson=lesson).order_by("pk").first().pk,
         "no_such_card": 987654321,
         "owner_uidb64": urlsafe_base64_encode(str(owner.pk).encode()),

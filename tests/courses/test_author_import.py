@@ -217,9 +217,9 @@ def test_the_history_page_costs_the_same_queries_at_any_length(
         import_record_create(user=author, upload=Upload(f"l{n}.yaml", b"lesson: ["))
     url = reverse("author_import")
     author_client.get(url)
-    # The user and their roles (the session is in the cache); the imports with who uploaded
-    # them, their files not read.
-    with django_assert_num_queries(3):
+    # The user and their roles (the session is in the cache); the lessons to choose from; the
+    # imports with who uploaded them, their files not read.
+    with django_assert_num_queries(4):
         response = author_client.get(url)
     assert response.text.count("download>Download (") == records
 

@@ -13,13 +13,24 @@ PACKED = {extension for extension in READERS if extension not in (".yaml", ".yml
 class Command(BaseCommand):
     help = (
         "Load courses and lessons from YAML files (docs/authoring.md), or import a course "
-        "folder zipped (docs/import.md). Every file is checked first; nothing is written if "
+        "folder zipped, or a GIFT, Moodle XML or Anki file into a lesson (docs/authoring.md). "
+        "Every file is checked first; nothing is written if "
         "any is invalid. With no PATH, loads the bundled course."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "paths", nargs="*", metavar="PATH", help="course folder, YAML file or course .zip"
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="course folder, YAML file, course .zip, or a .gift, .xml or .apkg file",
+        )
+        parser.add_argument(
+            "--lesson",
+            default="",
+            metavar="KEY",
+            help="the lesson a GIFT, Moodle XML or Anki file's questions or flashcards go into "
+            "(default: the one the file's category names)",
         )
         parser.add_argument(
             "--dry-run",
@@ -27,10 +38,12 @@ class Command(BaseCommand):
             help="check and report what would change; write nothing",
         )
 
-    def handle(self, *args, paths: list[str], dry_run: bool, verbosity: int, **options):
+    def handle(
+        self, *args, paths: list[str], dry_run: bool, lesson: str, verbosity: int, **options
+    ):
         targets = [Path(p) for p in paths] or [Path(p) for p in settings.CONTENT_BUNDLE_DIRS]
         try:
-            changes, counts = self._load(targets, dry_run=dry_run)
+            changes, counts, notices = self._load(targets, dry_run=dry_run, lesson=lesson)
         except (ContentError, UploadRefused) as exc:
             for error in exc.errors:
                 self.stderr.write(error)
@@ -38,6 +51,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{count} error{'s' if count != 1 else ''}; nothing was written."
             ) from None
+        for notice in notices:
+            self.stderr.write(self.style.WARNING(notice))
         prefix = "would have: " if dry_run else ""
         if verbosity >= 1:
             for change in changes:
@@ -57,7 +72,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS(f"{len(changes)} changes. ({summary})"))
 
-    def _load(self, targets: list[Path], *, dry_run: bool) -> tuple[list[str], dict[str, int]]:
+    def _load(
+        self, targets: list[Path], *, dry_run: bool, lesson: str
+    ) -> tuple[list[str], dict[str, int], list[str]]:
         """What changed and the counts; a packed upload (a .zip) goes through the import
         service, as the browser's uploads do."""
         packed = [path for path in targets if path.suffix.lower() in PACKED]
@@ -68,12 +85,12 @@ class Command(BaseCommand):
                 "questions": report.questions,
                 "flashcards": report.flashcards,
             }
-            return report.changes, counts
+            return report.changes, counts, []
         if len(targets) > 1:
             raise CommandError(f"{packed[0]}: give an upload ({', '.join(sorted(PACKED))}) alone")
         try:
             data = packed[0].read_bytes()
         except OSError as exc:
             raise CommandError(f"{packed[0]}: cannot be read: {exc.strerror or exc}") from None
-        preview = import_load(Upload(packed[0].name, data), dry_run=dry_run)
-        return preview.changes, preview.counts
+        preview = import_load(Upload(packed[0].name, data, lesson), dry_run=dry_run)
+        return preview.changes, preview.counts, preview.notices
