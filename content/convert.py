@@ -14,7 +14,7 @@ weight or a feedback. An import error names the line of the question in its file
 question out; the caller refuses the file if there is any. An export message names the question
 key and says what was left out; the export goes on.
 
-What the mapping decides (docs/formats-gift-moodle.md has the table):
+What the mapping decides (docs/authoring.md, "GIFT and Moodle XML", has the tables):
 - Keys: a question's title (GIFT `::title::`, Moodle `<name>`) if it is a valid key, else a slug
   of it, else `q-` and a hash of the question text, so that importing a file again gives the same
   keys. Two questions of one file with the same key are refused.
