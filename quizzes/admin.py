@@ -70,6 +70,38 @@ def version_readable(qtype: str, body: dict, key: dict) -> SafeString:
 
 
 def _readable(qtype: str, body: dict, key: dict) -> SafeString:
+    meaning = _meaning(qtype, body, key)
+    credit = _partial_credit(key)
+    return format_html("{}{}", meaning, credit) if credit else meaning
+
+
+def _partial_credit(key: dict) -> SafeString | str:
+    """Weights (issue 12's partial credit), where the key has any, in percent, by position."""
+    parts = []
+    if isinstance(key.get("weights"), list):
+        parts.append(
+            format_html(
+                "<p>{}</p>{}",
+                _("Credit per option or answer, in order:"),
+                _list(f"{round(100 * w, 2):g}%" for w in key["weights"]),
+            )
+        )
+    if isinstance(key.get("alternatives"), list):
+        parts.append(
+            format_html(
+                "<p>{}</p>{}",
+                _("Also worth part of the credit:"),
+                _list(
+                    f"{_number(a['value'])} ± {_number(a.get('tolerance') or 0)}: "
+                    f"{round(100 * a['weight'], 2):g}%"
+                    for a in key["alternatives"]
+                ),
+            )
+        )
+    return format_html_join("", "{}", ((part,) for part in parts)) if parts else ""
+
+
+def _meaning(qtype: str, body: dict, key: dict) -> SafeString:
     match qtype:
         case QuestionType.SINGLE_CHOICE:
             return _options(body["choices"], {key["choice"]})
@@ -160,6 +192,22 @@ class ReadableVersion:
     def readable(self, version: QuestionVersion) -> SafeString:
         return version_readable(version.type, version.body, version.answer_key)
 
+    @admin.display(description=gettext_lazy("Feedback shown after answering"))
+    def feedback_readable(self, version: QuestionVersion) -> SafeString | str:
+        """Per option or answer, as stored (quizzes.grading.stored_feedback): by part, then by
+        position counted from 1."""
+        rows = []
+        for part, said in sorted((version.feedback or {}).items()):
+            if isinstance(said, dict):
+                rows.extend((f"{part} {int(i) + 1}", text) for i, text in sorted(
+                    said.items(), key=lambda item: int(item[0])
+                ))  # fmt: skip
+            else:
+                rows.append((part, said))
+        if not rows:
+            return "—"
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+
 
 class QuestionVersionInline(ReadableVersion, ids.StackedInline):
     """Every version of the question, read-only (VERSIONS_NOTE)."""
@@ -167,7 +215,9 @@ class QuestionVersionInline(ReadableVersion, ids.StackedInline):
     model = QuestionVersion
     extra = 0
     can_delete = False
-    fields = ["number", "type", "prompt", "readable", "explanation", "created_at"]
+    fields = [
+        "number", "type", "prompt", "readable", "feedback_readable", "explanation", "created_at"
+    ]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -235,6 +285,7 @@ class QuestionVersionAdmin(ReadableVersion, ReadOnlyAdmin):
                     "type",
                     "prompt",
                     "readable",
+                    "feedback_readable",
                     "explanation",
                     "meaning_hash",
                     "created_at",

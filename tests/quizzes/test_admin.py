@@ -131,3 +131,22 @@ def test_a_question_s_card_keeps_its_sides_and_a_flashcard_is_still_editable(adm
     flashcard = Card.objects.get(key="mini-f1")
     url = reverse("admin:quizzes_card_change", args=[flashcard.pk])
     assert 'name="front"' in admin_client.get(url).content.decode()
+
+
+def test_weights_and_feedback_read_as_text(admin_client):
+    """Issue 12's partial credit and per-option feedback, on the version's page."""
+    version = Question.objects.get(key="mini-single").current_version
+    QuestionVersion.objects.filter(pk=version.pk).update(
+        answer_key={**version.answer_key, "weights": [0.5, 1.0, 0.0]},
+        feedback={"choices": {"0": "Borders <b>matter</b> less.", "1": "Right."}},
+    )
+    text = _text(_version_page(admin_client, "mini-single"))
+    assert "Credit per option or answer, in order: 50% 100% 0%" in text
+    assert (
+        "Feedback shown after answering: choices 1 Borders <b>matter</b> less. choices 2 Right."
+        in text
+    )
+    assert version_readable(
+        "numeric", {}, {"value": 1979, "tolerance": 0, "alternatives": [
+            {"value": 1978, "tolerance": 1, "weight": 0.5}]}
+    ).count("1978 ± 1: 50%") == 1  # fmt: skip
