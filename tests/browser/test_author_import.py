@@ -160,3 +160,24 @@ def test_without_javascript_a_running_import_page_reloads_until_done(mini, live_
         assert problems == []
     finally:
         context.close()
+
+
+def test_a_gift_bank_into_a_chosen_lesson(author_page):
+    """A GIFT file names no lesson of the site: the author picks one on the form, previews the
+    question it adds, and imports it; the page says what a format left out, if anything."""
+    page, problems = author_page
+    bank = b"::mini-gift-new::Which year was the treaty signed?{#1977}\n"
+    page.get_by_label("Lesson").select_option("mini-lesson")
+    _upload(page, "bank.gift", bank)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import of bank.gift")
+    expect(page.get_by_text("mini-gift-new")).to_be_visible()
+    _clean(page, problems)
+    assert not Question.objects.filter(key="mini-gift-new").exists()
+
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.get_by_role("heading", name="Status: applied")).to_be_visible()
+    question = Question.objects.get(key="mini-gift-new")
+    assert question.lesson.key == "mini-lesson" and question.type == "numeric"
+    _clean(page, problems)
