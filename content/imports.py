@@ -47,7 +47,8 @@ from quizzes.grading import answer_text
 
 logger = logging.getLogger(__name__)
 
-# The limits' defaults; a deployment may set each in its settings (docs/authoring.md, "Importing in the browser").
+# The limits' defaults; a deployment may set each in its settings (docs/authoring.md,
+# "Importing in the browser").
 LIMITS = {
     "IMPORT_MAX_UPLOAD_BYTES": 5 * 1024 * 1024,
     "IMPORT_MAX_ZIP_ENTRIES": 500,
