@@ -166,7 +166,6 @@ def _memory(students, lesson_sets, options: Options, rng: random.Random, now: da
     log_fields += ["state_before", "state_after", "due_after", "source"]
     states, logs = [], []
     due = 0
-    first_due: dict[int, tuple[datetime, int]] = {}  # student: (due_at, card) most overdue
     for student in students:
         for card_id in card_ids:
             state = _pick(rng, STATE_WEIGHTS)
@@ -175,8 +174,6 @@ def _memory(students, lesson_sets, options: Options, rng: random.Random, now: da
             if rng.random() < options.due_share:
                 due += 1
                 due_at = now - timedelta(minutes=rng.uniform(1, 60 * 24 * 10))
-                if student.pk not in first_due or due_at < first_due[student.pk][0]:
-                    first_due[student.pk] = (due_at, card_id)
             else:
                 due_at = now + timedelta(days=rng.uniform(1, 60))
             states.append(
@@ -216,9 +213,6 @@ def _memory(students, lesson_sets, options: Options, rng: random.Random, now: da
                 )
     _insert(MemoryState, state_fields, states)
     _insert(ReviewLog, log_fields, logs)
-    for student in students:
-        if student.pk in first_due:
-            student.bench_first_card = first_due[student.pk][1]
     return {
         "cards": len(card_ids),
         "memory_states": len(states),
@@ -371,10 +365,6 @@ def _signed_in(user) -> dict[str, Any]:
         "session": session.session_key,
         "csrf": get_random_string(32),
     }
-    if getattr(user, "bench_first_card", None):
-        # The card the study page should show first (the most overdue); the load client
-        # checks it on the page and follows the page if the queue orders otherwise.
-        signed_in["first_card"] = user.bench_first_card
     return signed_in
 
 

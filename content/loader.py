@@ -8,6 +8,7 @@ The format is documented in docs/authoring.md.
 import os
 import random
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -46,6 +47,7 @@ from quizzes.grading import (
     answer_text,
     blank_still_fits,
     meaning_hash,
+    stored_feedback,
     stored_form,
     with_accepted,
 )
@@ -69,12 +71,23 @@ class ContentError(Exception):
         self.errors = list(errors)
 
 
+@dataclass(frozen=True)
+class VersionChange:
+    """A question whose meaning changed: its current version before the load and after, each
+    as a dict of `number`, `type`, `prompt`, `body` and `answer_key` (JSON, for a preview)."""
+
+    key: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+
 @dataclass
 class LoadReport:
     changes: list[str] = field(default_factory=list)
     lessons: int = 0
     questions: int = 0
     flashcards: int = 0
+    versions: list[VersionChange] = field(default_factory=list)
 
     def add(self, message: str) -> None:
         self.changes.append(message)
@@ -145,12 +158,21 @@ class ParsedLesson:
     path: Path | None = None
 
 
+# Where the files of an upload were unpacked (content/imports.py): paths are shown relative to
+# it, as the author named them inside the upload, never as the server's temporary folder.
+_display_root: ContextVar[Path | None] = ContextVar("display_root", default=None)
+
+
 def _display(path: Path) -> str:
-    """The path as the author knows it: relative to the current folder, symlinks not followed."""
+    """The path as the author knows it: relative to the current folder (or to the upload's
+    root, inside `validate(root=...)`), symlinks not followed."""
+    root = _display_root.get()
     try:
+        if root is not None:
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
         return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return path.name if root is not None else str(path)
 
 
 @dataclass
@@ -259,8 +281,25 @@ class Plan:
     sources: dict[str, tuple[dict[str, Any], str]]  # slug -> (fields, text)
 
 
-def validate(paths: Sequence[Path]) -> Plan:
-    """Read and check every file. Raises ContentError listing every problem found."""
+def validate(paths: Sequence[Path], *, root: Path | None = None) -> Plan:
+    """Read and check every file. Raises ContentError listing every problem found.
+
+    With `root`, files are named in messages (and lessons' `source_file`) relative to it."""
+    token = _display_root.set(root)
+    try:
+        return _validate(paths)
+    finally:
+        _display_root.reset(token)
+
+
+def _stored_course_key(lesson_key: str) -> str:
+    """The course a lesson loaded before belongs to: a lesson file loaded on its own, without
+    its course.yaml, stays in its course."""
+    found = Lesson.objects.filter(key=lesson_key).values_list("course_key", flat=True).first()
+    return found or ""
+
+
+def _validate(paths: Sequence[Path]) -> Plan:
     course_files, lesson_files, errors = _files(paths)
     courses: list[ParsedCourse] = []
     lessons: list[ParsedLesson] = []
@@ -294,9 +333,8 @@ def validate(paths: Sequence[Path]) -> Plan:
             continue
         spec = parse_file(doc, LessonFile)
         if spec is not None:
-            lessons.append(
-                ParsedLesson(doc, spec, course_keys.get(found.course_file, ""), found.path)
-            )
+            course_key = course_keys.get(found.course_file) or _stored_course_key(spec.lesson.key)
+            lessons.append(ParsedLesson(doc, spec, course_key, found.path))
 
     sources: dict[str, tuple[dict[str, Any], str]] = {}
     for course in courses:
@@ -601,7 +639,9 @@ def _write_questions(
     cards = {c.question_id: c for c in Card.objects.filter(lesson=lesson, question__isnull=False)}
     accepted = _accepted_after(parsed)
     for position, spec in enumerate(parsed.spec.questions):
-        body, answer_key = stored_form(spec.type, spec.authored())
+        authored = spec.authored()
+        body, answer_key = stored_form(spec.type, authored)
+        feedback = stored_feedback(spec.type, authored)
         question = existing.pop(spec.key, None) or Question.objects.filter(key=spec.key).first()
         if question is not None:
             answer_key = _with_accepted(spec, answer_key, accepted.get(question.pk, []), report)
@@ -632,6 +672,7 @@ def _write_questions(
                 body=body,
                 answer_key=answer_key,
                 explanation=spec.explanation,
+                feedback=feedback,
                 meaning_hash=digest,
             )
             question.current_version = version
@@ -639,7 +680,8 @@ def _write_questions(
             if number > 1:
                 report.add(f"question {spec.key}: new version {number} (its meaning changed)")
         else:
-            changed |= _update(version, {"explanation": spec.explanation})
+            # Neither is part of the meaning: changed in place, in the version students answer.
+            changed |= _update(version, {"explanation": spec.explanation, "feedback": feedback})
         changed |= _set_citations(question, [citations[ref] for ref in spec.cite])
         if created:
             report.add(f"created question {spec.key}")
@@ -719,7 +761,7 @@ def _card_sides(spec: QuestionIn, version: QuestionVersion) -> tuple[str, str]:
     elif version.type == QuestionType.CLOZE:
         front = (front + "\n\n" if front else "") + "\\_\\_\\_\\_".join(version.body["texts"])
     back = f"**{answer_text(version.type, version.body, version.answer_key)}**"
-    return front, f"{back}\n\n{spec.explanation}"
+    return front, f"{back}\n\n{spec.explanation}" if spec.explanation else back
 
 
 def _write_question_card(
@@ -857,15 +899,65 @@ def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, no
         report.add(f"retired lesson {lesson.key} and its {retired} questions")
 
 
-def load_content(paths: Sequence[Path], *, dry_run: bool = False) -> LoadReport:
-    """Validate every file, then write everything in one transaction (rolled back if dry_run)."""
-    plan = validate(paths)
+def _current_versions(plan: Plan) -> dict[str, int | None]:
+    """The current version of each stored question that the plan's lesson files hold, by key."""
+    return _current_versions_of([q.key for parsed in plan.lessons for q in parsed.spec.questions])
+
+
+def _current_versions_of(keys: list[str]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    # In batches: a load may hold more questions than a query may bind.
+    for start in range(0, len(keys), 500):
+        found.update(
+            Question.objects.filter(key__in=keys[start : start + 500]).values_list(
+                "key", "current_version_id"
+            )
+        )
+    return found
+
+
+def _version_fields(version: QuestionVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "type": version.type,
+        "prompt": version.prompt,
+        "body": version.body,
+        "answer_key": version.answer_key,
+    }
+
+
+def _version_changes(before: dict[str, int | None]) -> list[VersionChange]:
+    """The questions whose current version is not the one in `before`, with both versions."""
+    after = _current_versions_of(list(before))
+    moved = {key: pk for key, pk in after.items() if before.get(key) and pk != before[key]}
+    wanted = [*moved.values(), *(before[key] for key in moved)]
+    versions = QuestionVersion.objects.in_bulk(wanted)
+    return [
+        VersionChange(
+            key,
+            _version_fields(versions[before[key]]),  # type: ignore[index]
+            _version_fields(versions[pk]),
+        )
+        for key, pk in moved.items()
+    ]
+
+
+def load_content(
+    paths: Sequence[Path], *, dry_run: bool = False, root: Path | None = None
+) -> LoadReport:
+    """Validate every file, then write everything in one transaction (rolled back if dry_run).
+
+    `root`: as for `validate`. The report lists the questions given a new version, with the
+    version before and after (`LoadReport.versions`), for a preview's diff."""
+    plan = validate(paths, root=root)
     report = LoadReport()
     now = timezone.now()
     with transaction.atomic():
+        before = _current_versions(plan)
         sources = _write_sources(plan, report)
         for parsed in plan.lessons:
             _write_lesson(parsed, sources, report, now)
+        report.versions = _version_changes(before)
         loaded = {parsed.spec.lesson.key for parsed in plan.lessons}
         for parsed in plan.courses:
             _write_course(parsed, loaded, report, now)

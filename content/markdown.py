@@ -20,6 +20,38 @@ _PLAIN_TOKENS = {"text", "code_inline", "softbreak"}
 
 # CommonMark with raw HTML switched off; nh3 then removes whatever else could run or restyle.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _footnote_ref_rule(state, silent: bool) -> bool:
+    """`[^ref]` as a token of its own, found by the inline parser: so that an escaped one
+    (`\\[^1]`) or one in a code span stays the text it is."""
+    if not state.src.startswith("[^", state.pos):
+        return False
+    match = FOOTNOTE_REF.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("footnote_ref", "", 0)
+        token.meta = {"ref": match.group(1)}
+    state.pos = match.end()
+    return True
+
+
+def _render_footnote_ref(renderer, tokens, idx, options, env) -> str:
+    """A link to the note numbered `env["footnotes"][ref]`, or nothing for a ref not there (the
+    loader refuses such files). Without footnotes in `env` (plain text), the ref as written."""
+    ref = tokens[idx].meta["ref"]
+    if "footnotes" not in env:
+        return escape(f"[^{ref}]")
+    number = env["footnotes"].get(ref)
+    if number is None:
+        return ""
+    target = escape(f"{env['anchor']}-{number}")
+    return f'<sup class="footnote-ref"><a href="#{target}">{number}</a></sup>'
+
+
+_markdown.inline.ruler.before("link", "footnote_ref", _footnote_ref_rule)
+_markdown.add_render_rule("footnote_ref", _render_footnote_ref)
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h3", "h4", "h5", "h6", "hr", "i",
     "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
@@ -31,7 +63,7 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title", "id", "class"}, "sup": {"id", "cla
 # options, the allowed tags and attributes, the footnote link. Stored HTML made by another
 # RENDERER_VERSION (ours, or another nh3 or markdown-it-py) is stale and is rendered again
 # (`manage.py render_markdown`, and every `load_content`).
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: footnote references found by the parser (an escaped one is text)
 RENDERER_VERSION = (
     f"{RULES_VERSION}+nh3-{version('nh3')}+markdown-it-py-{version('markdown-it-py')}"
 )
@@ -47,7 +79,14 @@ def collapse_whitespace(text: str) -> str:
 
 
 def footnote_refs(text: str) -> list[str]:
-    return FOOTNOTE_REF.findall(text)
+    """The refs of the `[^ref]` footnote references in Markdown `text`, in order (not those
+    escaped or in code)."""
+    refs: list[str] = []
+    for block in _markdown.parse(text or ""):
+        for token in block.children or []:
+            if token.type == "footnote_ref":
+                refs.append(token.meta["ref"])
+    return refs
 
 
 def render_markdown(
@@ -58,18 +97,7 @@ def render_markdown(
     `[^ref]` becomes a superscript link to `#<anchor>-<n>` where n is `footnotes[ref]`;
     a ref that is not in `footnotes` is dropped (the loader refuses such files).
     """
-    html = _markdown.render(text or "")
-    if footnotes is not None or FOOTNOTE_REF.search(html):
-        numbers = footnotes or {}
-
-        def link(match: re.Match[str]) -> str:
-            number = numbers.get(match.group(1))
-            if number is None:
-                return ""
-            target = escape(f"{anchor}-{number}")
-            return f'<sup class="footnote-ref"><a href="#{target}">{number}</a></sup>'
-
-        html = FOOTNOTE_REF.sub(link, html)
+    html = _markdown.render(text or "", {"footnotes": footnotes or {}, "anchor": anchor})
     cleaned = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django.apps import apps
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, models, transaction
 from django.urls import reverse
@@ -402,3 +403,55 @@ class Citation(InLesson, models.Model):
         deleted = super().delete(*args, **kwargs)
         self.lesson.render_cited_html()
         return deleted
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("previewed")
+    QUEUED = "queued", _("importing")
+    APPLIED = "applied", _("applied")
+    CANCELLED = "cancelled", _("cancelled")
+    REFUSED = "refused", _("refused")
+    FAILED = "failed", _("failed")
+
+
+class ImportRecord(models.Model):
+    """One upload to /author/import/ and what became of it: its preview, then applied,
+    cancelled, refused (the database changed since the preview) or failed (the files have
+    errors, or the import broke).
+
+    The uploaded file is kept in the database, not on a disk, so that every app server and task
+    worker reads the same bytes; the upload limit (`IMPORT_MAX_UPLOAD_BYTES`) bounds its size.
+    `summary` holds the preview as content.imports writes it (changes, versions, errors);
+    `fingerprint` is the preview's digest, which the import must reproduce to write anything.
+    """
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=20)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    file = models.BinaryField(_("file"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus, default=ImportStatus.PREVIEWED
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    fingerprint = models.CharField(_("preview digest"), max_length=64, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("author_import_detail", kwargs={"import_id": self.pk})

@@ -8,6 +8,7 @@ here can be written on every database: text lengths from `max_length`, numbers a
 (list positions are stored) from the column's integer range.
 """
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from django.db import models
@@ -20,9 +21,13 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from content.markdown import footnote_refs
 from content.models import Citation, KeyTerm, Lesson, Section, Source
@@ -104,7 +109,14 @@ Ref = _key(max(_max_length(Lesson, "key"), _max_length(Source, "slug"),
                _max_length(Citation, "ref")))  # fmt: skip
 Text = _text()  # stored in a text column or in JSON: limited only by the file's size
 OptionalText = _text(required=False)
+_TEXT = TypeAdapter(Text)
 Finite = Annotated[float, Field(allow_inf_nan=False)]  # no database stores NaN or infinity
+# A fraction of the marks (GIFT's `%50%` is 0.5): a number, never a text or a yes/no.
+Weight = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False, strict=True)]
+PositiveWeight = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+# The sum that a multiple response's positive weights must reach, give or take this
+# (thirds written as 0.333).
+WEIGHT_SUM_SLACK = 0.001
 
 
 def _distinct(values: list[str], what: str) -> list[str]:
@@ -118,6 +130,38 @@ def _distinct(values: list[str], what: str) -> list[str]:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _refuse(problems: Iterable[tuple[tuple, str]]) -> None:
+    """Raise every problem found by a rule that spans several fields, each at its own place
+    (a location inside the model, so that the loader reports the line of the choice)."""
+    errors = [
+        InitErrorDetails(
+            type=PydanticCustomError("value_error", "{error}", {"error": message}),
+            loc=loc,
+            input=None,
+        )
+        for loc, message in problems
+    ]
+    if errors:
+        raise ValidationError.from_exception_data("question", errors)
+
+
+def _entry(what: str) -> Any:
+    """A choice or a short answer: its text alone, or a mapping with `text` and more."""
+
+    def as_mapping(value: Any) -> Any:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            # Checked here, so that a problem with a text written alone is reported at the
+            # entry, as before mappings were allowed.
+            return {"text": _TEXT.validate_python(value)}
+        if not isinstance(value, dict):
+            raise ValueError(
+                f"{what} is a text, or a mapping with 'text' (and 'weight', 'feedback')"
+            )
+        return value
+
+    return BeforeValidator(as_mapping)
 
 
 # Course files -----------------------------------------------------------------------------------
@@ -210,7 +254,8 @@ Cite = Annotated[list[Ref], Field(max_length=MAX_ITEMS)]
 class QuestionIn(Strict):
     key: QuestionKey
     prompt: Text
-    explanation: Text
+    # The general feedback, shown after answering whatever the answer.
+    explanation: OptionalText = ""
     cite: Cite = []
     level: Level | None = None
     flashcard: bool = False
@@ -221,16 +266,40 @@ class QuestionIn(Strict):
         return self.model_dump(exclude=common)
 
     def markdown_fields(self) -> list[str]:
-        return [self.prompt, self.explanation]
+        return [self.prompt, self.explanation, *self.feedback_texts()]
+
+    def feedback_texts(self) -> list[str]:
+        """The feedback written for the question's options (Markdown, shown after answering)."""
+        return []
+
+
+class ChoiceIn(Strict):
+    text: Text
+    feedback: OptionalText = ""  # shown after answering to a student who picked it
+    weight: Weight | None = None
+
+
+Choice = Annotated[ChoiceIn, _entry("a choice")]
 
 
 class Choices(QuestionIn):
-    choices: list[Text] = Field(min_length=2, max_length=MAX_ITEMS)
+    choices: list[Choice] = Field(min_length=2, max_length=MAX_ITEMS)
 
     @field_validator("choices")
     @classmethod
-    def choices_distinct(cls, value: list[str]) -> list[str]:
-        return _distinct(value, "choice")
+    def choices_distinct(cls, value: list[ChoiceIn]) -> list[ChoiceIn]:
+        _distinct([choice.text for choice in value], "choice")
+        return value
+
+    def texts(self) -> list[str]:
+        return [choice.text for choice in self.choices]
+
+    def feedback_texts(self) -> list[str]:
+        return [choice.feedback for choice in self.choices if choice.feedback]
+
+
+def _choice_texts(info: ValidationInfo) -> list[str] | None:
+    return [c.text for c in info.data["choices"]] if "choices" in info.data else None
 
 
 class SingleChoiceIn(Choices):
@@ -240,9 +309,39 @@ class SingleChoiceIn(Choices):
     @field_validator("answer")
     @classmethod
     def answer_is_a_choice(cls, value: str, info: ValidationInfo) -> str:
-        if "choices" in info.data and value not in info.data["choices"]:
+        texts = _choice_texts(info)
+        if texts is not None and value not in texts:
             raise ValueError(f"the answer {shorten(value)} is not one of the choices")
         return value
+
+    @model_validator(mode="after")
+    def weights_fit(self) -> "SingleChoiceIn":
+        """The answer is worth 1; another choice's weight is the partial credit for it."""
+        problems = []
+        for i, choice in enumerate(self.choices):
+            name, weight = shorten(choice.text), choice.weight
+            if weight is None:
+                continue
+            if choice.text == self.answer:
+                message = (
+                    "" if weight == 1 else f"the answer {name} is worth 1: leave out its weight"
+                )
+            elif weight < 0:
+                message = (
+                    f"choice {name}: a single choice takes weights from 0 to 1 (negative "
+                    "weights are for multiple_response)"
+                )
+            elif weight == 1:
+                message = (
+                    f"choice {name} has weight 1 but is not the answer: make it the answer, "
+                    "or give it less"
+                )
+            else:
+                message = ""
+            if message:
+                problems.append((("choices", i, "weight"), message))
+        _refuse(problems)
+        return self
 
 
 class MultipleResponseIn(Choices):
@@ -253,10 +352,47 @@ class MultipleResponseIn(Choices):
     @classmethod
     def answers_are_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
         _distinct(value, "answer")
+        texts = _choice_texts(info)
         for answer in value:
-            if "choices" in info.data and answer not in info.data["choices"]:
+            if texts is not None and answer not in texts:
                 raise ValueError(f"the answer {shorten(answer)} is not one of the choices")
         return value
+
+    @model_validator(mode="after")
+    def weights_fit(self) -> "MultipleResponseIn":
+        """With weights, each answer's is positive, the others' at most 0, and the answers'
+        add up to 1: picking exactly the answers is full marks, whatever the weights."""
+        if all(choice.weight is None for choice in self.choices):
+            return self
+        problems = []
+        answers = set(self.answers)
+        for i, choice in enumerate(self.choices):
+            name, weight = shorten(choice.text), choice.weight
+            if choice.text in answers and (weight is None or weight <= 0):
+                message = (
+                    f"the answer {name} needs a positive weight: with weights, every answer has one"
+                )
+            elif choice.text not in answers and (weight or 0) > 0:
+                message = (
+                    f"choice {name} is not an answer: its weight may be 0 or negative, not positive"
+                )
+            else:
+                continue
+            # Where no weight is written, the choice's own line.
+            problems.append((("choices", i, "weight"), message))
+        if not problems:
+            total = sum(c.weight for c in self.choices if c.text in answers and c.weight)
+            if abs(total - 1) > WEIGHT_SUM_SLACK:
+                problems.append((("answers",), f"the answers' weights add up to {total:g}, not 1"))
+        _refuse(problems)
+        return self
+
+
+class TrueFalseFeedbackIn(Strict):
+    """The feedback for a student who answered true, and for one who answered false."""
+
+    true: OptionalText = ""
+    false: OptionalText = ""
 
 
 class TrueFalseIn(QuestionIn):
@@ -265,6 +401,18 @@ class TrueFalseIn(QuestionIn):
     # The options' words: "True"/"False", or "Yes"/"No" for a question that asks one
     # ("Is this consistent with…?").
     labels: Literal["true_false", "yes_no"] = "true_false"
+    feedback: TrueFalseFeedbackIn = TrueFalseFeedbackIn()
+
+    @field_validator("feedback", mode="before")
+    @classmethod
+    def yaml_booleans(cls, value: Any) -> Any:
+        # YAML reads the keys `true:` and `false:` (and `yes:`, `no:`) as booleans.
+        if isinstance(value, dict):
+            return {str(k).lower() if isinstance(k, bool) else k: v for k, v in value.items()}
+        return value
+
+    def feedback_texts(self) -> list[str]:
+        return [text for text in (self.feedback.true, self.feedback.false) if text]
 
 
 class TypedAnswerOptions(BaseModel):
@@ -281,10 +429,38 @@ class TypedAnswerOptions(BaseModel):
 AlsoAccept = Annotated[list[Text], Field(max_length=MAX_ITEMS)]
 
 
+class ShortAnswerEntryIn(Strict):
+    text: Text
+    # Full marks by default; 0 makes it a wrong answer recognised, to show its feedback.
+    weight: PositiveWeight = 1
+    feedback: OptionalText = ""
+
+
 class ShortAnswerIn(TypedAnswerOptions, QuestionIn):
     type: Literal["short_answer"]
-    answers: list[Text] = Field(min_length=1, max_length=MAX_ITEMS)
+    answers: list[Annotated[ShortAnswerEntryIn, _entry("an answer")]] = Field(
+        min_length=1, max_length=MAX_ITEMS
+    )
     also_accept: AlsoAccept = []
+
+    @field_validator("answers")
+    @classmethod
+    def one_is_right(cls, value: list[ShortAnswerEntryIn]) -> list[ShortAnswerEntryIn]:
+        if all(answer.weight != 1 for answer in value):
+            raise ValueError("no answer is worth full marks: give one weight 1 (or no weight)")
+        return value
+
+    def feedback_texts(self) -> list[str]:
+        return [answer.feedback for answer in self.answers if answer.feedback]
+
+
+class AlternativeIn(Strict):
+    """Another number than the answer (GIFT's `=%50%1978:1`), tried in order after it."""
+
+    answer: Finite
+    tolerance: float = Field(0, ge=0, allow_inf_nan=False)
+    weight: PositiveWeight
+    feedback: OptionalText = ""
 
 
 class NumericIn(QuestionIn):
@@ -292,7 +468,29 @@ class NumericIn(QuestionIn):
     answer: Finite
     tolerance: float = Field(0, ge=0, allow_inf_nan=False)
     unit: OptionalText = ""
+    feedback: OptionalText = ""  # for the answer
+    alternatives: list[AlternativeIn] = Field([], max_length=MAX_ITEMS)
+    other_feedback: OptionalText = ""  # for any other number
     also_accept: AlsoAccept = []
+
+    @field_validator("alternatives")
+    @classmethod
+    def reachable(cls, value: list[AlternativeIn], info: ValidationInfo) -> list[AlternativeIn]:
+        """An alternative whose whole range lies within the answer's would never be matched."""
+        if "answer" in info.data and "tolerance" in info.data:
+            low = info.data["answer"] - info.data["tolerance"]
+            high = info.data["answer"] + info.data["tolerance"]
+            for i, alt in enumerate(value, start=1):
+                if low <= alt.answer - alt.tolerance and alt.answer + alt.tolerance <= high:
+                    raise ValueError(
+                        f"alternative {i} ({alt.answer:g} ± {alt.tolerance:g}) lies within the "
+                        "answer's tolerance: it would never be matched"
+                    )
+        return value
+
+    def feedback_texts(self) -> list[str]:
+        texts = [self.feedback, *(alt.feedback for alt in self.alternatives), self.other_feedback]
+        return [text for text in texts if text]
 
     @field_validator("also_accept")
     @classmethod

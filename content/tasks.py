@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.tasks import task
 
+from content.imports import import_record_apply
 from content.loader import load_content
 
 
@@ -22,3 +23,10 @@ def content_load(*, paths: list[str]) -> dict:
         "questions": report.questions,
         "flashcards": report.flashcards,
     }
+
+
+@task()
+def content_import(*, record_id: int) -> str:
+    """Apply an import previewed at /author/import/ (content.imports.import_record_apply):
+    exactly its preview, or nothing. Returns the record's status at the end."""
+    return import_record_apply(record_id=record_id).status

@@ -173,9 +173,26 @@ def enrollment_remove(*, classroom: Classroom, student_id: int) -> bool:
     if not ended:
         return False
     usercache.forget_user(student_id)  # the update above sends no signal
-    for attempt in open_class_attempts(classroom=classroom, student_id=student_id):
-        attempt_finish(attempt=attempt, now=now)
+    for attempt in open_class_attempts(classroom=classroom, student_id=student_id).select_related(
+        "student"
+    ):
+        attempt_submit(attempt=attempt, now=now)
     return True
+
+
+def attempt_submit(*, attempt: Attempt, now: datetime) -> Attempt:
+    """Submit the attempt, by its student or on their behalf (a removal from the class). Where
+    its answers could still change, they feed the student's flashcard schedule now, within the
+    student's study day and with their course's desired retention, as their answers would have
+    one by one (read only then: one more query or two)."""
+    day_start, retention = None, 0.9
+    if attempt.answers_changeable:
+        lesson_id = attempt.quiz.lessons.values_list("pk", flat=True).first()
+        day = selectors.study_day_for(user=attempt.student, now=now, lesson_ids=[lesson_id])
+        day_start, retention = day.start, day.desired_retention
+    return attempt_finish(
+        attempt=attempt, now=now, day_start=day_start, desired_retention=retention
+    )
 
 
 def enrollment_restore(*, classroom: Classroom, student_id: int, now: datetime) -> bool:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from content import ids  # noqa: F401  (registers <id:...>)
-from courses import author, views
+from courses import author, author_import, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,6 +10,27 @@ urlpatterns = [
     path("lessons/", views.lessons, name="lessons"),
     path("author/", author.author_dashboard, name="author_dashboard"),
     path("author/guide/", author.author_guide, name="author_guide"),
+    path("author/import/", author_import.author_import, name="author_import"),
+    path(
+        "author/import/<id:import_id>/",
+        author_import.author_import_detail,
+        name="author_import_detail",
+    ),
+    path(
+        "author/import/<id:import_id>/apply/",
+        author_import.author_import_apply,
+        name="author_import_apply",
+    ),
+    path(
+        "author/import/<id:import_id>/cancel/",
+        author_import.author_import_cancel,
+        name="author_import_cancel",
+    ),
+    path(
+        "author/import/<id:import_id>/file/",
+        author_import.author_import_file,
+        name="author_import_file",
+    ),
     path(
         "author/courses/<slug:course_key>/reviews.csv",
         author.author_reviews_csv,

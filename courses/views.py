@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.reversing import url_for_each
 from config.routers import reading_from_replica
 from content.ids import parse_id
 from content.models import Lesson
@@ -79,7 +80,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _lesson_links(overview: selectors.StudentOverview) -> dict[int, str]:
     """`<a href>`s to the dashboard's lessons by id, titles escaped. A lesson's key is a slug,
     which its URL holds as it is: one `reverse()` for them all."""
-    lesson_url = _url_for_each("content:lesson")
+    lesson_url = url_for_each("content:lesson")
     lessons = {lesson.pk: lesson for lesson, _summary in overview.lessons}
     return {
         pk: f'<a href="{lesson_url(lesson.key)}">{escape(lesson.title)}</a>'
@@ -114,7 +115,7 @@ def _assignment_articles(overview: selectors.StudentOverview, now) -> SafeString
     overdue or done; for a quiz the best score and the attempts used and left, with its link;
     for a study goal its two numbers (cards studied, recall against the target), never blended;
     the lessons it covers, by name (the recall table below links each lesson once)."""
-    quiz_url = _url_for_each("quizzes:quiz")
+    quiz_url = url_for_each("quizzes:quiz")
     quiz_kind = escape(_("Quiz"))
     goal_kind = escape(_("Study goal"))
     overdue = f' · <strong class="warn">{escape(_("Overdue"))}</strong>'
@@ -611,14 +612,6 @@ def class_join_link(request: HttpRequest, class_id: int) -> HttpResponse:
 # URL reversed once per page; only names are escaped per row, numbers need no escaping.
 
 
-def _url_for_each(name: str, *args: int):
-    """A function giving `name`'s URL for one more, last, id: one `reverse()` per page, not per
-    row (a reverse costs more than the rest of a row)."""
-    marker = str(10**17 + 1)  # a valid id no table will reach
-    head, tail = reverse(name, args=[*args, marker]).split(marker)
-    return lambda last: f"{head}{last}{tail}"
-
-
 def _student_heading(student_url, student) -> str:
     name = escape(student.get_full_name() or student.get_username())
     return f'<th scope="row"><a href="{student_url(student.pk)}">{name}</a>'
@@ -631,8 +624,8 @@ def _percent(value: int | None) -> str:
 def _attention_rows(request: HttpRequest, classroom: Classroom, rows: list) -> list[SafeString]:
     """The class page's students, one `<tr>` each: name, overdue, cards studied of their study
     goals, mean quiz score, recall, remove."""
-    student_url = _url_for_each("class_student", classroom.pk)
-    remove_url = _url_for_each("student_remove", classroom.pk)  # a page that asks first
+    student_url = url_for_each("class_student", classroom.pk)
+    remove_url = url_for_each("student_remove", classroom.pk)  # a page that asks first
     remove_word = escape(_("Remove"))
     remove_label = _("Remove %(name)s from the class")
     built = []
@@ -708,7 +701,7 @@ def _gradebook_rows(classroom: Classroom, book: results.Gradebook) -> list[SafeS
     """The gradebook's body, one `<tr>` per student: a heading cell, then a cell per assignment:
     a quiz's best score and attempts, or a study goal's cards studied and recall against the
     target; a tick when finished or met, and 'overdue'."""
-    student_url = _url_for_each("class_student", classroom.pk)
+    student_url = url_for_each("class_student", classroom.pk)
     words = _CellText()
     built = []
     for row in book.rows:

@@ -17,6 +17,11 @@ Responses are dicts, as the forms produce them:
 | matching          | {"matches": [1, 0, 2]}  right index per left |
 | ordering          | {"order": [2, 0, 1]}    item indices, first to last |
 | cloze             | {"blanks": ["Cambodia", "1989"]} |
+
+Weights (partial credit per option, GIFT's `%50%`) are part of the meaning and live in
+`answer_key`, only where they change a grade (`stored_form`): a key without them grades as
+before. Per-option feedback is not part of the meaning: `stored_feedback` makes the document
+kept beside the key (`QuestionVersion.feedback`), and `feedback_for` picks what a response gets.
 """
 
 import hashlib
@@ -143,28 +148,84 @@ def cloze_parts(text: str) -> tuple[list[str], list[list[str]]]:
     return texts, blanks
 
 
+def entry_text(entry: str | dict[str, Any]) -> str:
+    """The text of an authored choice or short answer: written alone, or as `{text: …}`."""
+    return entry if isinstance(entry, str) else entry["text"]
+
+
+def _entry_weight(entry: str | dict[str, Any]) -> float | None:
+    return None if isinstance(entry, str) else entry.get("weight")
+
+
+def _same_weight(a: float, b: float) -> bool:
+    # Moodle writes 1/3 as 33.33333%: a weight that close to another is the same.
+    return abs(a - b) <= 1e-6
+
+
+def _choice_weights(qtype: str, authored: dict[str, Any], answers: set[int]) -> list[float] | None:
+    """Each choice's weight, or None where the weights grade as a key without them does: none
+    written, a single choice's that give only its answer credit, or a multiple response's of
+    1/n for each of its n answers and -1/n for the others (today's scoring)."""
+    written = [_entry_weight(entry) for entry in authored["choices"]]
+    if all(w is None for w in written):
+        return None
+    if qtype == QuestionType.SINGLE_CHOICE:
+        weights = [1.0 if i in answers else float(w or 0) for i, w in enumerate(written)]
+        default = [1.0 if i in answers else 0.0 for i in range(len(written))]
+    else:
+        weights = [float(w or 0) for w in written]
+        share = 1 / len(answers)
+        default = [share if i in answers else -share for i in range(len(written))]
+    if all(_same_weight(w, d) for w, d in zip(weights, default, strict=True)):
+        return None
+    return weights
+
+
 def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """From an authored question's type-specific fields to (body, answer_key)."""
+    """From an authored question's type-specific fields (as in a lesson file: a choice or a
+    short answer is a text or a `{text, weight, feedback}` mapping) to (body, answer_key).
+    Feedback is left out (`stored_feedback`); weights are kept only where they change a grade,
+    so that a question written without them keeps the key it always had."""
     match qtype:
         case QuestionType.SINGLE_CHOICE:
-            choices = list(authored["choices"])
-            return {"choices": choices}, {"choice": choices.index(authored["answer"])}
+            choices = [entry_text(entry) for entry in authored["choices"]]
+            answer = choices.index(authored["answer"])
+            key: dict[str, Any] = {"choice": answer}
+            if (weights := _choice_weights(qtype, authored, {answer})) is not None:
+                key["weights"] = weights
+            return {"choices": choices}, key
         case QuestionType.MULTIPLE_RESPONSE:
-            choices = list(authored["choices"])
+            choices = [entry_text(entry) for entry in authored["choices"]]
             picks = sorted(choices.index(a) for a in authored["answers"])
-            return {"choices": choices}, {"choices": picks}
+            key = {"choices": picks}
+            if (weights := _choice_weights(qtype, authored, set(picks))) is not None:
+                key["weights"] = weights
+            return {"choices": choices}, key
         case QuestionType.TRUE_FALSE:
             # Only a non-default choice of words is stored, so that the bodies (and meaning
             # hashes) of the questions written before it existed stay as they were.
             body = {"labels": "yes_no"} if authored.get("labels") == "yes_no" else {}
             return body, {"value": bool(authored["answer"])}
         case QuestionType.SHORT_ANSWER:
-            key = {"accepted": list(authored["answers"]), **_text_options(authored)}
+            answers = authored["answers"]
+            key = {"accepted": [entry_text(a) for a in answers], **_text_options(authored)}
+            weights = [1.0 if (w := _entry_weight(a)) is None else float(w) for a in answers]
+            if any(w != 1 for w in weights):
+                key["weights"] = weights
             also = [(WHOLE, text) for text in authored.get("also_accept") or []]
             return {}, with_accepted(qtype, key, also)
         case QuestionType.NUMERIC:
             body = {"unit": authored["unit"]} if authored.get("unit") else {}
             key = {"value": authored["answer"], "tolerance": authored.get("tolerance") or 0}
+            if alternatives := authored.get("alternatives"):
+                key["alternatives"] = [
+                    {
+                        "value": alternative["answer"],
+                        "tolerance": alternative.get("tolerance") or 0,
+                        "weight": float(alternative["weight"]),
+                    }
+                    for alternative in alternatives
+                ]
             also = [(WHOLE, text) for text in authored.get("also_accept") or []]
             return body, with_accepted(qtype, key, also)
         case QuestionType.MATCHING:
@@ -185,6 +246,37 @@ def stored_form(qtype: str, authored: dict[str, Any]) -> tuple[dict[str, Any], d
             ]
             return {"texts": texts}, with_accepted(qtype, key, also)
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+def _by_index(entries: list[Any], feedback_of: Callable[[Any], str]) -> dict[str, str]:
+    return {str(i): text for i, entry in enumerate(entries) if (text := feedback_of(entry))}
+
+
+def _entry_feedback(entry: str | dict[str, Any]) -> str:
+    return "" if isinstance(entry, str) else entry.get("feedback") or ""
+
+
+def stored_feedback(qtype: str, authored: dict[str, Any]) -> dict[str, Any]:
+    """The feedback an author wrote for a question's options (`QuestionVersion.feedback`), each
+    key only where some was written: `choices` by index into body["choices"], `true`/`false`,
+    `answers` by index into the authored answers, or `answer`, `alternatives` (by index) and
+    `other` for a numeric question. Not part of the meaning: changed in place."""
+    found: dict[str, Any] = {}
+    match qtype:
+        case QuestionType.SINGLE_CHOICE | QuestionType.MULTIPLE_RESPONSE:
+            found["choices"] = _by_index(authored["choices"], _entry_feedback)
+        case QuestionType.TRUE_FALSE:
+            written = authored.get("feedback") or {}
+            found = {name: written.get(name) for name in ("true", "false")}
+        case QuestionType.SHORT_ANSWER:
+            found["answers"] = _by_index(authored["answers"], _entry_feedback)
+        case QuestionType.NUMERIC:
+            found["answer"] = authored.get("feedback")
+            found["alternatives"] = _by_index(
+                authored.get("alternatives") or [], lambda a: a.get("feedback") or ""
+            )
+            found["other"] = authored.get("other_feedback")
+    return {name: value for name, value in found.items() if value}
 
 
 def meaning_hash(qtype: str, prompt: str, body: dict, answer_key: dict) -> str:
@@ -213,7 +305,7 @@ def blank_still_fits(
         return False
     match qtype:
         case QuestionType.SHORT_ANSWER:
-            own = answer_key["accepted"][0]
+            own = _first_right(answer_key)
         case QuestionType.NUMERIC:
             own = _number_text(answer_key["value"])
         case _:
@@ -223,10 +315,12 @@ def blank_still_fits(
 
 def accepts(qtype: str, answer_key: dict, blank: int, text: str) -> bool:
     """Whether the key already accepts `text` for `blank` (a near miss, where typos are allowed,
-    counts: it is already marked right)."""
+    counts: it is already marked right). A short answer that matches one of its author's
+    weighted answers counts too: the author gave it its score (partial credit, or a wrong answer
+    recognised to give it feedback), which accepting it after the fact would not change."""
     match qtype:
         case QuestionType.SHORT_ANSWER:
-            return _match(answer_key, text, answer_key["accepted"]) is not None
+            return _find(answer_key, text, answer_key["accepted"]) is not None
         case QuestionType.NUMERIC:
             return _numeric(answer_key, {"text": text}).correct
         case QuestionType.CLOZE:
@@ -341,9 +435,10 @@ def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _match(key: dict, given: Any, accepted: list[str]) -> str | None:
-    """How a typed answer matches one of the accepted answers: "exact" (after `answer_form`),
-    "typo" (a near miss, where the key allows typos), or None. No text never matches."""
+def _find(key: dict, given: Any, accepted: list[str]) -> tuple[int, str] | None:
+    """Which of the accepted answers a typed answer matches (the first in order, an exact
+    match before a near miss) and how: "exact" (after `answer_form`) or "typo" (a near miss,
+    where the key allows typos); None if none. No text never matches."""
     if not isinstance(given, str):
         return None
     flags = {"keep_case": key.get("case_sensitive", False),
@@ -352,14 +447,33 @@ def _match(key: dict, given: Any, accepted: list[str]) -> str | None:
     if not form:
         return None
     forms = [answer_form(a, **flags) for a in accepted]
-    if any(same_answer(form, expected) for expected in forms):
-        return "exact"
+    for i, expected in enumerate(forms):
+        if same_answer(form, expected):
+            return i, "exact"
     if key.get("typos") and not any(ch.isdigit() for ch in form):
-        for expected in forms:
+        for i, expected in enumerate(forms):
             allowed = typo_allowance(expected)
             if allowed and edit_distance(form, expected, allowed) <= allowed:
-                return "typo"
+                return i, "typo"
     return None
+
+
+def _match(key: dict, given: Any, accepted: list[str]) -> str | None:
+    """How a typed answer matches one of the accepted answers (`_find`), or None."""
+    found = _find(key, given, accepted)
+    return found[1] if found else None
+
+
+def _answer_weight(key: dict, index: int) -> float:
+    """The weight of a short answer's accepted text: its author's, or 1 for an unweighted one
+    and for those accepted besides the authored answers (`also_accept`, after the fact)."""
+    weights = key.get("weights") or []
+    return weights[index] if index < len(weights) else 1.0
+
+
+def _first_right(key: dict) -> str:
+    """A short answer's first accepted text worth full marks (the author wrote at least one)."""
+    return next(text for i, text in enumerate(key["accepted"]) if _answer_weight(key, i) == 1)
 
 
 def _spelling_note(matches: list[str | None]) -> str:
@@ -368,17 +482,29 @@ def _spelling_note(matches: list[str | None]) -> str:
 
 def _single(key: dict, response: dict) -> Grade:
     choice = response.get("choice")
-    ok = _is_index(choice) and choice == key["choice"]
-    return Grade(1.0 if ok else 0.0, ok)
+    if not _is_index(choice):
+        return Grade(0.0, False)
+    if choice == key["choice"]:
+        return Grade(1.0, True)
+    weights = key.get("weights") or []
+    return Grade(max(0.0, weights[choice]) if 0 <= choice < len(weights) else 0.0, False)
 
 
 def _multiple(key: dict, response: dict) -> Grade:
+    """Exactly the answers: full marks. Otherwise, with weights, the sum of the picked ones'
+    (between 0 and 1); without, a point per answer picked less one per other, over the
+    number of answers (at least 0)."""
     picks = _index_list(response.get("choices"))
     if picks is None:
         return Grade(0.0, False)
     chosen, expected = set(picks), set(key["choices"])
+    if chosen == expected:
+        return Grade(1.0, True)
+    if (weights := key.get("weights")) is not None:
+        total = sum(weights[i] for i in chosen if 0 <= i < len(weights))
+        return Grade(max(0.0, min(1.0, total)), False)
     score = max(0.0, (len(chosen & expected) - len(chosen - expected)) / len(expected))
-    return Grade(score, chosen == expected)
+    return Grade(score, False)
 
 
 def _true_false(key: dict, response: dict) -> Grade:
@@ -388,9 +514,13 @@ def _true_false(key: dict, response: dict) -> Grade:
 
 
 def _short(key: dict, response: dict) -> Grade:
-    match = _match(key, response.get("text"), key["accepted"])
-    ok = match is not None
-    return Grade(1.0 if ok else 0.0, ok, _spelling_note([match]))
+    """The weight of the first accepted text the response matches; right only at weight 1."""
+    found = _find(key, response.get("text"), key["accepted"])
+    if found is None:
+        return Grade(0.0, False)
+    index, how = found
+    weight = _answer_weight(key, index)
+    return Grade(weight, weight == 1, _spelling_note([how]) if weight > 0 else "")
 
 
 def _exact(number: float) -> Fraction:
@@ -398,19 +528,39 @@ def _exact(number: float) -> Fraction:
     return Fraction(Decimal(repr(number)) if isinstance(number, float) else number)
 
 
-def _numeric(key: dict, response: dict) -> Grade:
-    text = response.get("text")
+def _within(value: Any, target: float, tolerance: float) -> bool:
+    return abs(Fraction(value) - _exact(target)) <= _exact(tolerance)
+
+
+def _numeric_match(key: dict, text: Any) -> int | None:
+    """What a numeric response matches: the answer (`WHOLE`), or else the first of the
+    alternatives whose range holds it (its index); None if neither."""
     value = read_number(text)
-    ok = value is not None and (
-        abs(Fraction(value) - _exact(key["value"])) <= _exact(key["tolerance"])
-    )
+    if value is not None and _within(value, key["value"], key["tolerance"]):
+        return WHOLE
     # Texts accepted after the fact (`with_accepted`): compared as typed answers are, and
     # never one that names another number, wherever the text came from.
-    if not ok and key.get("texts") and isinstance(text, str) and (form := answer_form(text)):
-        ok = any(form == answer_form(accepted) for accepted in key["texts"]) and (
-            not names_another_number(QuestionType.NUMERIC, key, text)
-        )
-    return Grade(1.0 if ok else 0.0, ok)
+    if (
+        key.get("texts")
+        and isinstance(text, str)
+        and (form := answer_form(text))
+        and any(form == answer_form(accepted) for accepted in key["texts"])
+        and not names_another_number(QuestionType.NUMERIC, key, text)
+    ):
+        return WHOLE
+    if value is not None:
+        for i, alternative in enumerate(key.get("alternatives") or []):
+            if _within(value, alternative["value"], alternative["tolerance"]):
+                return i
+    return None
+
+
+def _numeric(key: dict, response: dict) -> Grade:
+    found = _numeric_match(key, response.get("text"))
+    if found is None:
+        return Grade(0.0, False)
+    weight = 1.0 if found == WHOLE else key["alternatives"][found]["weight"]
+    return Grade(weight, weight == 1)
 
 
 def _pairwise(expected: list, given: list | None) -> Grade:
@@ -469,7 +619,7 @@ def key_response(qtype: str, answer_key: dict) -> dict[str, Any]:
         case QuestionType.TRUE_FALSE:
             return {"value": answer_key["value"]}
         case QuestionType.SHORT_ANSWER:
-            return {"text": answer_key["accepted"][0]}
+            return {"text": _first_right(answer_key)}
         case QuestionType.NUMERIC:
             return {"text": str(answer_key["value"])}
         case QuestionType.MATCHING:
@@ -539,3 +689,45 @@ def response_text(qtype: str, body: dict, response: Any) -> str:
     except (KeyError, IndexError, TypeError, ValueError):
         return ""
     return ""
+
+
+def feedback_for(
+    qtype: str, body: dict, answer_key: dict, feedback: dict, response: Any
+) -> list[tuple[str, str]]:
+    """The feedback its author wrote for what a response chose, as (option, Markdown) pairs:
+    each picked choice's (the option is the choice's text), or, with no option to name, the
+    feedback for the true or false answered, for the short answer matched, or for the numeric
+    answer, the alternative matched or any other number. Show it only once the response is
+    recorded; never raises, whatever the response."""
+    if not isinstance(response, dict) or not isinstance(feedback, dict) or not feedback:
+        return []
+    found: list[tuple[str, str | None]] = []
+    match qtype:
+        case QuestionType.SINGLE_CHOICE | QuestionType.MULTIPLE_RESPONSE:
+            if qtype == QuestionType.SINGLE_CHOICE:
+                picks = [response.get("choice")]
+            else:
+                picks = sorted(set(_index_list(response.get("choices")) or []))
+            choices = body.get("choices", [])
+            for pick in picks:
+                if _is_index(pick) and 0 <= pick < len(choices):
+                    found.append((choices[pick], feedback.get("choices", {}).get(str(pick))))
+        case QuestionType.TRUE_FALSE:
+            value = response.get("value")
+            if isinstance(value, bool):
+                found.append(("", feedback.get("true" if value else "false")))
+        case QuestionType.SHORT_ANSWER:
+            matched = _find(answer_key, response.get("text"), answer_key.get("accepted", []))
+            if matched is not None:
+                found.append(("", feedback.get("answers", {}).get(str(matched[0]))))
+        case QuestionType.NUMERIC:
+            text = response.get("text")
+            if isinstance(text, str) and text.strip():
+                matched = _numeric_match(answer_key, text)
+                if matched is None:
+                    found.append(("", feedback.get("other")))
+                elif matched == WHOLE:
+                    found.append(("", feedback.get("answer")))
+                else:
+                    found.append(("", feedback.get("alternatives", {}).get(str(matched))))
+    return [(option, text) for option, text in found if text]

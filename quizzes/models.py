@@ -82,7 +82,8 @@ class QuestionVersion(RenderedMarkdown):
     """One immutable meaning of a question: its prompt, what the student is shown, and its key.
 
     `body` holds what may be shown before answering (options, items, the cloze text with its
-    blanks removed); `answer_key` holds what must not reach the browser before an answer.
+    blanks removed); `answer_key` (with any weights) and `feedback` hold what must not reach the
+    browser before an answer.
     `prompt_html` is the prompt as HTML, or for a question written without a prompt (a cloze)
     its first text, which names it in lists such as an attempt's review.
     """
@@ -93,7 +94,11 @@ class QuestionVersion(RenderedMarkdown):
     prompt = models.TextField(_("prompt"), blank=True)
     body = models.JSONField(_("body"), default=dict, blank=True)
     answer_key = models.JSONField(_("answer key"), default=dict)
-    explanation = models.TextField(_("explanation"))
+    explanation = models.TextField(_("explanation"), blank=True)
+    # What its author wrote for some options, shown after answering to a student who chose one
+    # (`quizzes.grading.stored_feedback` gives its shape). Like the explanation, not part of the
+    # meaning: a new text changes it in place. Never in a page before the student answered.
+    feedback = models.JSONField(_("feedback per option"), default=dict, blank=True)
     prompt_html = SanitisedHTMLField(_("prompt (HTML)"))
     explanation_html = SanitisedHTMLField(_("explanation (HTML)"))
     meaning_hash = models.CharField(_("meaning hash"), max_length=64)

@@ -6,7 +6,6 @@ the same context, and a plain POST redirects (post/redirect/get), so all of it w
 JavaScript off.
 """
 
-import functools
 from dataclasses import replace
 
 from django.contrib import messages
@@ -16,7 +15,7 @@ from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -27,13 +26,23 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
+from config.reversing import url_for_each
 from content.ids import parse_id
+from content.markdown import render_markdown, render_plain
 from content.models import Citation, Lesson
 from courses.roles import Role, roles_of
 from courses.selectors import quiz_is_open_to, study_context, study_day_for
+from courses.services import attempt_submit
 from quizzes import regrade, selectors, services
 from quizzes.forms import AcceptForm, AnswerForm, CardReportForm, read_rating
-from quizzes.grading import FREE_TEXT_TYPES, accepts, answer_text, grade, response_text
+from quizzes.grading import (
+    FREE_TEXT_TYPES,
+    accepts,
+    answer_text,
+    feedback_for,
+    grade,
+    response_text,
+)
 from quizzes.models import (
     Answer,
     Attempt,
@@ -151,11 +160,24 @@ def _verdict(version: QuestionVersion, answer: Answer) -> dict:
     return {"correct": answer.correct, "score": answer.score, "partly": partly, "note": note}
 
 
+def _option_feedback(version: QuestionVersion, response: object) -> list[dict]:
+    """What the author wrote for the options the recorded response chose, as sanitised HTML,
+    each with the option's text (none for a typed answer or true/false). Only for a response
+    already recorded: it may tell which options are right."""
+    return [
+        {"option": render_plain(option), "html": render_markdown(text)}
+        for option, text in feedback_for(
+            version.type, version.body, version.answer_key, version.feedback, response
+        )
+    ]
+
+
 def _feedback(version: QuestionVersion, answer: Answer) -> dict:
     return {
         **_verdict(version, answer),
         "your_answer": response_text(version.type, version.body, answer.response),
         "right_answer": answer_text(version.type, version.body, version.answer_key),
+        "option_feedback": _option_feedback(version, answer.response),
         "explanation": version.explanation_html,
         "citations": _citations(version.question_id),
     }
@@ -275,16 +297,9 @@ def _question_url(attempt: Attempt, position: int) -> str:
 
 
 def _finish(request: HttpRequest, attempt: Attempt, now) -> Attempt:
-    """Submit the attempt. Where its answers could still change, they feed the flashcard
-    schedule now, within the student's study day (read only then: one more query or two)."""
-    day_start, retention = None, 0.9
-    if attempt.answers_changeable:
-        lesson_id = attempt.quiz.lessons.values_list("pk", flat=True).first()
-        day = study_day_for(user=request.user, now=now, lesson_ids=[lesson_id])
-        day_start, retention = day.start, day.desired_retention
-    return services.attempt_finish(
-        attempt=attempt, now=now, day_start=day_start, desired_retention=retention
-    )
+    """Submit the student's own attempt (courses.services.attempt_submit)."""
+    attempt.student = request.user
+    return attempt_submit(attempt=attempt, now=now)
 
 
 @require_http_methods(["GET", "POST"])
@@ -507,6 +522,7 @@ def review(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 if answer
                 else None,
                 "right_answer": answer_text(version.type, version.body, version.answer_key),
+                "option_feedback": _option_feedback(version, answer.response) if answer else [],
                 "explanation": version.explanation_html,
                 "citations": citations.get(version.question_id, []),
                 "regrades": answer.regrades.all() if answer else [],
@@ -669,7 +685,7 @@ def _card_html(
     source = ""
     if card.lesson_id in lessons:
         key, title = lessons[card.lesson_id]
-        url = escape(_url_with("content:lesson", key))
+        url = escape(url_for_each("content:lesson")(key))
         source = (
             f'<p class="card-lesson">{escape(_("From the lesson"))} '
             f'<a href="{url}">{escape(title)}</a></p>\n'
@@ -744,23 +760,6 @@ def _why_now(state, *, day: selectors.StudyDay) -> str:
     return " · ".join(parts)
 
 
-def _url_with(name: str, last: int | str) -> str:
-    """`reverse(name, args=[last])` for a pattern whose one argument is an id or a slug: the
-    pattern is reversed once per process (a reverse costs about 50 µs here, and the review card
-    makes two), and a slug, as the converter admits it, needs no quoting."""
-    head, tail = _url_parts(name, get_script_prefix())
-    return f"{head}{last}{tail}"
-
-
-_URL_MARKER = str(10**17 + 1)  # an id no table reaches, and a valid slug
-
-
-@functools.lru_cache(maxsize=32)
-def _url_parts(name: str, prefix: str) -> tuple[str, str]:
-    head, tail = reverse(name, args=[_URL_MARKER]).split(_URL_MARKER)
-    return head, tail
-
-
 def _csrf_input(request: HttpRequest) -> str:
     """The CSRF token's hidden input, masked once per response as `{% csrf_token %}` is once
     per template: masking draws 32 random characters (about 90 µs here), and the back of a card
@@ -776,7 +775,7 @@ def _csrf_input(request: HttpRequest) -> str:
 def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, here: str):
     """Below the ratings: why the card is shown now, suspending it, reporting it."""
     url = escape(here)
-    report = _url_with("quizzes:card_report", card.pk)
+    report = url_for_each("quizzes:card_report")(card.pk)
     report = escape(f"{report}?{urlencode({'next': here})}")
     return (
         '<div class="card-tools">\n'

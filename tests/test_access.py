@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.http import urlsafe_base64_encode
 from django_tasks_db.models import DBTaskResult
 
+from content.imports import Upload, import_record_create
 from content.models import Lesson
 from courses import services as course_services
 from courses.models import (
@@ -438,6 +439,45 @@ ACCESS |= {
     ),
 }
 
+# The web import (issue 12): authors, as /author/; only the uploader imports or cancels.
+ACCESS |= {
+    "author/import/": Row(
+        "Authors: the upload form and the history; POST previews an upload.",
+        (
+            GET(only(AUTHOR)),
+            POST(
+                only(AUTHOR, status=302),
+                lambda world: {"file": SimpleUploadedFile("lesson.yaml", b"lesson: [")},
+            ),
+        ),
+    ),
+    "author/import/<id:import_id>/": Row(
+        "Authors: an import's preview and what became of it.",
+        (
+            GET(only(AUTHOR), import_id="import_record"),
+            POST(everyone(405), import_id="import_record"),
+        ),
+    ),
+    "author/import/<id:import_id>/apply/": Row(
+        "The author who uploaded the file, by POST only: apply the previewed import.",
+        (
+            GET(everyone(405), import_id="import_record"),
+            POST(only(AUTHOR, status=302), import_id="import_record"),
+        ),
+    ),
+    "author/import/<id:import_id>/cancel/": Row(
+        "The author who uploaded the file, by POST only: cancel the previewed import.",
+        (
+            GET(everyone(405), import_id="import_record"),
+            POST(only(AUTHOR, status=302), import_id="import_record"),
+        ),
+    ),
+    "author/import/<id:import_id>/file/": Row(
+        "Authors: the uploaded file, as a download.",
+        (GET(only(AUTHOR), import_id="import_record"),),
+    ),
+}
+
 # The admin: staff only. Anyone else (signed in or not) is sent to the admin's sign-in page,
 # except where a row says otherwise.
 STAFF = {ANONYMOUS: ADMIN_LOGIN, **dict.fromkeys(SIGNED_IN, ADMIN_LOGIN)}
@@ -607,7 +647,12 @@ def world(mini, student, settings) -> dict:
     )  # fmt: skip
     Regrade.objects.create(answer=answered, accepted=accepted, regraded_at=now, old_score=0,
                            new_score=1)  # fmt: skip
+    # A previewed import of the author's, for the web import's pages.
+    record = import_record_create(
+        user=users[AUTHOR], upload=Upload("01-mini.yaml", b"lesson: {key: mini-lesson}")
+    )
     world = {
+        "import_record": record.pk,
         "users": users,
         "class": classroom.pk,
         "class_code": classroom.join_code,

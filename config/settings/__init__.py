@@ -178,7 +178,7 @@ if TESTING:
 elif os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             # Values are invalidated by writes; expiry only bounds memory (callers may set theirs).

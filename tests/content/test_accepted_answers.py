@@ -55,7 +55,10 @@ def answer_lists(paths) -> list[AnswerList]:
         for i, question in enumerate(lesson.spec.questions):
             if question.type == "short_answer":
                 where = f"{doc.display}:{doc.line(('questions', i, 'answers'))} {question.key}"
-                found.append(AnswerList(where, tuple(question.answers)))
+                # An answer with partial credit (or none) is another fact, not another way to
+                # say this one.
+                right = tuple(a.text for a in question.answers if a.weight == 1)
+                found.append(AnswerList(where, right))
             elif question.type == "cloze":
                 line = doc.line(("questions", i, "text"))
                 texts, blanks = cloze_parts(question.text)

@@ -172,7 +172,7 @@ def test_bad_yaml_is_reported_with_its_line(course_dir):
 @pytest.mark.django_db
 def test_unknown_field_missing_field_and_wrong_type_are_all_reported(course_dir):
     text = lesson_with("    answer: 1977\n", "    answr: 1977\n")
-    text = text.replace("    explanation: Ideology.[^ideology]\n", "", 1)
+    text = text.replace("    prompt: What do alliances need?\n", "", 1)
     text = text.replace("  title: A mini lesson", "  title: [not, text]")
     (course_dir / "lessons" / "01-mini.yaml").write_text(text)
 
@@ -185,7 +185,7 @@ def test_unknown_field_missing_field_and_wrong_type_are_all_reported(course_dir)
         in errors
     )
     q1 = line_of(text, "key: mini-q1")
-    assert f"{path}:{q1}: questions[0]: missing required field 'explanation'" in errors
+    assert f"{path}:{q1}: questions[0]: missing required field 'prompt'" in errors
     assert (
         f"{path}:{line_of(text, 'title: [not')}: lesson.title: input should be a valid string"
         in errors

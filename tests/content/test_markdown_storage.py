@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import content.models
 from content.loader import load_content
-from content.markdown import RENDERER_VERSION, render_markdown
+from content.markdown import RENDERER_VERSION, footnote_refs, render_markdown
 from content.models import (
     Citation,
     KeyTerm,
@@ -494,3 +494,14 @@ def test_a_cloze_without_a_prompt_is_named_by_its_first_text_in_the_review_only(
     attempt_finish(attempt=attempt, now=timezone.now())
     review = client.get(f"/attempts/{attempt.pk}/review/").content.decode()
     assert f'<div class="prompt">{render_markdown(texts[0])}</div>' in review
+
+
+def test_an_escaped_footnote_reference_or_one_in_code_is_text():
+    """The parser finds `[^ref]`: an escaped one, or one in a code span, is shown as written
+    and is not a reference the loader checks."""
+    text = r"Cited[^a], escaped \[^b], in code `[^c]`."
+    html = render_markdown(text, footnotes={"a": 1})
+    assert '<sup class="footnote-ref"><a href="#fn-1"' in html
+    assert "escaped [^b]" in html and "<code>[^c]</code>" in html
+    assert footnote_refs(text) == ["a"]
+    assert footnote_refs("| x[^a] |\n|---|\n| y[^b] |") == ["a", "b"]  # in a table too

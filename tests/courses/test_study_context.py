@@ -137,7 +137,7 @@ def test_a_broken_cache_falls_back_to_the_database(classroom, pupil, settings):
     assign(classroom)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             # Nothing listens there: every cache call fails at once.
             "LOCATION": "redis://127.0.0.1:1/0",
         }

@@ -544,3 +544,51 @@ def test_the_date_the_roster_page_gives_is_when_the_code_stops_working(mini, tea
     until = signin.valid_until()
     assert signin.sign_in_code_is_valid(kim, row.code, now=until - timedelta(microseconds=1))
     assert not signin.sign_in_code_is_valid(kim, row.code, now=until)
+
+
+@pytest.mark.django_db
+def test_a_removal_submits_changeable_answers_within_the_students_study_day(
+    client, mini, teacher_a
+):
+    """A free quiz with feedback at the end feeds the schedule at submission, once per card per
+    study day. Submitted by the student's removal, it keeps that rule: a card the student
+    reviewed earlier today is not fed again by the quiz."""
+    from quizzes.models import Card, QuestionVersion, ReviewLog, ReviewSource
+    from quizzes.services import review_record
+    from tests.quizzes.test_quiz_navigation import answer_at
+
+    student = StudentFactory()
+    classroom = services.classroom_create(name="A", teacher=teacher_a)
+    services.enrollment_add(classroom=classroom, student=student)
+    assignment = services.assignment_create(
+        classroom=classroom,
+        teacher=teacher_a,
+        lesson_set=LessonSet.objects.get(key="mini-set"),
+        kind=AssignmentKind.QUIZ,
+        due_at=timezone.now() + timedelta(days=3),
+        quiz_settings=services.QuizSettings(
+            question_count=None, shuffle_questions=False, feedback="end", navigation="free"
+        ),
+    )
+    attempt = attempt_start(quiz=assignment.quiz, student=student, now=timezone.now())
+    versions = QuestionVersion.objects.in_bulk(attempt.versions)
+    fed = {
+        position
+        for position, pk in enumerate(attempt.versions)
+        if Card.objects.filter(question_id=versions[pk].question_id).exists()
+    }
+    client.force_login(student)
+    for position in sorted(fed):
+        assert answer_at(client, attempt, position).status_code == 302
+    reviewed = Card.objects.get(question_id=versions[attempt.versions[min(fed)]].question_id)
+    review_record(
+        student=student, card=reviewed, rating=3, reviewed_at=timezone.now(), duration_ms=4000
+    )
+
+    services.enrollment_remove(classroom=classroom, student_id=student.pk)
+
+    attempt.refresh_from_db()
+    quiz_fed = ReviewLog.objects.filter(student=student, source=ReviewSource.QUIZ)
+    assert attempt.finished_at is not None
+    assert not quiz_fed.filter(card=reviewed).exists()  # reviewed today already
+    assert attempt.answers.filter(position__in=fed).count() == len(fed) >= 1

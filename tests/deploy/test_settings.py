@@ -48,7 +48,7 @@ def test_production_on_one_machine_keeps_connections_and_shares_a_file_cache(tmp
 def test_redis_url_makes_redis_the_cache_with_short_socket_timeouts(tmp_path):
     found = settings_for(tmp_path, REDIS_URL="redis://127.0.0.1:6379/4")
     cache = found["caches"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "config.cache.RedisCache"
     assert cache["LOCATION"] == "redis://127.0.0.1:6379/4"
     assert cache["KEY_PREFIX"] == "learnhall"
     assert cache["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
