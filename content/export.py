@@ -457,9 +457,8 @@ def _numeric(body: dict, key: dict, feedback: dict) -> dict[str, Any]:
     alternatives = []
     for i, alternative in enumerate(key.get("alternatives") or []):
         entry: dict[str, Any] = {"answer": _number(alternative["value"])}
-        # A tolerance stored as the integer 0 is the default, left out by its author.
-        tolerance = alternative.get("tolerance", 0)
-        if not (tolerance == 0 and isinstance(tolerance, int)):
+        # No tolerance is stored as 0 (quizzes.grading.stored_form), the default: left out.
+        if tolerance := alternative.get("tolerance"):
             entry["tolerance"] = _number(tolerance)
         entry["weight"] = _number(alternative["weight"])
         if note := _said(said, i):
