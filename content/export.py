@@ -36,7 +36,7 @@ from django.utils.crypto import salted_hmac
 from content.models import Citation, Lesson
 from content.schema import LESSON_QUIZ_PREFIX, SET_QUIZ_PREFIX, LessonIn, LessonSetIn
 from courses.models import Course, LessonSetItem
-from quizzes.grading import WHOLE, accepts, cloze_parts
+from quizzes.grading import TEXT_OPTIONS, WHOLE, accepts, cloze_parts
 from quizzes.models import (
     AcceptedResponse,
     Card,
@@ -390,8 +390,9 @@ def _tail(
         if accepts(qtype, trial, blank, texts[i]):
             start = i + 1
             break
-    if any(must_move(t) for t in texts[1:start]):
-        raise ExportError(f"the accepted answer {texts[start - 1]!r} cannot be written")
+    stuck = [t for t in texts[1:start] if must_move(t)]
+    if stuck:
+        raise ExportError(f"the accepted answer {stuck[0]!r} cannot be written")
     return start
 
 
@@ -404,7 +405,7 @@ def _key_with(qtype: str, key: dict, blank: int, texts: list[str]) -> dict:
 
 
 def _text_options(key: dict) -> dict[str, bool]:
-    return {name: True for name in ("typos", "case_sensitive", "accent_sensitive") if key.get(name)}
+    return {name: True for name in TEXT_OPTIONS if key.get(name)}
 
 
 def _short_answer(
@@ -456,9 +457,8 @@ def _numeric(body: dict, key: dict, feedback: dict) -> dict[str, Any]:
     alternatives = []
     for i, alternative in enumerate(key.get("alternatives") or []):
         entry: dict[str, Any] = {"answer": _number(alternative["value"])}
-        # A tolerance stored as the integer 0 is the default, left out by its author.
-        tolerance = alternative.get("tolerance", 0)
-        if not (tolerance == 0 and isinstance(tolerance, int)):
+        # No tolerance is stored as 0 (quizzes.grading.stored_form), the default: left out.
+        if tolerance := alternative.get("tolerance"):
             entry["tolerance"] = _number(tolerance)
         entry["weight"] = _number(alternative["weight"])
         if note := _said(said, i):

@@ -408,3 +408,28 @@ def test_the_export_reads_the_same_number_of_queries_for_any_course(bundle, asse
         course = Course.objects.get(key=key)
         with assert_queries(13):
             course_files(course)
+
+
+WEIGHTED = FIXTURE.parent / "weighted-course"
+
+
+@pytest.mark.django_db
+def test_weights_and_feedback_reload_from_the_export_with_no_changes(tmp_path, capsys):
+    load_content([WEIGHTED])
+    before = counts()
+    export_course(Course.objects.get(key="export-weighted"), tmp_path / "out")
+    assert "No changes." in reload(tmp_path / "out", capsys)
+    assert counts() == before
+
+    # Every weight and every feedback comes back where it was written, but for defaults: a
+    # weight of 0 on a choice that is not the answer and an alternative's tolerance of 0 are
+    # left out, and a numeric question's tolerance is always written.
+    name = "lessons/01-weighted.yaml"
+    written = yaml.safe_load((WEIGHTED / name).read_text(encoding="utf-8"))
+    questions = {question["key"]: question for question in written["questions"]}
+    assert questions["export-weighted-single"]["choices"][3] == {"text": "D", "weight": 0}
+    questions["export-weighted-single"]["choices"][3] = "D"
+    assert questions["export-weighted-numeric"]["alternatives"][2].pop("tolerance") == 0
+    assert "tolerance" not in questions["export-weighted-numeric2"]
+    questions["export-weighted-numeric2"]["tolerance"] = 0
+    assert yaml.safe_load((tmp_path / "out" / name).read_text(encoding="utf-8")) == written

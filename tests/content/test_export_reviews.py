@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from content.export import REVIEW_COLUMNS, csv_chunks, pseudonym, review_rows
-from quizzes.models import Card, Quiz, ReviewSource
+from quizzes.models import Card, Quiz, ReviewLog, ReviewSource
 from quizzes.services import answer_record, attempt_start, review_record
 from tests.factories import (
     AuthorFactory,
@@ -199,3 +199,24 @@ def test_a_quiz_answers_review_takes_the_time_the_answer_took(mini, student):
     [row] = read(mini)
     assert (row["card_key"], row["source"], row["review_rating"]) == ("mini-single", "quiz", "3")
     assert row["review_duration"] == "6100"
+
+
+def test_a_long_log_is_sent_in_pieces(client, mini, assert_queries):
+    """2,500 reviews (history rows written directly: a read test needs only their number) go
+    out as three pieces of at most 1,000 lines, from the one query."""
+    card, student = Card.objects.get(key="mini-f1"), StudentFactory()
+    ReviewLog.objects.bulk_create(
+        ReviewLog(
+            student=student,
+            card=card,
+            rating=3,
+            reviewed_at=T0 + timedelta(hours=i),
+            state_after=2,
+            due_after=T0 + timedelta(hours=i + 1),
+        )
+        for i in range(2500)
+    )
+    client.force_login(AuthorFactory())
+    with assert_queries(4):
+        pieces = list(client.get(url()).streaming_content)
+    assert [piece.count(b"\n") for piece in pieces] == [1000, 1000, 501]
