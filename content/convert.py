@@ -358,20 +358,10 @@ def _matching(key: str, prompt: str, pairs: list[tuple[str, str]], explanation: 
 
 
 def _checked(question: dict) -> dict:
-    """`question`, if it has the shape of a lesson file's question; else _Problem.
-
-    The schema's own models check what they know (texts, distinct choices, keys, …). Until they
-    know issue 12's fields, those are set aside for the check: the weights are checked here as
-    they are made."""
-    plain = dict(question)
-    for name in ("feedback", "alternatives", "other_feedback"):
-        plain.pop(name, None)
-    for name in ("choices", "answers"):
-        if name in plain:
-            plain[name] = [e["text"] if isinstance(e, dict) else e for e in plain[name]]
-    plain.setdefault("explanation", "-")  # optional from issue 12 on
+    """`question`, if it has the shape of a lesson file's question (content.schema, issue 12's
+    weights and feedback included); else _Problem."""
     try:
-        _QUESTION_ADAPTER.validate_python(plain)
+        _QUESTION_ADAPTER.validate_python(question)
     except ValidationError as exc:
         raise _Problem("; ".join(_schema_message(error) for error in exc.errors())) from None
     return question

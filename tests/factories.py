@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from content.models import Citation, KeyTerm, Lesson, Section, Source
+from content.models import Citation, ImportRecord, KeyTerm, Lesson, Section, Source
 from courses.models import (
     Assignment,
     AssignmentLesson,
@@ -401,3 +401,16 @@ class ProfileFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(StudentFactory)
     time_zone = "Asia/Ho_Chi_Minh"
+
+
+class ImportRecordFactory(factory.django.DjangoModelFactory):
+    """An upload previewed on /author/import/ (content.imports makes the real ones)."""
+
+    class Meta:
+        model = ImportRecord
+
+    uploaded_by = factory.SubFactory(AuthorFactory)
+    filename = factory.Sequence(lambda n: f"lesson-{n}.yaml")
+    format = "lesson YAML"
+    file = b"lesson:\n  key: a-lesson\n  title: A lesson\n"
+    size = factory.LazyAttribute(lambda o: len(o.file))
