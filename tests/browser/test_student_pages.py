@@ -45,7 +45,7 @@ def watch(page) -> list[str]:
         "response",
         lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url} ({r.failure})"))
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', function (e) {"
         " (window.cspViolations = window.cspViolations || []).push(e.violatedDirective); });"
