@@ -349,14 +349,16 @@ class Session:
         A student's first page of the day reads and caches what they study
         (courses.selectors.study_context: 10 queries for the study page, 14 for the dashboard;
         then 2 each). A student reviews tens of cards a day, so the counted rounds measure a
-        session under way, as each student's requests after the first are; the first page's
-        own cost is in docs/performance.md. Without this, each of the 300 students' first
+        session under way, as each student's requests after the first are; the first pages are
+        a row of the report of their own ("first pages of the day"). Without this, each of the 300 students' first
         visits would fall inside the rounds, which visit each student only a few times.
         """
-        queue = list(self.students)
-        setup = Stats()
         review = "review" in self.options.scenarios
         dashboard = "dashboard" in self.options.scenarios
+        if not (review or dashboard):
+            return
+        queue = list(self.students)
+        setup = self.results.stats.setdefault("first_pages", Stats())
 
         async def worker() -> None:
             while queue:
@@ -368,8 +370,9 @@ class Session:
                     if page is not None:
                         self._next_card(student, page.text)
 
-        if review or dashboard:
-            await asyncio.gather(*(worker() for _ in range(max(self.options.users, 1))))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(max(self.options.users, 1))))
+        setup.seconds += time.perf_counter() - started
         if setup.error_count:
             raise RuntimeError(f"study pages failed before the run: {dict(setup.errors)}")
 

@@ -20,6 +20,7 @@ SCENARIO_ROWS = [
     ("dashboard", "student dashboard"),
     *((f"teacher:{page}", f"teacher: {page.replace('_', ' ')}") for page in TEACHER_PAGES),
     ("quiz_starts", "synchronized quiz starts"),
+    ("first_pages", "first pages of the day: dashboard, then study page (before the clock)"),
 ]
 FIGURE_ROWS = [
     "bare view: CONN_MAX_AGE=0 vs persistent",
