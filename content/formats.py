@@ -62,32 +62,25 @@ def _text(data: bytes, filename: str) -> tuple[str, list[str]]:
 
 def read(extension: str, data: bytes, filename: str) -> Imported:
     """Read a GIFT, Moodle XML or .apkg file. Never raises for what the file holds."""
-    if extension in (".gift", ".txt"):
-        text, errors = _text(data, filename)
-        if errors:
-            return Imported(errors=errors)
-        parsed, errors = gift.parse(text, filename)
-        questions, problems = convert.gift_to_questions(parsed, filename)
-        return Imported(
-            questions=questions,
-            errors=errors + problems,
-            categories=[q.category for q in parsed if q.category],
-        )
-    if extension == ".xml":
-        parsed, errors = moodlexml.parse(data, filename)
-        questions, problems = convert.xml_to_questions(parsed, filename)
-        return Imported(
-            questions=questions,
-            errors=errors + problems,
-            categories=[q.category for q in parsed if q.category],
-        )
     if extension == ".apkg":
         notices: list[str] = []
         flashcards, messages = anki.read_apkg(data, filename, notices=notices)
         # A note that cannot be mapped is an error, never dropped unsaid: the import waits until
         # the author leaves it out of the deck. Fields a flashcard has no place for are notices.
         return Imported(flashcards=flashcards, errors=messages, notices=notices)
-    raise ValueError(f"not a question format: {extension}")
+    if extension == ".xml":
+        parsed, errors = moodlexml.parse(data, filename)
+        questions, problems = convert.xml_to_questions(parsed, filename)
+    elif extension in (".gift", ".txt"):
+        text, errors = _text(data, filename)
+        if errors:
+            return Imported(errors=errors)
+        parsed, errors = gift.parse(text, filename)
+        questions, problems = convert.gift_to_questions(parsed, filename)
+    else:
+        raise ValueError(f"not a question format: {extension}")
+    categories = [q.category for q in parsed if q.category]
+    return Imported(questions=questions, errors=errors + problems, categories=categories)
 
 
 def lesson_named(imported: Imported, chosen: str, filename: str) -> tuple[Lesson | None, str]:
@@ -162,10 +155,9 @@ def merged(doc: dict[str, Any], imported: Imported) -> dict[str, Any]:
                 old = current[where[item["key"]]]
                 if name == "questions":
                     current[where[item["key"]]] = _kept(old, item)
-                else:
-                    current[where[item["key"]]] = {**item, **{
-                        k: v for k, v in old.items() if k == "cite" and k not in item
-                    }}  # fmt: skip
+                else:  # a flashcard: an .apkg has no citations
+                    cite = {"cite": old["cite"]} if "cite" in old and "cite" not in item else {}
+                    current[where[item["key"]]] = {**item, **cite}
             else:
                 where[item["key"]] = len(current)
                 current.append(item)
