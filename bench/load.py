@@ -350,8 +350,9 @@ class Session:
         (courses.selectors.study_context: 10 queries for the study page, 14 for the dashboard;
         then 2 each). A student reviews tens of cards a day, so the counted rounds measure a
         session under way, as each student's requests after the first are; the first pages are
-        a row of the report of their own ("first pages of the day"). Without this, each of the 300 students' first
-        visits would fall inside the rounds, which visit each student only a few times.
+        a row of the report of their own ("first pages of the day"). Without this, each of the
+        300 students' first visits would fall inside the rounds, which visit each student only
+        a few times.
         """
         review = "review" in self.options.scenarios
         dashboard = "dashboard" in self.options.scenarios
