@@ -524,8 +524,10 @@ def _write_lesson(
         report.add(f"created lesson {spec.key}")
     else:
         was_retired = lesson.retired_at is not None
-        # The file a lesson was loaded from is bookkeeping, not a change worth reporting.
-        Lesson.objects.filter(pk=lesson.pk).update(source_file=fields.pop("source_file"))
+        # The file a lesson was loaded from is bookkeeping, not a change worth reporting; set on
+        # the instance too, which _update saves whole when anything else changed.
+        lesson.source_file = fields.pop("source_file")
+        Lesson.objects.filter(pk=lesson.pk).update(source_file=lesson.source_file)
         changed = _update(lesson, fields)
         if was_retired:
             report.add(f"restored lesson {spec.key}")

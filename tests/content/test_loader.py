@@ -471,3 +471,17 @@ def test_citations_are_stored_with_their_position(course_dir):
     citation = Citation.objects.get(ref="ideology")
     assert (citation.source.slug, citation.paragraph, citation.position) == ("mini-source", 2, 0)
     assert list(Question.objects.get(key="mini-q1").citations.all()) == [citation]
+
+
+@pytest.mark.django_db
+def test_a_lesson_moved_to_another_file_and_retitled_remembers_its_new_file(course_dir):
+    load_content([course_dir])
+    (course_dir / "lessons" / "01-mini.yaml").rename(course_dir / "lessons" / "02-moved.yaml")
+    moved = course_dir / "lessons" / "02-moved.yaml"
+    moved.write_text(moved.read_text().replace("title: A mini lesson", "title: A moved lesson"))
+
+    load_content([course_dir])
+
+    lesson = Lesson.objects.get(key="mini-lesson")
+    assert lesson.title == "A moved lesson"
+    assert lesson.source_file.endswith("lessons/02-moved.yaml")
