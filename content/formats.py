@@ -23,6 +23,7 @@ from content import anki, convert, gift, moodlexml, schema
 from content.export import lesson_document, lesson_yaml
 from content.markdown import render_markdown
 from content.models import Lesson
+from quizzes.models import Card, Question
 
 # Fields a format may have no place for; a question that the file leaves without them keeps
 # those it had in the lesson (where its new type has them).
@@ -163,6 +164,29 @@ def merged(doc: dict[str, Any], imported: Imported) -> dict[str, Any]:
                 current.append(item)
         doc[name] = current
     return doc
+
+
+def keys_taken(lesson: Lesson, imported: Imported, filename: str) -> list[str]:
+    """The imported keys that another lesson's question or card has (keys are the site's, not a
+    lesson's), each as a message naming the file: the loader would refuse them in the merged
+    lesson file, whose lines the author never saw."""
+    keys = [item["key"] for item in (*imported.questions, *imported.flashcards)]
+    taken = dict(
+        Question.objects.filter(key__in=keys)
+        .exclude(lesson=lesson)
+        .values_list("key", "lesson__key")
+    )
+    taken.update(
+        Card.objects.filter(key__in=keys)
+        .exclude(lesson=lesson)
+        .exclude(key__in=taken)
+        .values_list("key", "lesson__key")
+    )
+    return [
+        f"{filename}: the key {key!r} belongs to a question or card of lesson {other!r}: give "
+        "this one another title (its key)"
+        for key, other in sorted(taken.items())
+    ]
 
 
 def write_lesson_file(lesson: Lesson, imported: Imported, root: Path) -> Path:

@@ -342,6 +342,8 @@ def unpack_questions(upload: Upload, root: Path, notices: list[str]) -> list[Pat
     lesson, why = formats.lesson_named(imported, upload.lesson, upload.filename)
     if lesson is None:
         raise UploadRefused([why])
+    if taken := formats.keys_taken(lesson, imported, upload.filename):
+        raise UploadRefused(taken)
     notices.extend(imported.notices)
     return [formats.write_lesson_file(lesson, imported, root)]
 

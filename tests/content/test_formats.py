@@ -229,3 +229,19 @@ def test_authors_download_the_course_as_a_zip_that_imports_with_no_change(client
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     result = preview(f"{key}.zip", response.content)
     assert (result.errors, result.changes) == ([], [])
+
+
+@pytest.mark.django_db
+def test_a_key_of_another_lesson_is_refused_by_name_not_by_a_line_of_a_file_never_seen(course):
+    """Keys are the site's: a bank for one lesson cannot take (or move) another's question."""
+    other = Question.objects.exclude(lesson=lessons()[0]).order_by("key").first()
+    bank = f"::{other.key}::Taken?{{T}}\n".encode()
+
+    result = preview("bank.gift", bank, lessons()[0].key)
+
+    assert result.errors == [
+        f"bank.gift: the key {other.key!r} belongs to a question or card of lesson "
+        f"{other.lesson.key!r}: give this one another title (its key)"
+    ]
+    other.refresh_from_db()
+    assert other.lesson.key != lessons()[0].key
