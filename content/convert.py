@@ -780,7 +780,11 @@ def _with_extension(question: dict, q: MoodleQuestion) -> dict:
             raise _Problem(f"<learnhall> holds {name!r}, which a {question['type']} question "
                            "does not take")  # fmt: skip
         if name == "also_accept" and question["type"] == "cloze" and isinstance(value, dict):
-            value = {int(k) if str(k).isdigit() else k: v for k, v in value.items()}
+            # Blank numbers: ASCII digits of a sensible length ("²".isdigit() is True too).
+            value = {
+                int(k) if str(k).isascii() and str(k).isdigit() and len(str(k)) < 6 else k: v
+                for k, v in value.items()
+            }
         question[name] = value
     return question
 

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import logging
+import lzma
 import re
 import stat
 import tempfile
@@ -270,13 +271,17 @@ def unpack_zip(upload: Upload, root: Path, notices: list[str]) -> list[Path]:
             # The names were checked; this checks what the checks are for.
             if not target.resolve().is_relative_to(root.resolve()):
                 raise UploadRefused([f"{name}: {entry.filename!r}: its path leaves the upload"])
+            shared = UploadRefused(
+                [f"{name}: {entry.filename!r}: a file and a folder of the zip share a name"]
+            )
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                budget -= _unpack_entry(upload, archive, entry, target, budget)
             except OSError:
-                raise UploadRefused(
-                    [f"{name}: {entry.filename!r}: a file and a folder of the zip share a name"]
-                ) from None
+                raise shared from None
+            try:
+                budget -= _unpack_entry(upload, archive, entry, target, budget)
+            except (FileExistsError, IsADirectoryError, NotADirectoryError):
+                raise shared from None
             except zipfile.BadZipFile as exc:
                 # zipfile reads no more than an entry declares, then checks its CRC: an entry
                 # that holds more than it says (a zip bomb's lie) fails here.
@@ -286,8 +291,16 @@ def unpack_zip(upload: Upload, root: Path, notices: list[str]) -> list[Path]:
                         "a damaged zip, or a zip bomb; the zip is refused"
                     ]
                 ) from None
-            except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
-                # A compression method zipfile lacks, a truncated stream.
+            except (
+                zlib.error,
+                lzma.LZMAError,
+                OSError,  # bz2's "Invalid data stream"
+                EOFError,
+                NotImplementedError,
+                RuntimeError,
+                ValueError,
+            ) as exc:
+                # A compression method zipfile lacks, a truncated or damaged stream.
                 raise UploadRefused(
                     [f"{name}: {entry.filename!r} cannot be unpacked ({exc})"]
                 ) from None
@@ -334,7 +347,13 @@ def unpack_questions(upload: Upload, root: Path, notices: list[str]) -> list[Pat
                 f"may have at most {MAX_FILE_BYTES:,}"
             ]
         )
-    imported = formats.read(upload.extension, upload.data, upload.filename)
+    try:
+        imported = formats.read(upload.extension, upload.data, upload.filename)
+    except Exception:
+        # The readers answer every problem of a file with a message; one they did not foresee
+        # is logged for us and refused for the author, never a server error.
+        logger.exception("import: %s could not be read", upload.filename)
+        raise UploadRefused([f"{upload.filename}: the file cannot be read"]) from None
     if imported.errors:
         raise UploadRefused(imported.errors)
     if not imported.questions and not imported.flashcards:

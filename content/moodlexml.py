@@ -251,6 +251,8 @@ def _question(element: ET.Element, qtype: str) -> MoodleQuestion:
             question.extension = json.loads(_text_of(extension) or "{}")
         except ValueError as exc:
             raise _Problem(f"<learnhall> does not hold JSON: {exc}") from None
+        except RecursionError:
+            raise _Problem("<learnhall> holds JSON nested too deeply") from None
         if not isinstance(question.extension, dict):
             raise _Problem("<learnhall> holds JSON that is not an object")
     answers = element.findall("answer")
