@@ -16,7 +16,7 @@ Export: a lesson's questions as GIFT or Moodle XML, and messages for what the fo
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from content import anki, convert, gift, moodlexml, schema
@@ -25,10 +25,15 @@ from content.markdown import render_markdown
 from content.models import Lesson
 from quizzes.models import Card, Question
 
-# Fields a format may have no place for; a question that the file leaves without them keeps
-# those it had in the lesson (where its new type has them).
-KEPT_IF_ABSENT = ("cite", "level", "flashcard", "labels", "typos", "case_sensitive",
-                  "accent_sensitive", "also_accept", "unit")  # fmt: skip
+# Fields a format has no place for; a question that the file leaves without them keeps those it
+# had in the lesson (where its new type has them). Moodle XML carries ours in a <learnhall>
+# element, which a file from Moodle lacks; it has its own place for case and unit, so there an
+# absent one means "none", as it does in a lesson file.
+KEPT_IF_ABSENT = {
+    "gift": ("cite", "level", "flashcard", "labels", "typos", "case_sensitive",
+             "accent_sensitive", "also_accept", "unit"),
+    "xml": ("cite", "level", "flashcard", "labels", "typos", "accent_sensitive", "also_accept"),
+}  # fmt: skip
 _QUESTION_MODELS = {
     "single_choice": schema.SingleChoiceIn,
     "multiple_response": schema.MultipleResponseIn,
@@ -50,6 +55,7 @@ class Imported:
     flashcards: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # file:line: message; nothing is imported
     notices: list[str] = field(default_factory=list)  # what is left out, by design
+    kept: tuple[str, ...] = ()  # the questions' fields the format has no place for
     categories: list[str] = field(default_factory=list)  # as the file names them
 
 
@@ -72,16 +78,18 @@ def read(extension: str, data: bytes, filename: str) -> Imported:
     if extension == ".xml":
         parsed, errors = moodlexml.parse(data, filename)
         questions, problems = convert.xml_to_questions(parsed, filename)
+        kept = KEPT_IF_ABSENT["xml"]
     elif extension in (".gift", ".txt"):
         text, errors = _text(data, filename)
         if errors:
             return Imported(errors=errors)
         parsed, errors = gift.parse(text, filename)
         questions, problems = convert.gift_to_questions(parsed, filename)
+        kept = KEPT_IF_ABSENT["gift"]
     else:
         raise ValueError(f"not a question format: {extension}")
     categories = [q.category for q in parsed if q.category]
-    return Imported(questions=questions, errors=errors + problems, categories=categories)
+    return Imported(questions=questions, errors=errors + problems, categories=categories, kept=kept)
 
 
 def lesson_named(imported: Imported, chosen: str, filename: str) -> tuple[Lesson | None, str]:
@@ -100,13 +108,9 @@ def lesson_named(imported: Imported, chosen: str, filename: str) -> tuple[Lesson
     )
 
 
-def _kept(old: dict, new: dict) -> dict:
+def _kept(old: dict, new: dict, names: tuple[str, ...]) -> dict:
     fields = _QUESTION_MODELS[new["type"]].model_fields
-    kept = {
-        name: old[name]
-        for name in KEPT_IF_ABSENT
-        if name in old and name not in new and name in fields
-    }
+    kept = {name: old[name] for name in names if name in old and name not in new and name in fields}
     return {**new, **kept}
 
 
@@ -155,7 +159,7 @@ def merged(doc: dict[str, Any], imported: Imported) -> dict[str, Any]:
             if item["key"] in where:
                 old = current[where[item["key"]]]
                 if name == "questions":
-                    current[where[item["key"]]] = _kept(old, item)
+                    current[where[item["key"]]] = _kept(old, item, imported.kept)
                 else:  # a flashcard: an .apkg has no citations
                     cite = {"cite": old["cite"]} if "cite" in old and "cite" not in item else {}
                     current[where[item["key"]]] = {**item, **cite}
@@ -190,10 +194,14 @@ def keys_taken(lesson: Lesson, imported: Imported, filename: str) -> list[str]:
 
 
 def write_lesson_file(lesson: Lesson, imported: Imported, root: Path) -> Path:
-    """The lesson's file with the import merged in, written under `root` for the loader, named
-    as the lesson's own file is (its errors name it)."""
-    name = Path(lesson.source_file).name if lesson.source_file else f"{lesson.key}.yaml"
-    path = root / "lessons" / name
+    """The lesson's file with the import merged in, written under `root` for the loader."""
+    # At the path the lesson was loaded from, so that the loader, which names the file by its
+    # path under `root`, keeps the lesson's `source_file` as it was.
+    stored = PurePosixPath(lesson.source_file or "")
+    if stored.parts and not stored.is_absolute() and ".." not in stored.parts:
+        path = root.joinpath(*stored.parts)
+    else:
+        path = root / "lessons" / f"{lesson.key}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(lesson_yaml(merged(lesson_document(lesson), imported)), encoding="utf-8")
     return path

@@ -75,6 +75,7 @@ def test_a_gift_bank_adds_questions_then_reimports_with_no_change_then_a_new_key
 ):
     lesson = lessons()[0]
     before = Question.objects.filter(lesson=lesson).count()
+    loaded_from = lesson.source_file
 
     shown = preview("bank.gift", BANK.encode(), lesson.key)
     applied = import_apply(
@@ -89,6 +90,8 @@ def test_a_gift_bank_adds_questions_then_reimports_with_no_change_then_a_new_key
     assert version.answer_key["weights"] == [1.0, 0.0, 0.5]  # the entente's partial credit
     assert version.feedback["choices"]["1"] == "No: looser than a pact."
     assert preview("bank.gift", BANK.encode(), lesson.key).changes == []  # idempotent
+    lesson.refresh_from_db()
+    assert lesson.source_file == loaded_from  # still the file the lesson was loaded from
 
     changed = BANK.replace("{#3}", "{#4}")
     again = preview("bank.gift", changed.encode(), lesson.key)
@@ -245,3 +248,52 @@ def test_a_key_of_another_lesson_is_refused_by_name_not_by_a_line_of_a_file_neve
     ]
     other.refresh_from_db()
     assert other.lesson.key != lessons()[0].key
+
+
+CLOZE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz><question type="cloze"><name><text>zz1</text></name>
+<questiontext format="html"><text>Fill {1:SHORTANSWER:=abc} here</text></questiontext>
+<learnhall><text>EXTENSION</text></learnhall></question></quiz>
+"""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "extension",
+    ['{"also_accept": {"\\u00b2": ["x"]}}', '{"also_accept": {"' + "9" * 5000 + '": ["x"]}}',
+     "[" * 100_000],
+)  # fmt: skip
+def test_a_crafted_learnhall_element_is_an_error_not_a_crash(course, extension):
+    """Found by a reviewer attacking the import: each of these raised out of the preview."""
+    data = CLOZE_XML.replace("EXTENSION", extension).encode()
+    result = preview("crafted.xml", data, lessons()[0].key)
+    assert result.errors and all(e.startswith("crafted.xml:") for e in result.errors)
+    assert result.changes == []
+
+
+SHORT_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz><question type="shortanswer"><name><text>att-case</text></name>
+<questiontext format="markdown"><text>Name the capital of Laos.</text></questiontext>
+<usecase>USECASE</usecase>
+<answer fraction="100"><text>Vientiane</text></answer></question></quiz>
+"""
+
+
+@pytest.mark.django_db
+def test_moodle_xml_can_switch_case_sensitivity_off_again(course):
+    """Moodle XML has a place for case (usecase): its absence is "no", not "keep"; GIFT has
+    none, so a GIFT import keeps it."""
+    lesson = lessons()[0].key
+    on = SHORT_XML.replace("USECASE", "1").encode()
+    import_apply(Upload("q.xml", on, lesson), fingerprint=preview("q.xml", on, lesson).fingerprint)
+    assert Question.objects.get(key="att-case").current_version.answer_key["case_sensitive"]
+    gift_text = b"::att-case::Name the capital of Laos.{=Vientiane}\n"
+    assert preview("q.gift", gift_text, lesson).changes == []  # GIFT keeps it
+
+    off = SHORT_XML.replace("USECASE", "0").encode()
+    result = preview("q.xml", off, lesson)
+    import_apply(Upload("q.xml", off, lesson), fingerprint=result.fingerprint)
+
+    assert len(result.versions) == 1
+    key = Question.objects.get(key="att-case").current_version.answer_key
+    assert not key.get("case_sensitive")
