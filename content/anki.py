@@ -310,7 +310,9 @@ MAX_COLLECTION_BYTES = 100 * 1024 * 1024
 MAX_NOTES = 10_000
 MAX_FIELD_CHARS = 100_000
 # Converting HTML to Markdown costs up to some microseconds a character: a bound on the whole.
-MAX_TOTAL_CHARS = 5_000_000
+MAX_TOTAL_CHARS = (
+    2_000_000  # as a lesson file's bytes (content.reading.MAX_FILE_BYTES): no more would load
+)
 MAX_CLOZES = 100  # deletions numbered in one note
 MAX_SQLITE_STEPS = 50_000_000  # virtual machine instructions for all of one package's queries
 _CHUNK = 1024 * 1024

@@ -795,7 +795,7 @@ def test_a_package_with_too_much_text_is_read_up_to_the_limit():
     assert len(flashcards) == anki.MAX_TOTAL_CHARS // anki.MAX_FIELD_CHARS
     assert len(messages) == 1
     assert messages[0].endswith(
-        "and those after it are not read: the package holds more than 5,000,000 characters of text"
+        "and those after it are not read: the package holds more than 2,000,000 characters of text"
     )
 
 
