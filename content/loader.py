@@ -347,6 +347,7 @@ def _validate(paths: Sequence[Path]) -> Plan:
     # course file that could not be read may declare the sources that lessons cite.
     unread = {s.slug for c in courses for s in c.spec.sources if s.slug not in c.source_texts}
     _check_keys(courses, lessons)
+    _check_owners(courses, lessons)
     _check_references(lessons, sources, unread, all_known=len(courses) == len(course_files))
     if len(lessons) == len(lesson_files):
         # A lesson file that could not be read may define the lessons the sets name.
@@ -466,6 +467,46 @@ def _check_references(
             for ref in footnote_refs(text):
                 if ref not in refs:
                     doc.errors.append(doc.error(loc, f"footnote [^{ref}] names no citation"))
+
+
+def _check_owners(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> None:
+    """A lesson set, or a lesson loaded from a course's folder, that belongs to another course
+    already is refused: loading would move it, and the other course's students would lose it (a
+    course copied to start a new one must get new keys). A lesson loaded on its own, or a course
+    loaded again, moves nothing."""
+    loading = {course.spec.course.key for course in courses}
+    set_keys = {s.key for course in courses for s in course.spec.lesson_sets}
+    owners = dict(
+        LessonSet.objects.filter(key__in=set_keys).values_list("key", "course__key")
+    ) if set_keys else {}  # fmt: skip
+    for course in courses:
+        mine = course.spec.course.key
+        for i, lesson_set in enumerate(course.spec.lesson_sets):
+            other = owners.get(lesson_set.key)
+            if other is not None and other != mine and other not in loading:
+                course.doc.errors.append(
+                    course.doc.error(
+                        ("lesson_sets", i, "key"),
+                        f"lesson set {shorten(lesson_set.key)} belongs to course "
+                        f"{shorten(other)}: give this course's sets keys of their own",
+                    )
+                )
+    in_courses = [lesson for lesson in lessons if lesson.course_key]
+    lesson_owners = dict(
+        Lesson.objects.filter(key__in=[lesson.spec.lesson.key for lesson in in_courses])
+        .exclude(course_key="")
+        .values_list("key", "course_key")
+    ) if in_courses else {}  # fmt: skip
+    for lesson in in_courses:
+        other = lesson_owners.get(lesson.spec.lesson.key)
+        if other is not None and other != lesson.course_key and other not in loading:
+            lesson.doc.errors.append(
+                lesson.doc.error(
+                    ("lesson", "key"),
+                    f"lesson {shorten(lesson.spec.lesson.key)} belongs to course "
+                    f"{shorten(other)}: give this course's lessons keys of their own",
+                )
+            )
 
 
 def _check_lesson_sets(courses: list[ParsedCourse], lessons: list[ParsedLesson]) -> None:

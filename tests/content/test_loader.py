@@ -485,3 +485,25 @@ def test_a_lesson_moved_to_another_file_and_retitled_remembers_its_new_file(cour
     lesson = Lesson.objects.get(key="mini-lesson")
     assert lesson.title == "A moved lesson"
     assert lesson.source_file.endswith("lessons/02-moved.yaml")
+
+
+@pytest.mark.django_db
+def test_a_copied_course_cannot_take_over_the_lessons_and_sets_of_the_one_it_copies(
+    course_dir, tmp_path
+):
+    """Found by a reviewer attacking the import: a course folder copied under a new course key
+    moved the original's lesson sets and lessons into the copy, and its students lost them."""
+    load_content([course_dir])
+    copy = write_course(tmp_path / "copy", course=COURSE.replace("key: mini\n", "key: mini-copy\n"))
+
+    with pytest.raises(ContentError) as refused:
+        load_content([copy])
+
+    assert refused.value.errors == [
+        f"{copy.relative_to(tmp_path).as_posix()}/course.yaml:9: lesson set 'mini-set' belongs "
+        "to course 'mini': give this course's sets keys of their own",
+        f"{copy.relative_to(tmp_path).as_posix()}/lessons/01-mini.yaml:2: lesson 'mini-lesson' "
+        "belongs to course 'mini': give this course's lessons keys of their own",
+    ]
+    assert LessonSet.objects.get(key="mini-set").course.key == "mini"
+    load_content([course_dir])  # the course itself loads again as it is
