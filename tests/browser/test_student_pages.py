@@ -45,7 +45,16 @@ def watch(page) -> list[str]:
         "response",
         lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url} ({r.failure})"))
+    # A request the browser aborted (net::ERR_ABORTED) was cancelled, by a navigation that
+    # replaced the page (a refresh, a redirect) while it loaded: not a failure of the page.
+    page.on(
+        "requestfailed",
+        lambda r: (
+            problems.append(f"failed {r.url} ({r.failure})")
+            if r.failure != "net::ERR_ABORTED"
+            else None
+        ),
+    )
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', function (e) {"
         " (window.cspViolations = window.cspViolations || []).push(e.violatedDirective); });"
