@@ -17,7 +17,7 @@ Export: a lesson's questions as GIFT or Moodle XML, and messages for what the fo
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, get_args
 
 from content import anki, convert, gift, moodlexml, schema
 from content.export import lesson_document, lesson_yaml
@@ -34,15 +34,10 @@ KEPT_IF_ABSENT = {
              "accent_sensitive", "also_accept", "unit"),
     "xml": ("cite", "level", "flashcard", "labels", "typos", "accent_sensitive", "also_accept"),
 }  # fmt: skip
+# Each question type's model in the schema, read from its discriminated union.
 _QUESTION_MODELS = {
-    "single_choice": schema.SingleChoiceIn,
-    "multiple_response": schema.MultipleResponseIn,
-    "true_false": schema.TrueFalseIn,
-    "short_answer": schema.ShortAnswerIn,
-    "numeric": schema.NumericIn,
-    "matching": schema.MatchingIn,
-    "ordering": schema.OrderingIn,
-    "cloze": schema.ClozeIn,
+    get_args(model.model_fields["type"].annotation)[0]: model
+    for model in get_args(get_args(schema.Question)[0])
 }
 FORMATS = {".gift": "GIFT", ".txt": "GIFT", ".xml": "Moodle XML", ".apkg": "Anki"}
 
