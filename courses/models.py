@@ -307,3 +307,87 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class FitStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Fitting")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ParameterFit(models.Model):
+    """One fit of FSRS's parameters to a course's review log, or to one student's reviews in
+    it (`student` set), with its evaluation. Every fit is kept, so that the parameters in force
+    can be put back to an earlier fit's, or to FSRS's defaults (no fit in force).
+
+    At most one fit is in force per course (`student` empty) and per student in a course; a
+    student's own fit wins over the course's (docs/scheduling.md).
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="parameter_fits")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="parameter_fits",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=FitStatus.choices, default=FitStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The data: every review in the log, those before `split_at` that the parameters were
+    # fitted on, and the later ones they were evaluated on.
+    reviews = models.PositiveIntegerField(_("reviews"), default=0)
+    train_reviews = models.PositiveIntegerField(_("reviews fitted on"), default=0)
+    test_reviews = models.PositiveIntegerField(_("reviews evaluated on"), default=0)
+    split_at = models.DateTimeField(_("split at"), null=True, blank=True)
+    parameters = models.JSONField(_("parameters"), default=list, blank=True)
+    # The evaluation on the later reviews, of the fitted parameters and of the defaults.
+    log_loss = models.FloatField(_("log loss"), null=True, blank=True)
+    rmse_bins = models.FloatField(_("RMSE (bins)"), null=True, blank=True)
+    default_log_loss = models.FloatField(_("log loss with the defaults"), null=True, blank=True)
+    default_rmse_bins = models.FloatField(_("RMSE (bins) with the defaults"), null=True, blank=True)
+    # Expected workload per desired retention from a simulation with these parameters, and the
+    # retention suggested from it (docs/scheduling.md).
+    workload = models.JSONField(_("workload by desired retention"), default=dict, blank=True)
+    suggested_retention = models.FloatField(_("suggested retention"), null=True, blank=True)
+    in_force = models.BooleanField(_("in force"), default=False)
+    note = models.TextField(_("note"), blank=True)  # why it is not in force, or what failed
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(in_force=True, student__isnull=True),
+                name="parameter_fit_one_in_force",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "student"],
+                condition=models.Q(in_force=True, student__isnull=False),
+                name="parameter_fit_one_in_force_per_student",
+            ),
+            # One fit at a time per course and per student: "Fit now" sent twice fits once.
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(status__in=["queued", "running"], student__isnull=True),
+                name="parameter_fit_one_running",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "student"],
+                condition=models.Q(status__in=["queued", "running"], student__isnull=False),
+                name="parameter_fit_one_running_per_student",
+            ),
+        ]
+        verbose_name = _("parameter fit")
+        verbose_name_plural = _("parameter fits")
+
+    def __str__(self) -> str:
+        who = f" · {self.student}" if self.student_id else ""
+        return f"{self.course}{who} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,7 @@ from courses.models import (
     Invitation,
     LessonSet,
     LessonSetItem,
+    ParameterFit,
     Profile,
 )
 
@@ -33,6 +34,8 @@ for model in (
     LessonSet,
     LessonSetItem,
     Lesson,
+    # The parameters in force (a fit's `in_force`) are in every context of its course.
+    ParameterFit,
 ):
     post_save.connect(usercache.forget_all, sender=model, dispatch_uid=f"usercache-{model}-save")
     post_delete.connect(
