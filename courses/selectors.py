@@ -22,6 +22,7 @@ from courses.models import (
     Invitation,
     InvitationStatus,
     LessonSetItem,
+    ParameterFit,
     Profile,
 )
 from courses.results import study_goal
@@ -193,6 +194,8 @@ class StudyContext:
     # The lessons of `lesson_ids`: (id, key, title), to say which lesson a card comes from.
     lessons: tuple[tuple[int, str, str], ...] = ()
     learn_ahead_minutes: int = 20
+    # FSRS's parameters in force for the student (`parameters_in_force`; empty: the defaults).
+    parameters: tuple[float, ...] = ()
     own_new_per_day: int | None = None  # the student's own limit, if lower than the course's
     # "Study more": extra new cards on one study date (its ISO date; "" for none).
     extra_new_cards: int = 0
@@ -228,6 +231,7 @@ class StudyContext:
             learn_ahead=timedelta(minutes=self.learn_ahead_minutes),
             reviews_per_day=self.reviews_per_day,
             desired_retention=self.desired_retention,
+            parameters=self.parameters,
         )
         return day.reviewing_ahead() if self.review_ahead_on == today.isoformat() else day
 
@@ -238,6 +242,23 @@ def _course_of(lesson_ids) -> Course:
     if lesson_ids:
         course = Course.objects.filter(lesson_sets__lessons=lesson_ids[0]).order_by("pk").first()
     return course or Course()
+
+
+def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tuple[float, ...]:
+    """FSRS's parameters in force for the student in the course: those of the student's own fit
+    in force, else the course's, else () for FSRS's defaults (courses.ParameterFit). One query."""
+    if course_id is None:
+        return ()
+    fits = ParameterFit.objects.filter(course_id=course_id, in_force=True).filter(
+        Q(student__isnull=True) | Q(student_id=student_id)
+    )
+    found = dict(fits.values_list("student_id", "parameters"))
+    return tuple(found.get(student_id) or found.get(None) or ())
+
+
+def parameters_for_card(*, student_id: int, card) -> tuple[float, ...]:
+    """The parameters in force for the student in the course of the card's lesson."""
+    return parameters_in_force(course_id=_course_of([card.lesson_id]).pk, student_id=student_id)
 
 
 def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
@@ -287,6 +308,7 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         ),
         lessons=tuple(lessons[pk] for pk in lesson_ids),
         learn_ahead_minutes=course.learn_ahead_minutes,
+        parameters=parameters_in_force(course_id=course.pk, student_id=user.pk),
         extra_new_cards=profile.extra_new_cards,
         extra_new_cards_on=(
             profile.extra_new_cards_on.isoformat() if profile.extra_new_cards_on else ""
@@ -334,6 +356,7 @@ def study_day_for(*, user: AbstractBaseUser, now: datetime, lesson_ids: list[int
         reviews_per_day=course.reviews_per_day,
         desired_retention=course.desired_retention,
         learn_ahead_minutes=course.learn_ahead_minutes,
+        parameters=parameters_in_force(course_id=course.pk, student_id=user.pk),
     ).day(now)
 
 

@@ -185,13 +185,17 @@ def attempt_submit(*, attempt: Attempt, now: datetime) -> Attempt:
     its answers could still change, they feed the student's flashcard schedule now, within the
     student's study day and with their course's desired retention, as their answers would have
     one by one (read only then: one more query or two)."""
-    day_start, retention = None, 0.9
+    day_start, retention, parameters = None, 0.9, ()
     if attempt.answers_changeable:
         lesson_id = attempt.quiz.lessons.values_list("pk", flat=True).first()
         day = selectors.study_day_for(user=attempt.student, now=now, lesson_ids=[lesson_id])
-        day_start, retention = day.start, day.desired_retention
+        day_start, retention, parameters = day.start, day.desired_retention, day.parameters
     return attempt_finish(
-        attempt=attempt, now=now, day_start=day_start, desired_retention=retention
+        attempt=attempt,
+        now=now,
+        day_start=day_start,
+        desired_retention=retention,
+        parameters=parameters,
     )
 
 

@@ -352,7 +352,14 @@ SCHEDULE_FIELDS = (
     "last_review_days",
     "reps",
     "lapses",
+    "decay",
+    "factor",
 )
+
+# FSRS's default forgetting curve, as quizzes.scheduling.DEFAULT_DECAY and DEFAULT_FACTOR (a test
+# compares them): that of every state computed with the default parameters.
+DEFAULT_DECAY = -0.1542
+DEFAULT_FACTOR = 0.9803464944134797
 
 
 class MemoryState(models.Model):
@@ -381,6 +388,15 @@ class MemoryState(models.Model):
     last_review_days = models.FloatField(_("last review (days since 1970)"), null=True, blank=True)
     reps = models.PositiveIntegerField(_("reviews"), default=0)
     lapses = models.PositiveIntegerField(_("lapses"), default=0)
+    # The forgetting curve R(t) = (1 + factor * t / stability) ** decay of the parameters that
+    # computed `stability` (the defaults, or a fit's: courses.ParameterFit), so that recall is
+    # computed in SQL with each state's own curve (quizzes.scheduling.recall_expression).
+    decay = models.FloatField(
+        _("forgetting curve's decay"), default=DEFAULT_DECAY, db_default=DEFAULT_DECAY
+    )
+    factor = models.FloatField(
+        _("forgetting curve's factor"), default=DEFAULT_FACTOR, db_default=DEFAULT_FACTOR
+    )
 
     class Meta:
         constraints = [

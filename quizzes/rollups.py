@@ -39,13 +39,13 @@ def today() -> int:
     return int(time.time() // 86400)
 
 
-def _recall_sql(day: str, stability: str, last_review_days: str) -> str:
-    """quizzes.scheduling.recall_expression as SQL, at 00:00 UTC of `day` (days since 1970)."""
-    decay, factor = scheduling.recall_constants()
+def _recall_sql(day: str, state: str) -> str:
+    """quizzes.scheduling.recall_expression as SQL, at 00:00 UTC of `day` (days since 1970), for
+    the memory state `state` (an alias), with its own curve."""
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     return (
-        f"POWER(1.0 + {factor!r} * {greatest}(({day}) - {last_review_days}, 0.0)"
-        f" / {stability}, {decay!r})"
+        f"POWER(1.0 + {state}.factor * {greatest}(({day}) - {state}.last_review_days, 0.0)"
+        f" / {state}.stability, {state}.decay)"
     )
 
 
@@ -62,10 +62,7 @@ def rollup_rebuild(
     committed before the insert is in it. Reports read either the old rows or the new ones.
     """
     day = today() if day is None else day
-    sums = ", ".join(
-        f"SUM({_recall_sql(str(day + k), 'ms.stability', 'ms.last_review_days')})"
-        for k in range(POINTS)
-    )
+    sums = ", ".join(f"SUM({_recall_sql(str(day + k), 'ms')})" for k in range(POINTS))
     replace = ", ".join(f"{c} = excluded.{c}" for c in ["base_day", "n", *SUMS])
     insert = (
         f"INSERT INTO quizzes_recallrollup ({COLUMNS})"

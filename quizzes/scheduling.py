@@ -25,6 +25,9 @@ class Review:
     due_at: datetime
     last_review_at: datetime
     elapsed_days: float | None
+    # The forgetting curve of the parameters that computed `stability` (`recall_constants`).
+    decay: float = 0.0
+    factor: float = 0.0
 
 
 def utc(moment: datetime) -> datetime:
@@ -33,15 +36,37 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def scheduler_for(*, desired_retention: float = 0.9, fuzz: bool = True) -> Scheduler:
-    """The scheduler for these settings, built once per process and parameter set: building
-    one validates its parameters, and `review_card` leaves it unchanged, so it can be shared."""
-    return _scheduler(desired_retention, fuzz)
+# FSRS's parameters: 21 numbers (FSRS-6). None or () stands for py-fsrs's defaults.
+Parameters = tuple[float, ...]
+
+
+def _no_fits(*, student_id: int, card) -> Parameters:
+    return ()
+
+
+# The parameters in force for a student and a card's course, where no study day gives them (a
+# regrade's replay). Fits live in the courses app, which sets this when it is ready
+# (courses.apps; courses.selectors.parameters_for_card).
+parameters_lookup = _no_fits
+
+
+def scheduler_for(
+    *, desired_retention: float = 0.9, fuzz: bool = True, parameters: Parameters | None = None
+) -> Scheduler:
+    """The scheduler for these settings and parameters (the ones in force for the course or
+    student, courses.selectors.StudyContext; None: the defaults), built once per process and
+    parameter set: building one validates its parameters, and `review_card` leaves it
+    unchanged, so it can be shared."""
+    return _scheduler(desired_retention, fuzz, tuple(parameters) if parameters else ())
 
 
 @functools.lru_cache(maxsize=64)
-def _scheduler(desired_retention: float, fuzz: bool) -> Scheduler:
-    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+def _scheduler(desired_retention: float, fuzz: bool, parameters: Parameters) -> Scheduler:
+    if not parameters:
+        return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+    return Scheduler(
+        parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
+    )
 
 
 def to_fsrs(state: MemoryState | None, *, card_id: int, now: datetime) -> FsrsCard:
@@ -71,6 +96,7 @@ def review(
     before = to_fsrs(state, card_id=card_id, now=when)
     elapsed = (when - before.last_review).total_seconds() / 86400 if before.last_review else None
     after, _ = scheduler.review_card(before, FsrsRating(rating), review_datetime=when)
+    decay, factor = recall_constants(scheduler)
     return Review(
         state=int(after.state),
         step=after.step,
@@ -79,6 +105,8 @@ def review(
         due_at=after.due,
         last_review_at=when,
         elapsed_days=elapsed,
+        decay=decay,
+        factor=factor,
     )
 
 
@@ -100,25 +128,34 @@ def epoch_days(moment: datetime) -> float:
 
 
 def recall_constants(scheduler: Scheduler | None = None) -> tuple[float, float]:
-    """FSRS's forgetting curve R(t) = (1 + factor * t / S) ** decay, as (decay, factor)."""
-    parameters = (scheduler or scheduler_for()).parameters
-    decay = -parameters[20]
+    """FSRS's forgetting curve R(t) = (1 + factor * t / S) ** decay, as (decay, factor), for a
+    scheduler's parameters (default: FSRS's defaults). Each memory state stores those of the
+    parameters that computed its stability (MemoryState.decay and .factor)."""
+    return _constants(-(scheduler or scheduler_for()).parameters[20])
+
+
+@functools.lru_cache(maxsize=64)
+def _constants(decay: float) -> tuple[float, float]:
     return decay, 0.9 ** (1 / decay) - 1
+
+
+# The defaults' curve: that of every state stored before parameters could be fitted.
+DEFAULT_DECAY, DEFAULT_FACTOR = _constants(-Scheduler().parameters[20])
 
 
 def recall_expression(at: datetime, *, prefix: str = ""):
     """A SQL expression for a MemoryState's predicted recall at `at` (NULL for a new card);
     `prefix` is the path to the MemoryState from the queried model (e.g. "ms__").
 
-    The same curve as py-fsrs's `Scheduler.get_card_retrievability`; a test compares the two.
+    The same curve as py-fsrs's `Scheduler.get_card_retrievability`, with the state's own
+    decay and factor (those of the parameters that computed it); a test compares the two.
     """
     from django.db.models import F, FloatField, Value
     from django.db.models.functions import Greatest, Power
 
-    decay, factor = recall_constants()
     elapsed = Greatest(Value(epoch_days(at)) - F(f"{prefix}last_review_days"), Value(0.0))
     return Power(
-        Value(1.0) + Value(factor) * elapsed / F(f"{prefix}stability"),
-        Value(decay),
+        Value(1.0) + F(f"{prefix}factor") * elapsed / F(f"{prefix}stability"),
+        F(f"{prefix}decay"),
         output_field=FloatField(),
     )

@@ -57,6 +57,8 @@ class StudyDay:
     new_per_day: int
     reviews_per_day: int
     desired_retention: float
+    # FSRS's parameters in force for the student in this course (empty: the defaults).
+    parameters: tuple[float, ...] = ()
     # Cards in (re)learning due this soon are shown when nothing else is left (Anki's limit).
     learn_ahead: timedelta = timedelta(minutes=20)
     # "Review ahead" is on for this day: review cards due before this moment are shown now
@@ -447,19 +449,20 @@ def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: Study
 
 def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay) -> dict[int, str]:
     """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo")."""
-    scheduler = scheduling.scheduler_for(desired_retention=day.desired_retention, fuzz=False)
+    scheduler = scheduling.scheduler_for(
+        desired_retention=day.desired_retention, fuzz=False, parameters=day.parameters
+    )
     due = scheduling.due_after_each_rating(scheduler, state, card_id=card_id, reviewed_at=day.now)
     return {rating: format_interval(due_at - day.now) for rating, due_at in due.items()}
 
 
 def recall_now(state: MemoryState | None, *, at: datetime) -> float | None:
     """The state's predicted recall at `at` (None for a card never reviewed), by the curve of
-    scheduling.recall_expression."""
+    scheduling.recall_expression (the state's own)."""
     if state is None or not state.stability or state.last_review_days is None:
         return None
-    decay, factor = scheduling.recall_constants()
     elapsed = max(0.0, scheduling.epoch_days(at) - state.last_review_days)
-    return (1 + factor * elapsed / state.stability) ** decay
+    return (1 + state.factor * elapsed / state.stability) ** state.decay
 
 
 @dataclass(frozen=True)
@@ -615,10 +618,10 @@ def _summary_sql(*, lessons: int, held: int, days: int, suspended: int = 0) -> s
     limit included), and due cards per study day (bounds computed in Python, so exact in every
     time zone); with today's counts as scalar subqueries, run once.
 
-    Parameters: the student and the day's start, three times; (factor, now in epoch days,
-    decay) for each recall; held question ids and suspended card ids with now and now plus the
-    learn-ahead limit, then held question ids and suspended card ids again; bounds; lesson ids;
-    the student.
+    Parameters: the student and the day's start, three times; now in epoch days, twice, for
+    each recall (each state's recall by its own curve); held question ids and suspended card
+    ids with now and now plus the learn-ahead limit, then held question ids and suspended card
+    ids again; bounds; lesson ids; the student.
     It always returns a row, so today's counts come even when the lessons have no cards.
     """
     card, state, log = Card._meta.db_table, MemoryState._meta.db_table, ReviewLog._meta.db_table
@@ -626,7 +629,7 @@ def _summary_sql(*, lessons: int, held: int, days: int, suspended: int = 0) -> s
     elapsed = "CASE WHEN %s - ms.last_review_days > 0 THEN %s - ms.last_review_days ELSE 0 END"
     recall = (
         "AVG(CASE WHEN ms.stability IS NOT NULL "
-        f"THEN POWER(1.0 + %s * ({elapsed}) / ms.stability, %s) END)"
+        f"THEN POWER(1.0 + ms.factor * ({elapsed}) / ms.stability, ms.decay) END)"
     )
     not_held = (
         f"(c.question_id IS NULL OR c.question_id NOT IN ({_marks(held)}))" if held else "1 = 1"
@@ -680,13 +683,12 @@ def summary(
     ]
     # The first bucket takes what is overdue too.
     edges = [datetime(1900, 1, 1, tzinfo=UTC), *bounds]
-    decay, factor = scheduling.recall_constants()
     held, left_out = sorted(held_questions), sorted(suspended)
     start = _datetime_param(day.start)
     params: list = [student.pk, start, student.pk, start, student.pk, start]
     for moment in (day.now, day.now + timedelta(days=7)):
         at = scheduling.epoch_days(moment)
-        params += [factor, at, at, decay]
+        params += [at, at]
     ahead = _datetime_param(day.now + day.learn_ahead)
     params += [*held, *left_out, _datetime_param(day.now), ahead, *held, *left_out]
     for i in range(days):

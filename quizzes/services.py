@@ -48,6 +48,7 @@ def _apply(state: MemoryState, result: scheduling.Review, rating: int, before: i
     state.due_at = result.due_at
     state.last_review_at = result.last_review_at
     state.last_review_days = scheduling.epoch_days(result.last_review_at)
+    state.decay, state.factor = result.decay, result.factor
     state.reps += 1
     if rating == Rating.AGAIN and before == CardState.REVIEW:
         state.lapses += 1
@@ -71,6 +72,7 @@ def review_record(
     source: str = ReviewSource.FLASHCARD,
     answer: Answer | None = None,
     desired_retention: float = 0.9,
+    parameters: tuple[float, ...] = (),
     fuzz: bool = True,
     expected_reps: int | None = None,
     unless_reviewed_since: datetime | None = None,
@@ -90,7 +92,8 @@ def review_record(
     constraint refuses to a second one. So of several identical requests at once exactly one
     records. A rating from a form (`expected_reps`) that loses the race records nothing; a quiz
     answer's rating reads the state again, locked this time, and is recorded on top.
-    `desired_retention` is the course's setting (views read it with the study day).
+    `desired_retention` is the course's setting, and `parameters` FSRS's parameters in force for
+    the student (empty: the defaults); views read both with the study day.
 
     On PostgreSQL the state and the log entry are written by one statement (`_write`), so a
     form's rating with the state it read is one round trip, in no transaction of its own.
@@ -125,7 +128,9 @@ def review_record(
                 duration_ms=duration_ms,
                 source=source,
                 answer=answer,
-                scheduler=scheduling.scheduler_for(desired_retention=desired_retention, fuzz=fuzz),
+                scheduler=scheduling.scheduler_for(
+                    desired_retention=desired_retention, fuzz=fuzz, parameters=parameters
+                ),
             )
             if recorded is not None or expected_reps is not None:
                 return recorded
@@ -267,7 +272,11 @@ def _write(new: MemoryState, *, old: MemoryState | None, log: tuple) -> int | No
 
 
 def memory_state_rebuild(
-    *, student: AbstractBaseUser, card: Card, rewrite_from: ReviewLog | None = None
+    *,
+    student: AbstractBaseUser,
+    card: Card,
+    rewrite_from: ReviewLog | None = None,
+    parameters: tuple[float, ...] | None = None,
 ) -> MemoryState | None:
     """Rebuild the student's state for a card by replaying its review log.
 
@@ -276,6 +285,9 @@ def memory_state_rebuild(
     card is new again. Call inside a transaction: the state's row is locked before the log is
     read, and review_record takes the same lock before it appends, so the log cannot change
     between reading and writing.
+
+    The replay uses `parameters`: those in force for the student (empty: the defaults); None
+    looks them up (scheduling.parameters_lookup).
 
     `rewrite_from`, a log entry whose rating was changed (a regraded quiz answer): it and every
     later entry get the state and due date the replay gives them, and so does the state.
@@ -286,7 +298,9 @@ def memory_state_rebuild(
         if state is not None:
             state.delete()
         return None
-    scheduler = scheduling.scheduler_for(fuzz=False)
+    if parameters is None:
+        parameters = scheduling.parameters_lookup(student_id=student.pk, card=card)
+    scheduler = scheduling.scheduler_for(fuzz=False, parameters=parameters)
     built = state or MemoryState(student=student, card=card)
     built.reps = built.lapses = 0
     replayed = None
@@ -313,7 +327,9 @@ def memory_state_rebuild(
 
 
 @transaction.atomic
-def review_undo(*, student: AbstractBaseUser, since: datetime) -> Card | None:
+def review_undo(
+    *, student: AbstractBaseUser, since: datetime, parameters: tuple[float, ...] = ()
+) -> Card | None:
     """Take back the student's latest flashcard rating made since `since`. Returns its card.
 
     Two undos at once take back two ratings, one after the other: the second waits for the
@@ -330,7 +346,7 @@ def review_undo(*, student: AbstractBaseUser, since: datetime) -> Card | None:
         return None
     card = last.card
     last.delete()
-    memory_state_rebuild(student=student, card=card)
+    memory_state_rebuild(student=student, card=card, parameters=parameters)
     return card
 
 
@@ -545,6 +561,7 @@ def answer_record(
     now: datetime,
     day_start: datetime,
     desired_retention: float = 0.9,
+    parameters: tuple[float, ...] = (),
     duration_ms: int | None = None,
 ) -> Recorded:
     """Grade and record the answer to the attempt's question at `position`.
@@ -621,7 +638,9 @@ def answer_record(
         attempt.position = min(position + 1, len(attempt.versions))
     attempt.save(update_fields=["seq", "position"])
     if not changeable:
-        _feed_schedule(attempt.student, version, answer, now, day_start, desired_retention)
+        _feed_schedule(
+            attempt.student, version, answer, now, day_start, desired_retention, parameters
+        )
     return Recorded(answer, duplicate=False)
 
 
@@ -632,6 +651,7 @@ def _feed_schedule(
     now: datetime,
     day_start: datetime,
     desired_retention: float,
+    parameters: tuple[float, ...],
 ) -> None:
     card = Card.objects.active().filter(question_id=version.question_id).first()
     if card is None:
@@ -644,6 +664,7 @@ def _feed_schedule(
         source=ReviewSource.QUIZ,
         answer=answer,
         desired_retention=desired_retention,
+        parameters=parameters,
         unless_reviewed_since=day_start,
     )
 
@@ -669,6 +690,7 @@ def attempt_finish(
     now: datetime,
     day_start: datetime | None = None,
     desired_retention: float = 0.9,
+    parameters: tuple[float, ...] = (),
 ) -> Attempt:
     """Close the attempt; unanswered questions score 0. Finishing twice changes nothing.
 
@@ -681,7 +703,13 @@ def attempt_finish(
     if attempt.answers_changeable:
         for answer in attempt.answers.select_related("version").order_by("position"):
             _feed_schedule(
-                attempt.student, answer.version, answer, now, day_start, desired_retention
+                attempt.student,
+                answer.version,
+                answer,
+                now,
+                day_start,
+                desired_retention,
+                parameters,
             )
     total = sum(attempt.answers.values_list("score", flat=True))
     attempt.score = total / len(attempt.versions) if attempt.versions else 0.0

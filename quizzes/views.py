@@ -473,6 +473,7 @@ def _answer(request: HttpRequest, attempt: Attempt, now) -> AnswerForm | None:
         now=now,
         day_start=day.start,
         desired_retention=day.desired_retention,
+        parameters=day.parameters,
         duration_ms=_clamp_ms(form.cleaned_data.get("duration_ms")),
     )
     return None
@@ -576,7 +577,9 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "undo":
-            undone = services.review_undo(student=request.user, since=day.start)
+            undone = services.review_undo(
+                student=request.user, since=day.start, parameters=day.parameters
+            )
             if undone is None:
                 messages.info(request, _("There is nothing to undo."))
         elif action == "suspend":
@@ -920,6 +923,7 @@ def _rate(
         reviewed_at=day.now,
         duration_ms=_clamp_ms(form.duration_ms),
         desired_retention=day.desired_retention,
+        parameters=day.parameters,
         expected_reps=form.reps,
     )
     if recorded is not None and recorded.became_leech:

@@ -272,8 +272,10 @@ def _rows_after(writes) -> list[tuple]:
 def test_the_ratings_shorter_way_in_the_trigger_gives_the_same_rows_to_the_bit(world):
     """Migration 0010 (PostgreSQL) gives a rating's write a shorter way through the trigger: the
     rows come out as 0007's trigger made them, bit for bit, through the writes that take it and
-    those that fall back. On SQLite the migration leaves the triggers as they were."""
+    those that fall back; so they do with 0015's (each state's own curve). On SQLite 0010 leaves
+    the triggers as they were."""
     migration = importlib.import_module("quizzes.migrations.0010_cheaper_rollup_trigger")
+    current = importlib.import_module("quizzes.migrations.0015_memorystate_curve")
     if connection.vendor != "postgresql":
         run = []
         migration.forwards(None, SimpleNamespace(connection=connection, execute=run.append))
@@ -309,8 +311,39 @@ def test_the_ratings_shorter_way_in_the_trigger_gives_the_same_rows_to_the_bit(w
     shorter = _rows_after(writes)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(migration.state_function(shortcut=False))
+            cursor.execute(current.state_function(shortcut=False))
         as_0007 = _rows_after(writes)
         transaction.set_rollback(True)
     assert len(shorter) == 16 and shorter == as_0007
     assert_rows_exact()  # and the world's rows as they were
+
+
+def test_states_with_a_fitted_curve_are_summed_with_their_own_curve(world):
+    """Migration 0015: each state's recall is summed with its own decay and factor, through
+    each kind of write, the rebuild, and the report; states of both curves side by side."""
+    from tests.quizzes.test_parameters_in_force import FITTED
+
+    students, cards = world["students"], world["cards"]
+    fitted = tuple(FITTED)
+    seen = MemoryState.objects.filter(student=students[1]).order_by("pk")[:3]
+    for state in seen:  # seen before: the update moves the state to the fitted curve
+        review_record(
+            student=students[1], card=state.card, rating=3, reviewed_at=T0, parameters=fitted
+        )
+    new = next(card for card in cards if not MemoryState.objects.filter(
+        student=students[2], card=card).exists())  # fmt: skip
+    review_record(student=students[2], card=new, rating=2, reviewed_at=T0, parameters=fitted)
+    curves = set(MemoryState.objects.values_list("decay", flat=True))
+    assert curves == {scheduling.DEFAULT_DECAY, -FITTED[20]}
+    assert_rows_exact()
+    MemoryState.objects.filter(student=students[2], card=new).delete()
+    assert_rows_exact()
+    Card.objects.filter(pk=seen[0].card_id).update(retired_at=T0)
+    assert_rows_exact()
+    Card.objects.filter(pk=seen[0].card_id).update(retired_at=None)
+    rollups.rollup_rebuild(day=D0 - 1)
+    assert_rows_exact()
+    at = T0 + timedelta(hours=5)
+    from_rollups, from_states = both(world, at)
+    for lesson_id, row in from_states.items():
+        assert from_rollups[lesson_id]["now"] == pytest.approx(row["now"], abs=0.02)

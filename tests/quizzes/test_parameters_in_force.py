@@ -1,0 +1,146 @@
+"""Fitted FSRS parameters in force (courses.ParameterFit) reach everything that schedules or
+predicts: the rating, the buttons' intervals, undo's replay, the recall SQL (each state with the
+curve of the parameters that computed it) and the rollups that reports read."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fsrs import Card as FsrsCard
+from fsrs import Scheduler
+
+from courses.models import FitStatus, ParameterFit
+from courses.selectors import study_day_for
+from quizzes import scheduling
+from quizzes.models import DEFAULT_DECAY, DEFAULT_FACTOR, Card, MemoryState, ReviewLog
+from quizzes.scheduling import recall_expression
+from quizzes.services import memory_state_rebuild, review_record
+from tests.factories import StudentFactory
+
+# FSRS-6's defaults with a faster first stability, a steeper curve (w20, the decay) and more:
+# within py-fsrs's bounds, and far enough from the defaults to change every figure.
+FITTED = list(Scheduler().parameters)
+FITTED[0:4] = [0.5, 1.8, 4.0, 12.0]
+FITTED[20] = 0.45
+
+
+def fit(course, *, student=None, parameters=FITTED, in_force=True) -> ParameterFit:
+    return ParameterFit.objects.create(
+        course=course,
+        student=student,
+        status=FitStatus.DONE,
+        parameters=list(parameters),
+        in_force=in_force,
+    )
+
+
+def intervals(html: str) -> list[str]:
+    return re.findall(r'<span class="interval">(\S+)</span>', html)
+
+
+def test_the_defaults_curve_in_the_models_is_the_schedulers():
+    assert scheduling.DEFAULT_DECAY == DEFAULT_DECAY == -Scheduler().parameters[20]
+    assert scheduling.DEFAULT_FACTOR == DEFAULT_FACTOR
+    assert scheduling.recall_constants() == (DEFAULT_DECAY, DEFAULT_FACTOR)
+
+
+@pytest.mark.django_db
+def test_recall_computed_in_sql_matches_py_fsrs_for_fitted_parameters(mini):
+    student, card = StudentFactory(), Card.objects.first()
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for days in (0, 1, 4):
+        review_record(
+            student=student,
+            card=card,
+            rating=3,
+            reviewed_at=start + timedelta(days=days),
+            fuzz=False,
+            parameters=tuple(FITTED),
+        )
+    at = start + timedelta(days=90)
+    state = MemoryState.objects.annotate(recall=recall_expression(at)).get()
+    assert state.decay == -0.45
+
+    fsrs_card = FsrsCard(
+        card_id=1, state=state.state, step=state.step, stability=state.stability,
+        difficulty=state.difficulty, due=state.due_at, last_review=state.last_review_at,
+    )  # fmt: skip
+    expected = Scheduler(parameters=FITTED).get_card_retrievability(fsrs_card, at)
+    with_defaults = Scheduler().get_card_retrievability(fsrs_card, at)
+    assert state.recall == pytest.approx(expected, rel=1e-9)
+    assert abs(expected - with_defaults) > 0.01  # the curve is the fitted one, not the defaults'
+
+
+@pytest.mark.django_db
+def test_the_study_day_carries_the_fit_in_force_and_a_students_own_fit_wins(mini, student):
+    lesson_ids = [Card.objects.first().lesson_id]
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    assert study_day_for(user=student, now=now, lesson_ids=lesson_ids).parameters == ()
+
+    fit(mini, in_force=False)  # a fit not in force changes nothing
+    assert study_day_for(user=student, now=now, lesson_ids=lesson_ids).parameters == ()
+
+    course_fit = fit(mini)
+    assert study_day_for(user=student, now=now, lesson_ids=lesson_ids).parameters == tuple(FITTED)
+    own = [*FITTED[:20], 0.3]
+    fit(mini, student=student, parameters=own)
+    assert study_day_for(user=student, now=now, lesson_ids=lesson_ids).parameters == tuple(own)
+    other = StudentFactory()
+    assert study_day_for(user=other, now=now, lesson_ids=lesson_ids).parameters == tuple(FITTED)
+
+    ParameterFit.objects.filter(student=student).delete()
+    course_fit.in_force = False
+    course_fit.save()  # back to the defaults: the cached context is forgotten
+    assert study_day_for(user=student, now=now, lesson_ids=lesson_ids).parameters == ()
+
+
+@pytest.mark.django_db
+def test_a_rating_and_the_buttons_use_the_courses_fit_in_force(client, mini, student):
+    client.force_login(student)
+    card = Card.objects.get(pk=int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1]))
+    with_defaults = intervals(client.get(f"/study/?show={card.pk}").text)
+    fit(mini)
+    with_fit = intervals(client.get(f"/study/?show={card.pk}").text)
+    assert len(with_fit) == 4 and with_fit != with_defaults
+    assert with_fit[3] == "12d"  # Easy on a new card: the fitted w[3], 12 days
+
+    client.post("/study/", {"card": card.pk, "reps": 0, "rating": 4, "duration_ms": 900})
+
+    state = MemoryState.objects.get(student=student, card=card)
+    assert state.stability == pytest.approx(12.0)
+    assert state.decay == -0.45
+    assert state.factor == pytest.approx(0.9 ** (1 / -0.45) - 1)
+    assert ReviewLog.objects.filter(student=student, card=card).count() == 1
+
+
+@pytest.mark.django_db
+def test_undos_replay_and_a_regrades_replay_use_the_parameters_in_force(client, mini, student):
+    card = Card.objects.first()
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for days, rating in ((0, 3), (2, 3), (9, 1)):
+        review_record(
+            student=student,
+            card=card,
+            rating=rating,
+            reviewed_at=start + timedelta(days=days),
+            fuzz=False,
+        )
+    by_defaults = MemoryState.objects.get(student=student, card=card)
+    assert by_defaults.decay == DEFAULT_DECAY
+    fit(mini)
+
+    # No parameters given: the replay looks up those in force (a regrade's way).
+    rebuilt = memory_state_rebuild(student=student, card=card)
+
+    replay = Scheduler(parameters=FITTED, enable_fuzzing=False)
+    fsrs_card = None
+    for log in ReviewLog.objects.filter(student=student, card=card).order_by("reviewed_at"):
+        fsrs_card = (
+            scheduling.to_fsrs(None, card_id=card.pk, now=log.reviewed_at)
+            if (fsrs_card is None)
+            else fsrs_card
+        )
+        fsrs_card, _ = replay.review_card(fsrs_card, log.rating, review_datetime=log.reviewed_at)
+    assert rebuilt.stability == pytest.approx(fsrs_card.stability, rel=1e-12)
+    assert rebuilt.stability != pytest.approx(by_defaults.stability)
+    assert rebuilt.decay == -0.45
