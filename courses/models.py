@@ -391,3 +391,12 @@ class ParameterFit(models.Model):
     def __str__(self) -> str:
         who = f" · {self.student}" if self.student_id else ""
         return f"{self.course}{who} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    # Whether it was in force when read from the database (courses.signals).
+    in_force_when_read = False
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        fit = super().from_db(db, field_names, values, **kwargs)
+        fit.in_force_when_read = fit.__dict__.get("in_force", False)
+        return fit

@@ -34,8 +34,6 @@ for model in (
     LessonSet,
     LessonSetItem,
     Lesson,
-    # The parameters in force (a fit's `in_force`) are in every context of its course.
-    ParameterFit,
 ):
     post_save.connect(usercache.forget_all, sender=model, dispatch_uid=f"usercache-{model}-save")
     post_delete.connect(
@@ -57,3 +55,14 @@ m2m_changed.connect(
 @receiver(post_save, sender=Profile, dispatch_uid="usercache-profile-save")
 def profile_saved(sender, instance: Profile, **kwargs) -> None:
     usercache.forget_user(instance.user_id)
+
+
+@receiver(post_save, sender=ParameterFit, dispatch_uid="usercache-parameter-fit-save")
+@receiver(post_delete, sender=ParameterFit, dispatch_uid="usercache-parameter-fit-delete")
+def parameter_fit_changed(sender, instance: ParameterFit, **kwargs) -> None:
+    """The parameters in force are in every context of the fit's course: a fit in force, or one
+    that was when it was read, forgets them all. A fit's progress (queued, fitting, done) does
+    not."""
+    if instance.in_force or instance.in_force_when_read:
+        usercache.forget_all()
+    instance.in_force_when_read = instance.in_force

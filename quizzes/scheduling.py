@@ -4,6 +4,7 @@ Every datetime passed to fsrs carries `datetime.timezone.utc` itself (py-fsrs re
 """
 
 import functools
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +13,8 @@ from fsrs import Rating as FsrsRating
 from fsrs import Scheduler, State
 
 from quizzes.models import MemoryState
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,18 @@ def scheduler_for(
 
 @functools.lru_cache(maxsize=64)
 def _scheduler(desired_retention: float, fuzz: bool, parameters: Parameters) -> Scheduler:
-    if not parameters:
-        return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
-    return Scheduler(
-        parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
-    )
+    if parameters:
+        try:
+            return Scheduler(
+                parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
+            )
+        except (TypeError, ValueError):
+            # Fits are checked before they are put in force (courses.fitting); a set edited
+            # since (in the admin, say) must not stop every review: the defaults schedule.
+            logger.error(
+                "FSRS parameters refused by py-fsrs, the defaults are used: %r", parameters
+            )
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
 
 
 def to_fsrs(state: MemoryState | None, *, card_id: int, now: datetime) -> FsrsCard:

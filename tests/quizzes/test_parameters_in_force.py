@@ -144,3 +144,23 @@ def test_undos_replay_and_a_regrades_replay_use_the_parameters_in_force(client, 
     assert rebuilt.stability == pytest.approx(fsrs_card.stability, rel=1e-12)
     assert rebuilt.stability != pytest.approx(by_defaults.stability)
     assert rebuilt.decay == -0.45
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "parameters",
+    [[*FITTED[:20], 5.0], FITTED[:19], ["x"] * 21],
+    ids=["out of bounds", "too few", "not numbers"],
+)
+def test_parameters_edited_into_nonsense_schedule_with_the_defaults(
+    client, mini, student, parameters, caplog
+):
+    """A fit's parameters changed in the admin after it was put in force: reviews go on, with
+    the defaults, and the error is logged."""
+    fit(mini, parameters=parameters)
+    client.force_login(student)
+    card = Card.objects.get(pk=int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1]))
+    response = client.post("/study/", {"card": card.pk, "reps": 0, "rating": 3, "duration_ms": 900})
+    assert response.status_code == 302
+    assert MemoryState.objects.get(student=student, card=card).decay == DEFAULT_DECAY
+    assert "FSRS parameters refused" in caplog.text
