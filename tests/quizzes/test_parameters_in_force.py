@@ -164,3 +164,26 @@ def test_parameters_edited_into_nonsense_schedule_with_the_defaults(
     assert response.status_code == 302
     assert MemoryState.objects.get(student=student, card=card).decay == DEFAULT_DECAY
     assert "FSRS parameters refused" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_fits_progress_keeps_the_cached_contexts_and_putting_it_in_force_does_not(
+    mini, student, django_assert_num_queries
+):
+    from courses.selectors import study_context
+
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    running = fit(mini, in_force=False)
+    running.status = FitStatus.RUNNING
+    study_context(user=student, now=now)  # built and cached
+    running.status = FitStatus.DONE
+    running.save()
+    with django_assert_num_queries(0):
+        assert study_context(user=student, now=now).parameters == ()
+    running.in_force = True
+    running.save()
+    assert study_context(user=student, now=now).parameters == tuple(FITTED)
+    running = ParameterFit.objects.get(pk=running.pk)
+    running.in_force = False
+    running.save(update_fields=["in_force"])
+    assert study_context(user=student, now=now).parameters == ()
