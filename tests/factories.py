@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from fsrs import Scheduler
 
 from content.models import Citation, ImportRecord, KeyTerm, Lesson, Section, Source
 from courses.models import (
@@ -17,6 +18,7 @@ from courses.models import (
     Invitation,
     LessonSet,
     LessonSetItem,
+    ParameterFit,
     Profile,
 )
 from quizzes.grading import stored_form
@@ -312,6 +314,20 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
     key = factory.Sequence(lambda n: f"course-{n}")
     title = factory.Sequence(lambda n: f"Course {n}")
+
+
+class ParameterFitFactory(factory.django.DjangoModelFactory):
+    """A finished fit of FSRS's parameters to a course's reviews (FSRS's defaults, not in force)."""
+
+    class Meta:
+        model = ParameterFit
+
+    course = factory.SubFactory(CourseFactory)
+    status = "done"
+    reviews = 1200
+    train_reviews = 960
+    test_reviews = 240
+    parameters = factory.LazyFunction(lambda: list(Scheduler().parameters))
 
 
 class LessonSetFactory(factory.django.DjangoModelFactory):
