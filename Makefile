@@ -65,7 +65,7 @@ test: install-dev browser lint
 # Production on this machine: config.settings.production (HTTPS only, so behind a TLS proxy
 # that sets X-Forwarded-Proto), DJANGO_SECRET_KEY, DATABASE_URL and DJANGO_ALLOWED_HOSTS from the
 # environment, gunicorn as config/gunicorn.conf.py says (GUNICORN_WORKERS and the rest).
-.PHONY: serve bench
+.PHONY: serve bench bench-scheduling
 serve: export DJANGO_SETTINGS_MODULE ?= config.settings.production
 serve: install
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "error: set DJANGO_SECRET_KEY; production settings refuse to start without one" >&2; exit 1; }
@@ -80,6 +80,12 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/learnhall_bench
 BENCH_ARGS ?=
 bench: install-dev
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run $(BENCH_ARGS)
+
+# The scheduling simulation benchmark (docs/scheduling.md): no database; prints a Markdown table.
+# More options: make bench-scheduling SIM_ARGS="--students 50 --seed 2" (python -m bench.scheduling --help).
+SIM_ARGS ?=
+bench-scheduling: install-dev
+	$(PY) -m bench.scheduling $(SIM_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
