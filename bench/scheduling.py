@@ -236,11 +236,9 @@ class Policy(Protocol):
 
     def cost_row(self, memory: Any) -> int: ...
 
-    def begin_day(self, day: int, history: History) -> bool:
-        """Called before each day; True if every card's memory must be rebuilt (a refit)."""
+    def begin_day(self, day: int, history: History) -> None:
+        """Called before each day with every student's reviews so far (to fit on)."""
         ...
-
-    def rebuild(self, memory: Any, reviews: Sequence[tuple[Moment, int]]) -> Any: ...
 
     def reference(self, memory: Any, moment: Moment) -> float | None:
         """A second prediction of the same review, for a paired comparison (or None)."""
@@ -312,11 +310,8 @@ class FsrsDefault:
     def cost_row(self, memory: FsrsMemory) -> int:
         return int(memory.card.state) - 1  # Learning 1, Review 2, Relearning 3
 
-    def begin_day(self, day: int, history: History) -> bool:
-        return False
-
-    def rebuild(self, memory: FsrsMemory, reviews: Sequence[tuple[Moment, int]]) -> FsrsMemory:
-        return memory
+    def begin_day(self, day: int, history: History) -> None:
+        return None
 
     def reference(self, memory: FsrsMemory, moment: Moment) -> float | None:
         return None
@@ -383,8 +378,9 @@ def fsrs_fit(history: History, before_day: int) -> Fit:
 
 class FsrsFitted(FsrsDefault):
     """The default scheduler until `fit_day`; then FSRS fitted on every student's reviews of the
-    days before (a course-wide fit), every card's memory state recomputed from its reviews with
-    the fitted parameters (due dates kept, as Anki keeps them), and the fitted scheduler after."""
+    days before (a course-wide fit) schedules every rating. As in production when a fit is put
+    in force (docs/scheduling.md, "Parameters in force"), memory states and due dates are not
+    rewritten: a card moves to the fitted parameters at its next rating."""
 
     name = "FSRS fitted"
 
@@ -413,18 +409,10 @@ class FsrsFitted(FsrsDefault):
     def cost_row(self, memory: FittedMemory) -> int:
         return super().cost_row(memory.own)
 
-    def begin_day(self, day: int, history: History) -> bool:
-        if day != self.fit_day:
-            return False
-        self.fit = fsrs_fit(history, day)
-        self.scheduler = fsrs_scheduler(self.fit.parameters, learning_steps=self.learning_steps)
-        return True
-
-    def rebuild(self, memory: FittedMemory, reviews: Sequence[tuple[Moment, int]]) -> FittedMemory:
-        own = super().start()
-        for moment, rating in reviews:
-            own, _ = fsrs_review(self.scheduler, own, rating, moment)
-        return FittedMemory(own, memory.default)
+    def begin_day(self, day: int, history: History) -> None:
+        if day == self.fit_day:
+            self.fit = fsrs_fit(history, day)
+            self.scheduler = fsrs_scheduler(self.fit.parameters, learning_steps=self.learning_steps)
 
 
 @dataclass(frozen=True)
@@ -453,11 +441,8 @@ class _DayPolicy:
     def cost_row(self, memory: DayMemory) -> int:
         return REVIEW if memory.started else LEARNING
 
-    def begin_day(self, day: int, history: History) -> bool:
-        return False
-
-    def rebuild(self, memory: DayMemory, reviews: Sequence[tuple[Moment, int]]) -> DayMemory:
-        return memory
+    def begin_day(self, day: int, history: History) -> None:
+        return None
 
     def reference(self, memory: DayMemory, moment: Moment) -> float | None:
         return None
@@ -582,10 +567,7 @@ def simulate(
     budget_s = setting.minutes * 60
 
     for day in range(setting.days):
-        if policy.begin_day(day, history):
-            for (student, card), reviews in history.items():
-                memories = students[student].memories
-                memories[card] = policy.rebuild(memories[card], reviews)
+        policy.begin_day(day, history)
         for student in students:
             _session(policy, student, day, budget_s, new_per_day, keys, offsets, setting, history)
     results = []
