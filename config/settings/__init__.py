@@ -323,6 +323,10 @@ SESSION_COOKIE_HTTPONLY = True
 # The bundled course that `load_content` loads when given no path.
 CONTENT_BUNDLE_DIRS = [BASE_DIR / "content" / "bundle" / "alliance-politics"]
 
+# A course (or one student in it) with fewer reviews in its log is not fitted: FSRS's parameters
+# stay the defaults (courses.fitting; FSRS's own guidance is about a thousand reviews).
+FSRS_FIT_MIN_REVIEWS = int(os.environ.get("FSRS_FIT_MIN_REVIEWS", "1000"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
