@@ -890,6 +890,12 @@ def _write_flashcards(
 def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, now: Any) -> None:
     spec = parsed.spec.course
     fields = spec.model_dump(exclude={"key"})
+    # Authors may set the retention on the course's scheduling page: only a course file that
+    # states it sets it.
+    stated = "desired_retention" in spec.model_fields_set
+    fields["file_desired_retention"] = fields["desired_retention"] if stated else None
+    if not stated:
+        del fields["desired_retention"]
     course, created = Course.objects.get_or_create(key=spec.key, defaults=fields)
     if created:
         report.add(f"created course {spec.key}")

@@ -34,6 +34,11 @@ class Course(models.Model):
     title = models.CharField(_("title"), max_length=300)
     summary = models.TextField(_("summary"), blank=True)
     desired_retention = models.FloatField(_("desired retention"), default=0.9)
+    # What the course file states, if it states it (None: it does not): loading the file again
+    # sets desired_retention back to it (content.loader).
+    file_desired_retention = models.FloatField(
+        _("desired retention in the course file"), null=True, blank=True
+    )
     new_cards_per_day = models.PositiveSmallIntegerField(_("new cards per day"), default=20)
     reviews_per_day = models.PositiveSmallIntegerField(_("reviews per day"), default=200)
     # As Anki's learn-ahead limit: a card in (re)learning due within this many minutes is shown

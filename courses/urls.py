@@ -1,7 +1,7 @@
 from django.urls import path
 
 from content import ids  # noqa: F401  (registers <id:...>)
-from courses import author, author_import, views
+from courses import author, author_import, author_scheduling, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -45,6 +45,31 @@ urlpatterns = [
         "author/courses/<slug:course_key>/reviews.csv",
         author.author_reviews_csv,
         name="author_reviews_csv",
+    ),
+    path(
+        "author/courses/<slug:course_key>/scheduling/",
+        author_scheduling.author_scheduling,
+        name="author_scheduling",
+    ),
+    path(
+        "author/courses/<slug:course_key>/scheduling/fit/",
+        author_scheduling.author_scheduling_fit,
+        name="author_scheduling_fit",
+    ),
+    path(
+        "author/courses/<slug:course_key>/scheduling/fits/<id:fit_id>/use/",
+        author_scheduling.author_scheduling_use,
+        name="author_scheduling_use",
+    ),
+    path(
+        "author/courses/<slug:course_key>/scheduling/defaults/",
+        author_scheduling.author_scheduling_defaults,
+        name="author_scheduling_defaults",
+    ),
+    path(
+        "author/courses/<slug:course_key>/scheduling/retention/",
+        author_scheduling.author_scheduling_retention,
+        name="author_scheduling_retention",
     ),
     path("classes/", views.classes, name="classes"),
     path("my-classes/<id:class_id>/", views.my_class, name="my_class"),

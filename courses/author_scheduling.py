@@ -1,0 +1,257 @@
+"""A course's scheduling page for authors, /author/courses/<key>/scheduling/ (issue 13): the FSRS
+parameters in force, every fit of them with its evaluation, "Fit now", putting a fit in force or
+going back to the defaults, and the expected workload of each desired retention, with a form
+that shows the cost of a typed retention before saving it.
+
+Who may see these pages: authors, as /author/ (anyone else gets the 404 the author pages give);
+an unknown course, or a fit of another course, is a 404. Fitting runs as a task
+(courses.tasks.parameters_fit); the page looks again every few seconds while one runs.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from content.export import course_reviews
+from content.ids import parse_id
+from courses.author import _require
+from courses.fitting import (
+    DEFAULT_PARAMETERS,
+    RETENTIONS,
+    FitRefused,
+    course_deck_size,
+    course_retention_set,
+    fit_in_force,
+    fit_put_in_force,
+    fit_request,
+    fit_threshold,
+    fit_usable,
+    fits_to_defaults,
+    memorized_per_minute,
+    retention_best_value,
+    retention_key,
+    retention_workload,
+)
+from courses.models import Course, FitStatus, ParameterFit
+from courses.roles import Role
+from quizzes.views import wants_partial
+
+# Seconds between two looks at a fit that is running (htmx, or the page's own refresh).
+POLL_SECONDS = 2
+HISTORY_LENGTH = 50
+
+
+class RetentionForm(forms.Form):
+    desired_retention = forms.FloatField(
+        label=gettext_lazy("Desired retention"),
+        min_value=0.70,
+        max_value=0.99,
+        help_text=gettext_lazy(
+            "The recall each card is scheduled for, from 0.70 to 0.99. Higher keeps more "
+            "cards memorized and costs more reviews."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    retention: float
+    minutes_per_day: float
+    reviews_per_day: float
+    memorized: float
+    per_hour: float
+    current: bool = False
+    suggested: bool = False
+
+
+def _rows(workload: dict, *, current: float, suggested: float | None) -> list[RetentionRow]:
+    return [
+        RetentionRow(
+            retention=float(key),
+            minutes_per_day=row["minutes_per_day"],
+            reviews_per_day=row["reviews_per_day"],
+            memorized=row["memorized"],
+            per_hour=memorized_per_minute(row) * 60,
+            current=key == retention_key(current),
+            suggested=suggested is not None and key == retention_key(suggested),
+        )
+        for key, row in sorted(workload.items())
+    ]
+
+
+def _course(request: HttpRequest, course_key: str) -> Course:
+    _require(request, Role.AUTHOR)
+    return get_object_or_404(Course, key=course_key)
+
+
+def _running(course: Course) -> ParameterFit | None:
+    return ParameterFit.objects.filter(
+        course=course, student__isnull=True, status__in=[FitStatus.QUEUED, FitStatus.RUNNING]
+    ).first()
+
+
+def _parameters(in_force: ParameterFit | None) -> list[float]:
+    return list(in_force.parameters) if in_force else list(DEFAULT_PARAMETERS)
+
+
+def _preview(course: Course, value: float, in_force: ParameterFit | None) -> RetentionRow:
+    row = retention_workload(course, _parameters(in_force), [value])[retention_key(value)]
+    return _rows({retention_key(value): row}, current=course.desired_retention, suggested=None)[0]
+
+
+def _page(
+    request: HttpRequest,
+    course: Course,
+    *,
+    form: RetentionForm | None = None,
+    preview: RetentionRow | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    in_force = fit_in_force(course)
+    running = _running(course)
+    fits = list(
+        ParameterFit.objects.filter(course=course, student__isnull=True).select_related(
+            "requested_by"
+        )[:HISTORY_LENGTH]
+    )
+    student_fits = list(
+        ParameterFit.objects.filter(course=course, student__isnull=False).select_related(
+            "student", "requested_by"
+        )[:HISTORY_LENGTH]
+    )
+    for fit in fits + student_fits:
+        fit.usable = fit_usable(fit)
+    deck_size = course_deck_size(course)
+    retentions = sorted({*RETENTIONS, round(course.desired_retention, 2)})
+    workload = retention_workload(course, _parameters(in_force), retentions, deck_size=deck_size)
+    if in_force and in_force.suggested_retention is not None:
+        suggested, suggested_by = in_force.suggested_retention, "simulation"
+    else:
+        suggested, suggested_by = retention_best_value(workload), "table"
+    context = {
+        "course": course,
+        "in_force": in_force,
+        "parameters": _parameters(in_force),
+        "reviews": course_reviews(course).count(),
+        "threshold": fit_threshold(),
+        "running": running,
+        "poll_seconds": POLL_SECONDS,
+        "fits": fits,
+        "student_fits": student_fits,
+        "deck_size": deck_size,
+        "rows": _rows(workload, current=course.desired_retention, suggested=suggested),
+        "suggested": suggested,
+        "suggested_by": suggested_by,
+        "form": form or RetentionForm(initial={"desired_retention": course.desired_retention}),
+        "preview": preview,
+        "file_retention": course.file_desired_retention,
+    }
+    return render(request, "courses/author/scheduling.html", context, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@login_required
+def author_scheduling(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: the course's parameters in force, its fits, "Fit now" and the retention table.
+    While a fit runs, htmx asks for the status partial every few seconds; once the fit is done
+    the answer tells htmx to load the whole page again (its tables change)."""
+    course = _course(request, course_key)
+    if wants_partial(request):
+        running = _running(course)
+        response = render(
+            request,
+            "courses/author/scheduling.html#fit-status",
+            {"course": course, "running": running, "poll_seconds": POLL_SECONDS},
+        )
+        if running is None:
+            response["HX-Refresh"] = "true"
+        return response
+    return _page(request, course)
+
+
+@require_POST
+@login_required
+def author_scheduling_fit(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: queue a fit of the course's parameters; one at a time per course."""
+    course = _course(request, course_key)
+    _fit, created = fit_request(course=course, requested_by=request.user)
+    if created:
+        messages.success(request, _("Fit queued: this page shows its result when it is done."))
+    else:
+        messages.info(request, _("A fit is already queued or running: no other was queued."))
+    return redirect("author_scheduling", course_key=course.key)
+
+
+@require_POST
+@login_required
+def author_scheduling_use(request: HttpRequest, course_key: str, fit_id: int) -> HttpResponse:
+    """Authors: put one of the course's fits in force (the course's, or a student's)."""
+    course = _course(request, course_key)
+    fit = get_object_or_404(ParameterFit, pk=fit_id, course=course)
+    try:
+        fit_put_in_force(fit=fit)
+    except FitRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("These parameters are now in force."))
+    return redirect("author_scheduling", course_key=course.key)
+
+
+@require_POST
+@login_required
+def author_scheduling_defaults(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: back to FSRS's default parameters, for the course or (`student` posted) for one
+    student with a fit in the course. Every fit stays stored."""
+    course = _course(request, course_key)
+    student = None
+    if "student" in request.POST:
+        student = get_object_or_404(
+            get_user_model().objects.filter(parameter_fits__course=course).distinct(),
+            pk=parse_id(request.POST["student"]),
+        )
+    fits_to_defaults(course=course, student=student)
+    messages.success(request, _("Back to FSRS's default parameters."))
+    return redirect("author_scheduling", course_key=course.key)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@login_required
+def author_scheduling_retention(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: the cost of a typed desired retention (GET, or POST with "Preview": its row
+    of the table), or save it (POST) as the course's desired retention."""
+    course = _course(request, course_key)
+    data = request.POST if request.method == "POST" else request.GET
+    form = RetentionForm(data)
+    saving = request.method == "POST" and "preview" not in request.POST
+    if not form.is_valid():
+        if wants_partial(request):
+            return render(
+                request,
+                "courses/author/scheduling.html#retention-preview",
+                {"form": form, "preview": None},
+            )
+        return _page(request, course, form=form, status=422)
+    value = form.cleaned_data["desired_retention"]
+    if saving:
+        course_retention_set(course=course, desired_retention=round(value, 4))
+        messages.success(request, _("Desired retention saved: %(value)s.") % {"value": value})
+        return redirect("author_scheduling", course_key=course.key)
+    preview = _preview(course, value, fit_in_force(course))
+    if wants_partial(request):
+        return render(
+            request,
+            "courses/author/scheduling.html#retention-preview",
+            {"form": form, "preview": preview},
+        )
+    return _page(request, course, form=form, preview=preview)
