@@ -892,15 +892,16 @@ def _write_course(parsed: ParsedCourse, loaded: set[str], report: LoadReport, no
     fields = spec.model_dump(exclude={"key"})
     # Authors may set the retention on the course's scheduling page: only a course file that
     # states it sets it.
-    stated = "desired_retention" in spec.model_fields_set
-    fields["file_desired_retention"] = fields["desired_retention"] if stated else None
-    if not stated:
+    stated = spec.desired_retention if "desired_retention" in spec.model_fields_set else None
+    if stated is None:
         del fields["desired_retention"]
     course, created = Course.objects.get_or_create(key=spec.key, defaults=fields)
     if created:
         report.add(f"created course {spec.key}")
     elif _update(course, fields):
         report.add(f"updated course {spec.key}")
+    if course.file_desired_retention != stated:  # a note for that page, not a change of content
+        Course.objects.filter(pk=course.pk).update(file_desired_retention=stated)
 
     lessons = {lesson.key: lesson for lesson in Lesson.objects.all()}
     kept_sets = []

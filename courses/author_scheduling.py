@@ -27,6 +27,7 @@ from courses.author import _require
 from courses.fitting import (
     DEFAULT_PARAMETERS,
     RETENTIONS,
+    SIMULATED_DAYS,
     FitRefused,
     course_deck_size,
     course_retention_set,
@@ -148,6 +149,7 @@ def _page(
         "fits": fits,
         "student_fits": student_fits,
         "deck_size": deck_size,
+        "simulated_days": SIMULATED_DAYS,
         "rows": _rows(workload, current=course.desired_retention, suggested=suggested),
         "suggested": suggested,
         "suggested_by": suggested_by,
@@ -231,6 +233,8 @@ def author_scheduling_retention(request: HttpRequest, course_key: str) -> HttpRe
     """Authors: the cost of a typed desired retention (GET, or POST with "Preview": its row
     of the table), or save it (POST) as the course's desired retention."""
     course = _course(request, course_key)
+    if request.method == "GET" and "desired_retention" not in request.GET:
+        return _page(request, course)
     data = request.POST if request.method == "POST" else request.GET
     form = RetentionForm(data)
     saving = request.method == "POST" and "preview" not in request.POST

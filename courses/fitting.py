@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import fsrs_rs_python as fsrs_rs
 from django.conf import settings
@@ -41,6 +41,8 @@ SIMULATION_SEED = 13
 # says "as low as allowed", which is no advice for a class.
 SENSIBLE_RETENTION = (0.75, 0.95)
 ROWS_PER_CHUNK = 2000
+# A fit queued or running for longer than this was left by a worker that stopped.
+FIT_STALE_AFTER = timedelta(hours=1)
 # A study day turns over at this hour for a student with no profile (as courses.models.Profile).
 DEFAULT_DAY_STARTS_AT = 4
 
@@ -305,10 +307,27 @@ def fit_threshold() -> int:
     return settings.FSRS_FIT_MIN_REVIEWS
 
 
+def fits_stale_fail(*, course: Course, student=None) -> int:
+    """Mark failed the course's (or a student's) fits queued or running for longer than
+    FIT_STALE_AFTER: a worker that was stopped mid-fit (a deploy, a crash) left them, and they
+    would block every later fit. Returns how many there were."""
+    return ParameterFit.objects.filter(
+        course=course,
+        student=student,
+        status__in=[FitStatus.QUEUED, FitStatus.RUNNING],
+        created_at__lt=timezone.now() - FIT_STALE_AFTER,
+    ).update(
+        status=FitStatus.FAILED,
+        finished_at=timezone.now(),
+        note="The fit did not finish within an hour (its worker stopped?): nothing was fitted.",
+    )
+
+
 def fit_request(*, course: Course, requested_by) -> tuple[ParameterFit, bool]:
     """Queue a fit of the course's parameters, unless one is already queued or running (the
     database's constraint decides between two requests at the same moment). Returns the fit
     and whether this call queued it."""
+    fits_stale_fail(course=course)
     try:
         with transaction.atomic():
             fit = ParameterFit.objects.create(
@@ -343,7 +362,7 @@ def _enqueue(fit_id: int) -> None:
         )
 
 
-def fit_run(*, fit_id: int) -> ParameterFit:
+def fit_run(*, fit_id: int) -> ParameterFit | None:
     """Run a queued course fit (the task's work): queued -> running -> done or failed, with
     every exception recorded in the note. A winning fit is put in force. Then each student of
     the course with at least FSRS_FIT_MIN_REVIEWS reviews of their own gets a fit of theirs,
@@ -351,7 +370,7 @@ def fit_run(*, fit_id: int) -> ParameterFit:
     if not ParameterFit.objects.filter(pk=fit_id, status=FitStatus.QUEUED).update(
         status=FitStatus.RUNNING
     ):
-        return ParameterFit.objects.get(pk=fit_id)
+        return ParameterFit.objects.filter(pk=fit_id).first()  # None: deleted with its course
     fit = ParameterFit.objects.select_related("course").get(pk=fit_id)
     log = None
     try:
@@ -376,6 +395,7 @@ def _fit_failed(fit: ParameterFit, exc: Exception) -> None:
 
 
 def _student_fit(course_fit: ParameterFit, student_id: int, log: ReviewLog) -> None:
+    fits_stale_fail(course=course_fit.course, student=student_id)
     try:
         fit = ParameterFit.objects.create(
             course_id=course_fit.course_id,

@@ -41,7 +41,9 @@ from courses import services as course_services
 from courses.models import (
     AssignmentKind,
     Classroom,
+    Course,
     LessonSet,
+    ParameterFit,
 )
 from quizzes import services as quiz_services
 from quizzes.models import AcceptedResponse, Card, Question, Quiz, Regrade
@@ -358,6 +360,49 @@ ACCESS: dict[str, Row] = {
             POST(everyone(405), course_key="course"),
         ),
     ),
+    "author/courses/<slug:course_key>/scheduling/": Row(
+        "Authors: the course's FSRS parameters, its fits and the retention table.",
+        (
+            GET(only(AUTHOR), course_key="course"),
+            GET(only(AUTHOR, status=404), course_key="no_such_course"),
+            POST(everyone(405), course_key="course"),
+        ),
+    ),
+    "author/courses/<slug:course_key>/scheduling/fit/": Row(
+        "Authors, by POST only: queue a fit of the course's parameters.",
+        (
+            GET(everyone(405), course_key="course"),
+            POST(only(AUTHOR, status=302), course_key="course"),
+            POST(only(AUTHOR, status=404), course_key="no_such_course"),
+        ),
+    ),
+    "author/courses/<slug:course_key>/scheduling/fits/<id:fit_id>/use/": Row(
+        "Authors, by POST only: put one of the course's fits in force; another course's is 404.",
+        (
+            GET(everyone(405), course_key="course", fit_id="course_fit"),
+            POST(only(AUTHOR, status=302), course_key="course", fit_id="course_fit"),
+            POST(only(AUTHOR, status=404), course_key="course", fit_id="other_course_fit"),
+        ),
+    ),
+    "author/courses/<slug:course_key>/scheduling/defaults/": Row(
+        "Authors, by POST only: the course (or one student in it) back to the defaults.",
+        (
+            GET(everyone(405), course_key="course"),
+            POST(only(AUTHOR, status=302), course_key="course"),
+        ),
+    ),
+    "author/courses/<slug:course_key>/scheduling/retention/": Row(
+        "Authors: the cost of a typed desired retention; POST saves it.",
+        (
+            GET(only(AUTHOR), course_key="course"),
+            GET(only(AUTHOR), query="desired_retention=0.85", course_key="course"),
+            POST(
+                only(AUTHOR, status=302),
+                lambda world: {"desired_retention": "0.85"},
+                course_key="course",
+            ),
+        ),
+    ),
     "questions/": Row("Authors.", (GET(only(AUTHOR)),)),
     "questions/<slug:key>/": Row(
         "Authors, for a question with a typed answer; POST accepts a response for everyone.",
@@ -669,7 +714,13 @@ def world(mini, student, settings) -> dict:
     record = import_record_create(
         user=users[AUTHOR], upload=Upload("01-mini.yaml", b"lesson: {key: mini-lesson}")
     )
+    # A fit of the course's parameters that beat the defaults, and one of another course.
+    fit = {"status": "done", "parameters": [0.5] * 21, "log_loss": 0.4, "default_log_loss": 0.5}
+    course_fit = ParameterFit.objects.create(course=Course.objects.get(key="mini"), **fit)
+    other_fit = ParameterFit.objects.create(course=Course.objects.create(key="other"), **fit)
     world = {
+        "course_fit": course_fit.pk,
+        "other_course_fit": other_fit.pk,
         "import_record": record.pk,
         "users": users,
         "class": classroom.pk,

@@ -331,6 +331,32 @@ def test_fit_now_twice_queues_one_fit():
     assert ParameterFit.objects.filter(course=course).count() == 1
 
 
+def test_a_fit_left_queued_or_running_by_a_stopped_worker_does_not_block_the_next():
+    course = CourseFactory()
+    stale = ParameterFit.objects.create(course=course, status=FitStatus.RUNNING)
+    ParameterFit.objects.filter(pk=stale.pk).update(created_at=START)
+
+    fit, created = fit_request(course=course, requested_by=AuthorFactory())
+
+    assert created and fit.status == FitStatus.QUEUED
+    stale.refresh_from_db()
+    assert stale.status == FitStatus.FAILED and "did not finish within an hour" in stale.note
+    # A fit queued a moment ago is not stale: it still blocks another.
+    again, created_again = fit_request(course=course, requested_by=AuthorFactory())
+    assert not created_again and again == fit
+
+
+def test_a_fit_deleted_with_its_course_before_it_ran_ends_the_task_quietly():
+    course = CourseFactory()
+    fit, _ = fit_request(course=course, requested_by=AuthorFactory())
+    course.delete()
+
+    result = parameters_fit.enqueue(fit_id=fit.pk)
+
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == "gone"
+
+
 # In force and back -----------------------------------------------------------------------------
 
 
