@@ -397,12 +397,13 @@ def _fit_failed(fit: ParameterFit, exc: Exception) -> None:
 def _student_fit(course_fit: ParameterFit, student_id: int, log: ReviewLog) -> None:
     fits_stale_fail(course=course_fit.course, student=student_id)
     try:
-        fit = ParameterFit.objects.create(
-            course_id=course_fit.course_id,
-            student_id=student_id,
-            requested_by_id=course_fit.requested_by_id,
-            status=FitStatus.RUNNING,
-        )
+        with transaction.atomic():
+            fit = ParameterFit.objects.create(
+                course_id=course_fit.course_id,
+                student_id=student_id,
+                requested_by_id=course_fit.requested_by_id,
+                status=FitStatus.RUNNING,
+            )
     except IntegrityError:  # one is already running for this student
         return
     try:
