@@ -21,6 +21,7 @@ from tests.factories import (
     CourseFactory,
     LessonFactory,
     LessonSetItemFactory,
+    ParameterFitFactory,
     StudentFactory,
     TeacherFactory,
 )
@@ -66,7 +67,7 @@ def _winning_fit(course: Course, **fields) -> ParameterFit:
         "default_rmse_bins": 0.08,
         **fields,
     }
-    return ParameterFit.objects.create(course=course, **values)
+    return ParameterFitFactory(course=course, **values)
 
 
 # Who may see the page ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from courses.fitting import (
     review_log_read,
 )
 from courses.models import Course, FitStatus, ParameterFit, Profile
+from courses.selectors import parameters_in_force
 from courses.tasks import parameters_fit
 from quizzes.models import ReviewLog, ReviewSource
 from tests.factories import (
@@ -215,6 +216,7 @@ def test_a_fit_on_a_simulated_log_beats_the_defaults_and_is_put_in_force(setting
     assert len(fit.parameters) == 21 and fit.parameters != list(DEFAULT_PARAMETERS)
     assert fit.log_loss < fit.default_log_loss
     assert fit.in_force
+    fsrs.Scheduler(parameters=fit.parameters)  # py-fsrs, which schedules, takes them
     assert fit.note.startswith("In force: on the")
     assert fit.finished_at is not None
     assert set(fit.workload) == {"0.80", "0.85", "0.90", "0.95"}
@@ -381,8 +383,13 @@ def test_an_earlier_fit_can_be_put_back_in_force_and_then_the_defaults(settings)
     second.refresh_from_db()
     assert first.in_force and not second.in_force
     assert cache.get(usercache.GLOBAL_TOKEN) != token  # every study context is forgotten
+    # What the scheduler is given (courses.selectors), for any student of the course.
+    in_force = parameters_in_force(course_id=first.course_id, student_id=StudentFactory().pk)
+    assert in_force == tuple(first.parameters)
 
     assert fits_to_defaults(course=first.course) == 1
+
+    assert parameters_in_force(course_id=first.course_id, student_id=None) == ()
 
     assert not ParameterFit.objects.filter(in_force=True).exists()
     assert ParameterFit.objects.count() == 2  # every fit is kept
