@@ -27,6 +27,7 @@ from courses.models import (
 )
 from courses.results import study_goal
 from courses.roles import Role
+from quizzes import scheduling
 from quizzes import selectors as quiz_selectors
 from quizzes.models import Attempt, CardSuspension
 from quizzes.selectors import StudyDay
@@ -253,7 +254,11 @@ def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tup
         Q(student__isnull=True) | Q(student_id=student_id)
     )
     found = dict(fits.values_list("student_id", "parameters"))
-    return tuple(found.get(student_id) or found.get(None) or ())
+    for fit in (found.get(student_id), found.get(None)):
+        parameters = scheduling.usable_parameters(fit)
+        if parameters:
+            return parameters
+    return ()
 
 
 def parameters_for_card(*, student_id: int, card) -> tuple[float, ...]:

@@ -53,6 +53,21 @@ def _no_fits(*, student_id: int, card) -> Parameters:
 parameters_lookup = _no_fits
 
 
+def usable_parameters(parameters: object) -> Parameters:
+    """`parameters` as a tuple if py-fsrs schedules with them (21 finite numbers within its
+    bounds), else () for the defaults, with the refusal logged: a fit's JSON edited into
+    anything must not stop reviews (courses.selectors.parameters_in_force)."""
+    if not parameters:
+        return ()
+    try:
+        candidate = tuple(float(w) for w in parameters)  # type: ignore[union-attr]
+        _scheduler(0.9, False, candidate, checked=True)
+    except (TypeError, ValueError, OverflowError):
+        logger.error("FSRS parameters refused by py-fsrs, the defaults are used: %r", parameters)
+        return ()
+    return candidate
+
+
 def scheduler_for(
     *, desired_retention: float = 0.9, fuzz: bool = True, parameters: Parameters | None = None
 ) -> Scheduler:
@@ -64,7 +79,13 @@ def scheduler_for(
 
 
 @functools.lru_cache(maxsize=64)
-def _scheduler(desired_retention: float, fuzz: bool, parameters: Parameters) -> Scheduler:
+def _scheduler(
+    desired_retention: float, fuzz: bool, parameters: Parameters, checked: bool = False
+) -> Scheduler:
+    if checked:  # usable_parameters: let py-fsrs's refusal through
+        return Scheduler(
+            parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
+        )
     if parameters:
         try:
             return Scheduler(

@@ -29,7 +29,7 @@ def fit(course, *, student=None, parameters=FITTED, in_force=True) -> ParameterF
         course=course,
         student=student,
         status=FitStatus.DONE,
-        parameters=list(parameters),
+        parameters=list(parameters) if isinstance(parameters, (list, tuple)) else parameters,
         in_force=in_force,
     )
 
@@ -149,16 +149,26 @@ def test_undos_replay_and_a_regrades_replay_use_the_parameters_in_force(client, 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "parameters",
-    [[*FITTED[:20], 5.0], FITTED[:19], ["x"] * 21],
-    ids=["out of bounds", "too few", "not numbers"],
+    [[*FITTED[:20], 5.0], FITTED[:19], ["x"] * 21, 7, True, [[0.5]] * 21, {"w": 1}, [None] * 21],
+    ids=[
+        "out of bounds",
+        "too few",
+        "not numbers",
+        "a number",
+        "true",
+        "nested",
+        "a dict",
+        "nulls",
+    ],
 )
 def test_parameters_edited_into_nonsense_schedule_with_the_defaults(
     client, mini, student, parameters, caplog
 ):
-    """A fit's parameters changed in the admin after it was put in force: reviews go on, with
-    the defaults, and the error is logged."""
+    """A fit's parameters changed in the database after it was put in force: the pages and
+    reviews go on, with the defaults, and the error is logged."""
     fit(mini, parameters=parameters)
     client.force_login(student)
+    assert client.get("/").status_code == 200
     card = Card.objects.get(pk=int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1]))
     response = client.post("/study/", {"card": card.pk, "reps": 0, "rating": 3, "duration_ms": 900})
     assert response.status_code == 302
