@@ -1,13 +1,14 @@
 """Reads for the dashboards."""
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,6 +198,9 @@ class StudyContext:
     learn_ahead_minutes: int = 20
     # FSRS's parameters in force for the student (`parameters_in_force`; empty: the defaults).
     parameters: tuple[float, ...] = ()
+    # Lessons of other courses than the first's: (lesson id, its course's desired retention and
+    # parameters in force), for StudyDay.schedule_for.
+    lesson_schedules: tuple[tuple[int, float, tuple[float, ...]], ...] = ()
     own_new_per_day: int | None = None  # the student's own limit, if lower than the course's
     # "Study more": extra new cards on one study date (its ISO date; "" for none).
     extra_new_cards: int = 0
@@ -233,6 +237,10 @@ class StudyContext:
             reviews_per_day=self.reviews_per_day,
             desired_retention=self.desired_retention,
             parameters=self.parameters,
+            lesson_schedules={
+                lesson_id: (retention, parameters)
+                for lesson_id, retention, parameters in self.lesson_schedules
+            },
         )
         return day.reviewing_ahead() if self.review_ahead_on == today.isoformat() else day
 
@@ -245,20 +253,49 @@ def _course_of(lesson_ids) -> Course:
     return course or Course()
 
 
-def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tuple[float, ...]:
-    """FSRS's parameters in force for the student in the course: those of the student's own fit
-    in force, else the course's, else () for FSRS's defaults (courses.ParameterFit). One query."""
-    if course_id is None:
-        return ()
-    fits = ParameterFit.objects.filter(course_id=course_id, in_force=True).filter(
+def parameters_by_course(
+    *, course_ids: Iterable[int | None], student_id: int | None
+) -> dict[int, tuple[float, ...]]:
+    """FSRS's parameters in force for the student in each course: those of the student's own
+    fit in force, else the course's, else () for FSRS's defaults (courses.ParameterFit); only
+    parameters py-fsrs accepts. One query (none without a course)."""
+    ids = {pk for pk in course_ids if pk is not None}
+    if not ids:
+        return {}
+    fits = ParameterFit.objects.filter(course_id__in=ids, in_force=True).filter(
         Q(student__isnull=True) | Q(student_id=student_id)
     )
-    found = dict(fits.values_list("student_id", "parameters"))
-    for fit in (found.get(student_id), found.get(None)):
-        parameters = scheduling.usable_parameters(fit)
-        if parameters:
-            return parameters
-    return ()
+    found = {(course, student): w for course, student, w in fits.values_list(
+        "course_id", "student_id", "parameters")}  # fmt: skip
+    chosen = {}
+    for course_id in ids:
+        chosen[course_id] = ()
+        for fit in (found.get((course_id, student_id)), found.get((course_id, None))):
+            parameters = scheduling.usable_parameters(fit)
+            if parameters:
+                chosen[course_id] = parameters
+                break
+    return chosen
+
+
+def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tuple[float, ...]:
+    """`parameters_by_course` for one course."""
+    return parameters_by_course(course_ids=[course_id], student_id=student_id).get(course_id, ())
+
+
+def _courses_of(lesson_ids) -> dict[int, Course]:
+    """The course holding each of `lesson_ids` (one query; none without lessons)."""
+    if not lesson_ids:
+        return {}
+    rows = (
+        Course.objects.filter(lesson_sets__lessons__in=list(lesson_ids))
+        .annotate(lesson_id=F("lesson_sets__lessons"))
+        .order_by("pk")
+    )
+    found: dict[int, Course] = {}
+    for course in rows:
+        found.setdefault(course.lesson_id, course)
+    return found
 
 
 def parameters_for_card(*, student_id: int, card) -> tuple[float, ...]:
@@ -276,7 +313,12 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         )
     )
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
-    course = _course_of(lesson_ids)
+    courses = _courses_of(lesson_ids)
+    course = courses.get(lesson_ids[0]) if lesson_ids else None
+    course = course or Course()
+    parameters = parameters_by_course(
+        course_ids={c.pk for c in courses.values()}, student_id=user.pk
+    )
     attempts = quiz_selectors.attempts_unfinished(student=user)
     held = (
         frozenset(quiz_selectors.questions_in(attempts).values_list("question_id", flat=True))
@@ -313,7 +355,12 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         ),
         lessons=tuple(lessons[pk] for pk in lesson_ids),
         learn_ahead_minutes=course.learn_ahead_minutes,
-        parameters=parameters_in_force(course_id=course.pk, student_id=user.pk),
+        parameters=parameters.get(course.pk, ()),
+        lesson_schedules=tuple(
+            (lesson_id, other.desired_retention, parameters.get(other.pk, ()))
+            for lesson_id, other in courses.items()
+            if other.pk != course.pk
+        ),
         extra_new_cards=profile.extra_new_cards,
         extra_new_cards_on=(
             profile.extra_new_cards_on.isoformat() if profile.extra_new_cards_on else ""

@@ -1,7 +1,7 @@
 """Reads for students: the review queue, due counts, the forecast, retention and streaks."""
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -59,11 +59,18 @@ class StudyDay:
     desired_retention: float
     # FSRS's parameters in force for the student in this course (empty: the defaults).
     parameters: tuple[float, ...] = ()
+    # Lessons of other courses than the first lesson's (a student in classes of two courses):
+    # their course's desired retention and parameters in force, by lesson id (`schedule_for`).
+    lesson_schedules: Mapping[int, tuple[float, tuple[float, ...]]] = field(default_factory=dict)
     # Cards in (re)learning due this soon are shown when nothing else is left (Anki's limit).
     learn_ahead: timedelta = timedelta(minutes=20)
     # "Review ahead" is on for this day: review cards due before this moment are shown now
     # (None: only those due now).
     review_until: datetime | None = None
+
+    def schedule_for(self, lesson_id: int) -> tuple[float, tuple[float, ...]]:
+        """The desired retention and FSRS parameters that schedule a card of this lesson."""
+        return self.lesson_schedules.get(lesson_id, (self.desired_retention, self.parameters))
 
     @property
     def review_cutoff(self) -> datetime:
@@ -447,10 +454,14 @@ def due_tomorrow(*, student: AbstractBaseUser, lesson_ids: list[int], day: Study
     ).count()
 
 
-def interval_previews(state: MemoryState | None, *, card_id: int, day: StudyDay) -> dict[int, str]:
-    """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo")."""
+def interval_previews(
+    state: MemoryState | None, *, card_id: int, lesson_id: int, day: StudyDay
+) -> dict[int, str]:
+    """What each rating would give, as Anki shows it on its buttons ("10m", "3d", "1.2mo"), with
+    the retention and parameters of the card's course."""
+    retention, parameters = day.schedule_for(lesson_id)
     scheduler = scheduling.scheduler_for(
-        desired_retention=day.desired_retention, fuzz=False, parameters=day.parameters
+        desired_retention=retention, fuzz=False, parameters=parameters
     )
     due = scheduling.due_after_each_rating(scheduler, state, card_id=card_id, reviewed_at=day.now)
     return {rating: format_interval(due_at - day.now) for rating, due_at in due.items()}

@@ -328,9 +328,11 @@ def memory_state_rebuild(
 
 @transaction.atomic
 def review_undo(
-    *, student: AbstractBaseUser, since: datetime, parameters: tuple[float, ...] = ()
+    *, student: AbstractBaseUser, since: datetime, parameters: tuple[float, ...] | None = None
 ) -> Card | None:
     """Take back the student's latest flashcard rating made since `since`. Returns its card.
+    The card's log is replayed with `parameters` (None: those in force for the student in the
+    card's course, looked up).
 
     Two undos at once take back two ratings, one after the other: the second waits for the
     first's lock on the log row and then takes the next latest.

@@ -577,9 +577,7 @@ def study(request: HttpRequest, lesson_key: str | None = None) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "undo":
-            undone = services.review_undo(
-                student=request.user, since=day.start, parameters=day.parameters
-            )
+            undone = services.review_undo(student=request.user, since=day.start, parameters=None)
             if undone is None:
                 messages.info(request, _("There is nothing to undo."))
         elif action == "suspend":
@@ -712,7 +710,9 @@ def _answer_html(
     that shows them (htmx swaps this element alone)."""
     url = escape(here)
     if shown:
-        previews = selectors.interval_previews(state, card_id=card.pk, day=day)
+        previews = selectors.interval_previews(
+            state, card_id=card.pk, lesson_id=card.lesson_id, day=day
+        )
         inner = (
             f'<hr>\n<div class="back" tabindex="-1">{card.back_html}</div>\n'
             + _rating_form(
@@ -913,6 +913,7 @@ def _rate(
         messages.error(request, _("That card is not in your reviews."))
         return frozenset()
     card, state = found
+    retention, parameters = day.schedule_for(card.lesson_id)
     # Records nothing if the card has moved on since the form was drawn: a double click, a
     # resent form or another tab.
     recorded = services.review_record(
@@ -922,8 +923,8 @@ def _rate(
         rating=form.rating,
         reviewed_at=day.now,
         duration_ms=_clamp_ms(form.duration_ms),
-        desired_retention=day.desired_retention,
-        parameters=day.parameters,
+        desired_retention=retention,
+        parameters=parameters,
         expected_reps=form.reps,
     )
     if recorded is not None and recorded.became_leech:

@@ -197,3 +197,44 @@ def test_a_fits_progress_keeps_the_cached_contexts_and_putting_it_in_force_does_
     running.in_force = False
     running.save(update_fields=["in_force"])
     assert study_context(user=student, now=now).parameters == ()
+
+
+@pytest.mark.django_db
+def test_a_student_of_two_courses_is_scheduled_by_each_cards_own_course(client):
+    """One /study/ queue over two courses' lessons: each card is rated, previewed and undone
+    with its own course's desired retention and parameters, not the first lesson's course's."""
+    from tests.factories import (
+        AssignmentFactory,
+        CardFactory,
+        CourseFactory,
+        EnrollmentFactory,
+        LessonFactory,
+        LessonSetFactory,
+        LessonSetItemFactory,
+    )
+
+    student = StudentFactory()
+    decays = {}
+    for name, decay, retention in (("a", 0.45, 0.9), ("b", 0.3, 0.8)):
+        course = CourseFactory(key=f"course-{name}", desired_retention=retention)
+        lesson_set = LessonSetFactory(course=course)
+        lesson = LessonFactory()
+        LessonSetItemFactory(lesson_set=lesson_set, lesson=lesson)
+        for card in CardFactory.create_batch(2, lesson=lesson):
+            decays[card.pk] = -decay
+        fit(course, parameters=[*FITTED[:20], decay])
+        assignment = AssignmentFactory(lesson_set=lesson_set)
+        EnrollmentFactory(classroom=assignment.classroom, student=student)
+    client.force_login(student)
+    for _ in range(4):
+        card_id = int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1])
+        client.post("/study/", {"card": card_id, "reps": 0, "rating": 4, "duration_ms": 900})
+    states = MemoryState.objects.filter(student=student)
+    assert {state.card_id: state.decay for state in states} == decays
+    for state in states:  # a regrade's replay agrees
+        rebuilt = memory_state_rebuild(student=student, card=state.card)
+        assert rebuilt.decay == decays[state.card_id]
+        assert rebuilt.stability == pytest.approx(state.stability)
+
+    client.post("/study/", {"action": "undo"})  # the latest rating, replayed by its course
+    assert MemoryState.objects.filter(student=student).count() == 3
