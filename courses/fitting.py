@@ -315,10 +315,14 @@ def retention_workload(
         deck_size = course_deck_size(course)
     if deck_size <= 0:
         return {}
+    try:
+        rounded = tuple(round(float(w), 6) for w in parameters)
+    except (TypeError, ValueError) as exc:
+        raise FitError(f"The parameters are not numbers: {exc}") from exc
     table = {}
     for retention in sorted({retention_round(value) for value in retentions}):
         inputs = (
-            tuple(round(float(w), 6) for w in parameters),
+            rounded,
             retention,
             simulated_deck_size(deck_size),
             course.new_cards_per_day,

@@ -477,6 +477,8 @@ def test_a_panic_of_fsrs_rs_is_a_fit_error():
         retention_workload(course, [float("nan")] * 21, [0.9], deck_size=10)
     with pytest.raises(FitError):
         retention_workload(course, [1.0] * 5, [0.9], deck_size=10)
+    with pytest.raises(FitError):
+        retention_workload(course, ["a"] * 21, [0.9], deck_size=10)
 
 
 def test_a_course_with_no_card_in_use_has_no_simulation_and_no_suggestion():
