@@ -106,12 +106,12 @@ def _running(course: Course) -> ParameterFit | None:
     ).first()
 
 
-def _parameters(in_force: ParameterFit | None) -> list[float]:
+def _parameters(in_force: ParameterFit | None) -> tuple[list[float], bool]:
     """The parameters the scheduler really uses for the course (courses.selectors
-    .parameters_in_force): the fit's in force if py-fsrs takes them, else the defaults."""
-    return list(usable_parameters(in_force.parameters) if in_force else ()) or list(
-        DEFAULT_PARAMETERS
-    )
+    .parameters_in_force): the fit's in force if py-fsrs takes them, else the defaults; and
+    whether the fit in force, if any, is used."""
+    usable = usable_parameters(in_force.parameters) if in_force else ()
+    return list(usable) or list(DEFAULT_PARAMETERS), in_force is None or bool(usable)
 
 
 def _no_simulation(deck_size: int, error: FitError | None) -> str:
@@ -132,7 +132,8 @@ def _preview(
     """The table's row for a typed retention (rounded to 0.01), or why there is none."""
     deck_size = course_deck_size(course)
     try:
-        workload = retention_workload(course, _parameters(in_force), [value], deck_size=deck_size)
+        parameters, _usable = _parameters(in_force)
+        workload = retention_workload(course, parameters, [value], deck_size=deck_size)
     except FitError as error:
         return None, _no_simulation(deck_size, error)
     if not workload:
@@ -151,7 +152,6 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     in_force = fit_in_force(course)
-    in_force_usable = in_force is None or bool(usable_parameters(in_force.parameters))
     running = _running(course)
     fits = list(
         ParameterFit.objects.filter(course=course, student__isnull=True).select_related(
@@ -170,7 +170,7 @@ def _page(
     for fit in fits + student_fits:
         fit.usable = fit_usable(fit)
     deck_size = course_deck_size(course)
-    parameters = _parameters(in_force)
+    parameters, in_force_usable = _parameters(in_force)
     retentions = [*RETENTIONS, course.desired_retention]
     try:
         workload = retention_workload(course, parameters, retentions, deck_size=deck_size)
