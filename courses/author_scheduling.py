@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -28,6 +29,8 @@ from courses.fitting import (
     DEFAULT_PARAMETERS,
     RETENTIONS,
     SIMULATED_DAYS,
+    SIMULATED_DECK_LIMIT,
+    FitError,
     FitRefused,
     course_deck_size,
     course_retention_set,
@@ -36,14 +39,17 @@ from courses.fitting import (
     fit_request,
     fit_threshold,
     fit_usable,
+    fits_students_to_defaults,
     fits_to_defaults,
     memorized_per_minute,
     retention_best_value,
     retention_key,
+    retention_round,
     retention_workload,
 )
 from courses.models import Course, FitStatus, ParameterFit
 from courses.roles import Role
+from quizzes.scheduling import usable_parameters
 from quizzes.views import wants_partial
 
 # Seconds between two looks at a fit that is running (htmx, or the page's own refresh).
@@ -100,13 +106,40 @@ def _running(course: Course) -> ParameterFit | None:
     ).first()
 
 
-def _parameters(in_force: ParameterFit | None) -> list[float]:
-    return list(in_force.parameters) if in_force else list(DEFAULT_PARAMETERS)
+def _parameters(in_force: ParameterFit | None) -> tuple[list[float], bool]:
+    """The parameters the scheduler really uses for the course (courses.selectors
+    .parameters_in_force): the fit's in force if py-fsrs takes them, else the defaults; and
+    whether the fit in force, if any, is used."""
+    usable = usable_parameters(in_force.parameters) if in_force else ()
+    return list(usable) or list(DEFAULT_PARAMETERS), in_force is None or bool(usable)
 
 
-def _preview(course: Course, value: float, in_force: ParameterFit | None) -> RetentionRow:
-    row = retention_workload(course, _parameters(in_force), [value])[retention_key(value)]
-    return _rows({retention_key(value): row}, current=course.desired_retention, suggested=None)[0]
+def _no_simulation(deck_size: int, error: FitError | None) -> str:
+    """Why there is no workload to show (empty when there is one)."""
+    if deck_size <= 0:
+        return _(
+            "Nothing to simulate: the course has no card in use (no flashcard or flashcard "
+            "question in its lessons, or every one retired)."
+        )
+    if error is not None:
+        return _("FSRS's simulator could not run: %(error)s") % {"error": error}
+    return ""
+
+
+def _preview(
+    course: Course, value: float, in_force: ParameterFit | None
+) -> tuple[RetentionRow | None, str]:
+    """The table's row for a typed retention (rounded to 0.01), or why there is none."""
+    deck_size = course_deck_size(course)
+    try:
+        parameters, _usable = _parameters(in_force)
+        workload = retention_workload(course, parameters, [value], deck_size=deck_size)
+    except FitError as error:
+        return None, _no_simulation(deck_size, error)
+    if not workload:
+        return None, _no_simulation(deck_size, None)
+    rows = _rows(workload, current=course.desired_retention, suggested=None)
+    return rows[0], ""
 
 
 def _page(
@@ -115,6 +148,7 @@ def _page(
     *,
     form: RetentionForm | None = None,
     preview: RetentionRow | None = None,
+    preview_note: str = "",
     status: int = 200,
 ) -> HttpResponse:
     in_force = fit_in_force(course)
@@ -124,37 +158,51 @@ def _page(
             "requested_by"
         )[:HISTORY_LENGTH]
     )
+    # Every student fit in force (each can be reverted here), then the latest others.
+    student_query = ParameterFit.objects.filter(course=course, student__isnull=False)
+    latest = student_query.values("pk")[:HISTORY_LENGTH]
     student_fits = list(
-        ParameterFit.objects.filter(course=course, student__isnull=False).select_related(
-            "student", "requested_by"
-        )[:HISTORY_LENGTH]
+        student_query.filter(Q(in_force=True) | Q(pk__in=latest))
+        .select_related("student", "requested_by")
+        .order_by("-in_force", "-created_at", "-pk")
     )
+    students_in_force = sum(fit.in_force for fit in student_fits)
     for fit in fits + student_fits:
         fit.usable = fit_usable(fit)
     deck_size = course_deck_size(course)
-    retentions = sorted({*RETENTIONS, round(course.desired_retention, 2)})
-    workload = retention_workload(course, _parameters(in_force), retentions, deck_size=deck_size)
-    if in_force and in_force.suggested_retention is not None:
+    parameters, in_force_usable = _parameters(in_force)
+    retentions = [*RETENTIONS, course.desired_retention]
+    try:
+        workload = retention_workload(course, parameters, retentions, deck_size=deck_size)
+        error = None
+    except FitError as exc:
+        workload, error = {}, exc
+    if in_force and in_force_usable and in_force.suggested_retention is not None:
         suggested, suggested_by = in_force.suggested_retention, "simulation"
     else:
         suggested, suggested_by = retention_best_value(workload), "table"
     context = {
         "course": course,
         "in_force": in_force,
-        "parameters": _parameters(in_force),
+        "in_force_usable": in_force_usable,
+        "parameters": parameters,
         "reviews": course_reviews(course).count(),
         "threshold": fit_threshold(),
         "running": running,
         "poll_seconds": POLL_SECONDS,
         "fits": fits,
         "student_fits": student_fits,
+        "students_in_force": students_in_force,
         "deck_size": deck_size,
+        "deck_limit": SIMULATED_DECK_LIMIT,
         "simulated_days": SIMULATED_DAYS,
         "rows": _rows(workload, current=course.desired_retention, suggested=suggested),
+        "no_simulation": _no_simulation(deck_size, error),
         "suggested": suggested,
         "suggested_by": suggested_by,
         "form": form or RetentionForm(initial={"desired_retention": course.desired_retention}),
         "preview": preview,
+        "preview_note": preview_note,
         "file_retention": course.file_desired_retention,
     }
     return render(request, "courses/author/scheduling.html", context, status=status)
@@ -222,7 +270,28 @@ def author_scheduling_defaults(request: HttpRequest, course_key: str) -> HttpRes
             pk=parse_id(request.POST["student"]),
         )
     fits_to_defaults(course=course, student=student)
-    messages.success(request, _("Back to FSRS's default parameters."))
+    if student is None:
+        messages.success(request, _("Back to FSRS's default parameters."))
+    else:
+        messages.success(
+            request,
+            _("%(name)s is back on the course's parameters.") % {"name": student.get_username()},
+        )
+    return redirect("author_scheduling", course_key=course.key)
+
+
+@require_POST
+@login_required
+def author_scheduling_students_defaults(request: HttpRequest, course_key: str) -> HttpResponse:
+    """Authors: every student of the course back on the course's parameters (no student's own
+    fit in force). The course's own fit in force, if any, stays."""
+    course = _course(request, course_key)
+    changed = fits_students_to_defaults(course=course)
+    messages.success(
+        request,
+        _("Every student is back on the course's parameters (%(n)s had a fit of their own).")
+        % {"n": changed},
+    )
     return redirect("author_scheduling", course_key=course.key)
 
 
@@ -246,16 +315,19 @@ def author_scheduling_retention(request: HttpRequest, course_key: str) -> HttpRe
                 {"form": form, "preview": None},
             )
         return _page(request, course, form=form, status=422)
-    value = form.cleaned_data["desired_retention"]
+    # The form's step: the value simulated, shown and stored.
+    value = retention_round(form.cleaned_data["desired_retention"])
     if saving:
-        course_retention_set(course=course, desired_retention=round(value, 4))
-        messages.success(request, _("Desired retention saved: %(value)s.") % {"value": value})
+        course_retention_set(course=course, desired_retention=value)
+        messages.success(
+            request, _("Desired retention saved: %(value)s.") % {"value": retention_key(value)}
+        )
         return redirect("author_scheduling", course_key=course.key)
-    preview = _preview(course, value, fit_in_force(course))
+    preview, preview_note = _preview(course, value, fit_in_force(course))
     if wants_partial(request):
         return render(
             request,
             "courses/author/scheduling.html#retention-preview",
-            {"form": form, "preview": preview},
+            {"form": form, "preview": preview, "preview_note": preview_note},
         )
-    return _page(request, course, form=form, preview=preview)
+    return _page(request, course, form=form, preview=preview, preview_note=preview_note)

@@ -10,9 +10,10 @@ retention takes milliseconds (0.1 s for a deck of 10,000 cards), so the author p
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import fsrs_rs_python as fsrs_rs
 from django.conf import settings
@@ -26,6 +27,7 @@ from content.export import course_reviews
 from content.models import Lesson
 from courses.models import Course, FitStatus, LessonSetItem, ParameterFit
 from quizzes.models import Card
+from quizzes.scheduling import usable_parameters
 from quizzes.studyday import study_date
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,10 @@ TRAIN_SHARE = 0.8
 RETENTIONS = (0.80, 0.85, 0.90, 0.95)
 SIMULATED_DAYS = 365
 SIMULATION_SEED = 13
+# At most this many cards are simulated: a simulation's time grows with the cards studied, and
+# with the course's limits at their maximum one retention of 10,000 cards took 0.4 s (20,000:
+# 0.9 s). Only a course introducing more than 27 new cards a day (10,000 / 365) can tell.
+SIMULATED_DECK_LIMIT = 10_000
 # optimal_retention's answer is used only inside this band: at the edge of its search (0.70) it
 # says "as low as allowed", which is no advice for a class.
 SENSIBLE_RETENTION = (0.75, 0.95)
@@ -53,6 +59,27 @@ class FitRefused(Exception):
 
 class NotEnoughData(Exception):
     """Too few reviews to fit or to evaluate on."""
+
+
+class FitError(ValueError):
+    """fsrs-rs refused its input or broke off (a Rust panic included)."""
+
+
+# Never turned into FitError: the process is being stopped.
+_EXITS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def _rs[T](doing: str, call: Callable[[], T]) -> T:
+    """`call()`, a call of fsrs-rs, with any error of its own as FitError. A Rust panic (a deck
+    of 0 cards, parameters that are not numbers) reaches Python as pyo3's PanicException, a
+    BaseException that `except Exception` does not catch: every call of fsrs-rs goes through
+    here."""
+    try:
+        return call()
+    except _EXITS:
+        raise
+    except BaseException as exc:
+        raise FitError(f"fsrs-rs could not {doing}: {exc.__class__.__name__}: {exc}") from exc
 
 
 # Reading the log -------------------------------------------------------------------------------
@@ -81,10 +108,15 @@ class ReviewLog:
     def reviews(self) -> int:
         return sum(len(times) for times in self.times.values())
 
-    def of_student(self, student_id: int) -> "ReviewLog":
-        log = ReviewLog(items=[item for item in self.items if item.student_id == student_id])
-        log.times[student_id] = self.times.get(student_id, [])
-        return log
+    def per_student(self) -> dict[int, "ReviewLog"]:
+        """The log of each student in it, in one pass over the items."""
+        logs: dict[int, ReviewLog] = {}
+        for student_id, times in self.times.items():
+            logs[student_id] = ReviewLog()
+            logs[student_id].times[student_id] = times
+        for item in self.items:
+            logs[item.student_id].items.append(item)
+        return logs
 
     def all_times(self) -> list[datetime]:
         return sorted(moment for times in self.times.values() for moment in times)
@@ -165,15 +197,21 @@ def log_split(log: ReviewLog) -> tuple[datetime, list[fsrs_rs.FSRSItem], list[fs
     if not times:
         raise NotEnoughData("The log has no reviews.")
     split_at = times[min(len(times) - 1, int(len(times) * TRAIN_SHARE))]
-    train = [item.fsrs_item() for item in log.items if item.reviewed_at < split_at]
-    test = [item.fsrs_item() for item in log.items if item.reviewed_at >= split_at]
+    train = _rs(
+        "read the items",
+        lambda: [item.fsrs_item() for item in log.items if item.reviewed_at < split_at],
+    )
+    test = _rs(
+        "read the items",
+        lambda: [item.fsrs_item() for item in log.items if item.reviewed_at >= split_at],
+    )
     return split_at, train, test
 
 
 def log_fit(log: ReviewLog) -> Evaluation:
     """Fit on the earlier reviews, evaluate the fitted and the default parameters on the later
     ones. Raises NotEnoughData when either part has no review to predict, or when fsrs-rs
-    finds too few to move from the defaults."""
+    finds too few to move from the defaults; FitError when fsrs-rs refuses or breaks off."""
     split_at, train, test = log_split(log)
     if not train or not test:
         raise NotEnoughData(
@@ -181,11 +219,15 @@ def log_fit(log: ReviewLog) -> Evaluation:
             f"({len(train)} before, {len(test)} after)."
         )
     try:
-        parameters = [float(w) for w in fsrs_rs.FSRS([]).compute_parameters(train)]
-    except ValueError as exc:  # fsrs-rs: "NotEnoughData"
-        raise NotEnoughData(f"fsrs-rs: {exc}") from exc
-    fitted = fsrs_rs.FSRS(parameters).evaluate(test)
-    default = fsrs_rs.FSRS(list(DEFAULT_PARAMETERS)).evaluate(test)
+        parameters = _rs(
+            "fit", lambda: [float(w) for w in fsrs_rs.FSRS([]).compute_parameters(train)]
+        )
+    except FitError as exc:
+        if "NotEnoughData" in str(exc.__cause__):
+            raise NotEnoughData(f"fsrs-rs: {exc.__cause__}") from exc
+        raise
+    fitted = _rs("evaluate", lambda: fsrs_rs.FSRS(parameters).evaluate(test))
+    default = _rs("evaluate", lambda: fsrs_rs.FSRS(list(DEFAULT_PARAMETERS)).evaluate(test))
     return Evaluation(
         reviews=log.reviews,
         train_reviews=len(train),
@@ -203,18 +245,43 @@ def log_fit(log: ReviewLog) -> Evaluation:
 
 
 def course_deck_size(course: Course) -> int:
+    """The course's active cards (flashcards and flashcard questions in use)."""
     return Card.objects.active().filter(lesson__in=course_lessons(course)).count()
+
+
+def simulated_deck_size(deck_size: int) -> int:
+    return min(deck_size, SIMULATED_DECK_LIMIT)
+
+
+def retention_round(value: float) -> float:
+    """A desired retention to the form's step, 0.01, half up as it is written (0.855 is 0.86):
+    the value simulated, shown and stored, and so a bounded number of cached simulations."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _simulator_config(course: Course, deck_size: int) -> fsrs_rs.SimulatorConfig:
+    def build() -> fsrs_rs.SimulatorConfig:
+        config = fsrs_rs.default_simulator_config()
+        config.deck_size = simulated_deck_size(deck_size)
+        config.learn_span = SIMULATED_DAYS
+        config.learn_limit = course.new_cards_per_day
+        config.review_limit = course.reviews_per_day
+        return config
+
+    return _rs("configure the simulator", build)
 
 
 def _simulation(
     parameters: Sequence[float], retention: float, *, deck_size: int, course: Course
 ) -> dict[str, float]:
-    config = fsrs_rs.default_simulator_config()
-    config.deck_size = deck_size
-    config.learn_span = SIMULATED_DAYS
-    config.learn_limit = course.new_cards_per_day
-    config.review_limit = course.reviews_per_day
-    result = fsrs_rs.simulate(list(parameters), retention, config, SIMULATION_SEED)
+    """Raises FitError when fsrs-rs refuses (a deck of 0 cards, parameters it cannot use)."""
+    config = _simulator_config(course, deck_size)
+    result = _rs(
+        "simulate",
+        lambda: fsrs_rs.simulate(
+            [float(w) for w in parameters], retention, config, SIMULATION_SEED
+        ),
+    )
     days = len(result.cost_per_day) or 1
     return {
         # The simulator's costs are seconds (its default time per rating).
@@ -226,7 +293,7 @@ def _simulation(
 
 
 def retention_key(retention: float) -> str:
-    return f"{retention:.2f}"
+    return f"{retention_round(retention):.2f}"
 
 
 def retention_workload(
@@ -239,16 +306,25 @@ def retention_workload(
     """Per desired retention (keyed "0.85"), the expected workload of one student of the course
     over SIMULATED_DAYS, from fsrs-rs's simulator with these parameters: minutes and reviews per
     day on average, and cards memorized at the end (the sum of their recall). The deck is the
-    course's active cards; new cards and reviews a day are the course's limits. Each result is
-    cached: the simulation is seeded, so the same inputs give the same figures."""
+    course's active cards (at most SIMULATED_DECK_LIMIT); new cards and reviews a day are the
+    course's limits. Each retention is rounded to 0.01 (retention_round) and each result is
+    cached: the simulation is seeded, so the same inputs give the same figures. A course with
+    no active card has nothing to simulate: the table is empty. Raises FitError when fsrs-rs
+    refuses the parameters."""
     if deck_size is None:
         deck_size = course_deck_size(course)
+    if deck_size <= 0:
+        return {}
+    try:
+        rounded = tuple(round(float(w), 6) for w in parameters)
+    except (TypeError, ValueError) as exc:
+        raise FitError(f"The parameters are not numbers: {exc}") from exc
     table = {}
-    for retention in retentions:
+    for retention in sorted({retention_round(value) for value in retentions}):
         inputs = (
-            tuple(round(w, 6) for w in parameters),
-            round(retention, 4),
-            deck_size,
+            rounded,
+            retention,
+            simulated_deck_size(deck_size),
             course.new_cards_per_day,
             course.reviews_per_day,
             SIMULATED_DAYS,
@@ -284,15 +360,16 @@ def retention_suggest(
 ) -> float | None:
     """fsrs-rs's optimal retention for the course (up to seconds for a large deck: call it in a
     task) if it is inside SENSIBLE_RETENTION; else the retention of `workload` with the most
-    cards memorized per minute."""
-    config = fsrs_rs.default_simulator_config()
-    config.deck_size = deck_size
-    config.learn_span = SIMULATED_DAYS
-    config.learn_limit = course.new_cards_per_day
-    config.review_limit = course.reviews_per_day
+    cards memorized per minute. None for a course with no active card."""
+    if deck_size <= 0:
+        return None
     try:
-        optimal = fsrs_rs.optimal_retention(config, list(parameters))
-    except Exception:  # the simulator's own errors: fall back to the table
+        config = _simulator_config(course, deck_size)
+        optimal = _rs(
+            "find the optimal retention",
+            lambda: fsrs_rs.optimal_retention(config, [float(w) for w in parameters]),
+        )
+    except FitError:  # the simulator's own errors: fall back to the table
         logger.exception("optimal_retention failed for course %s", course.pk)
         optimal = None
     if optimal is not None and SENSIBLE_RETENTION[0] <= optimal <= SENSIBLE_RETENTION[1]:
@@ -376,20 +453,21 @@ def fit_run(*, fit_id: int) -> ParameterFit | None:
     try:
         log = review_log_read(fit.course)
         _fit_finish(fit, log)
-    except Exception as exc:
+    except Exception as exc:  # FitError included: fsrs-rs's panics become one (_rs)
         _fit_failed(fit, exc)
     if log is not None and fit.status == FitStatus.DONE:
-        for student_id, times in log.times.items():
-            if len(times) >= fit_threshold():
-                _student_fit(fit, student_id, log.of_student(student_id))
+        for student_id, student_log in log.per_student().items():
+            if student_log.reviews >= fit_threshold():
+                _student_fit(fit, student_id, student_log)
     fit.refresh_from_db()
     return fit
 
 
-def _fit_failed(fit: ParameterFit, exc: Exception) -> None:
+def _fit_failed(fit: ParameterFit, exc: BaseException) -> None:
     logger.exception("parameter fit %s failed", fit.pk)
     fit.status = FitStatus.FAILED
-    fit.note = f"The fit broke off: {exc.__class__.__name__}: {exc}"
+    reason = str(exc) if isinstance(exc, FitError) else f"{exc.__class__.__name__}: {exc}"
+    fit.note = f"The fit broke off: {reason}"
     fit.finished_at = timezone.now()
     fit.save(update_fields=["status", "note", "finished_at"])
 
@@ -408,7 +486,7 @@ def _student_fit(course_fit: ParameterFit, student_id: int, log: ReviewLog) -> N
         return
     try:
         _fit_finish(fit, log, workload=False)
-    except Exception as exc:
+    except Exception as exc:  # FitError included
         _fit_failed(fit, exc)
 
 
@@ -445,7 +523,7 @@ def _fit_finish(fit: ParameterFit, log: ReviewLog, *, workload: bool = True) -> 
         setattr(fit, name, getattr(evaluation, name))
     if workload:
         deck_size = course_deck_size(fit.course)
-        retentions = sorted({*RETENTIONS, round(fit.course.desired_retention, 2)})
+        retentions = [*RETENTIONS, fit.course.desired_retention]
         fit.workload = retention_workload(
             fit.course, evaluation.parameters, retentions, deck_size=deck_size
         )
@@ -492,12 +570,17 @@ def _lock_course(course_id: int) -> None:
 @transaction.atomic
 def fit_put_in_force(*, fit: ParameterFit) -> ParameterFit:
     """Make `fit` the parameters in force for its course (or its student in the course), in
-    place of the one before. Raises FitRefused for a fit that is not usable (fit_usable)."""
+    place of the one before. Raises FitRefused for a fit that is not usable (fit_usable), or
+    whose parameters py-fsrs would not schedule with (edited since, in the admin)."""
     _lock_course(fit.course_id)
     fit = ParameterFit.objects.get(pk=fit.pk)
     if not fit_usable(fit):
         raise FitRefused(
             "Only a finished fit whose log loss beat the defaults' can be put in force."
+        )
+    if not usable_parameters(fit.parameters):
+        raise FitRefused(
+            "This fit's parameters are not usable (FSRS refuses them): it cannot be put in force."
         )
     ParameterFit.objects.filter(
         course_id=fit.course_id, student_id=fit.student_id, in_force=True
@@ -516,6 +599,19 @@ def fits_to_defaults(*, course: Course, student=None) -> int:
     changed = ParameterFit.objects.filter(course=course, student=student, in_force=True).update(
         in_force=False
     )
+    usercache.forget_all()
+    return changed
+
+
+@transaction.atomic
+def fits_students_to_defaults(*, course: Course) -> int:
+    """Put every student of the course back on the course's parameters (its fit in force, or
+    FSRS's defaults): no student's own fit stays in force. Every fit stays stored. Returns how
+    many were in force."""
+    _lock_course(course.pk)
+    changed = ParameterFit.objects.filter(
+        course=course, student__isnull=False, in_force=True
+    ).update(in_force=False)
     usercache.forget_all()
     return changed
 

@@ -67,6 +67,11 @@ urlpatterns = [
         name="author_scheduling_defaults",
     ),
     path(
+        "author/courses/<slug:course_key>/scheduling/students/defaults/",
+        author_scheduling.author_scheduling_students_defaults,
+        name="author_scheduling_students_defaults",
+    ),
+    path(
         "author/courses/<slug:course_key>/scheduling/retention/",
         author_scheduling.author_scheduling_retention,
         name="author_scheduling_retention",

@@ -391,6 +391,14 @@ ACCESS: dict[str, Row] = {
             POST(only(AUTHOR, status=302), course_key="course"),
         ),
     ),
+    "author/courses/<slug:course_key>/scheduling/students/defaults/": Row(
+        "Authors, by POST only: every student of the course back on the course's parameters.",
+        (
+            GET(everyone(405), course_key="course"),
+            POST(only(AUTHOR, status=302), course_key="course"),
+            POST(only(AUTHOR, status=404), course_key="no_such_course"),
+        ),
+    ),
     "author/courses/<slug:course_key>/scheduling/retention/": Row(
         "Authors: the cost of a typed desired retention; POST saves it.",
         (

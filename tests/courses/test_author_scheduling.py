@@ -8,11 +8,18 @@ import shutil
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from content.loader import load_content
-from courses.fitting import DEFAULT_PARAMETERS, course_retention_set, fit_put_in_force
+from courses.author_scheduling import HISTORY_LENGTH
+from courses.fitting import (
+    DEFAULT_PARAMETERS,
+    SIMULATED_DECK_LIMIT,
+    course_retention_set,
+    fit_put_in_force,
+)
 from courses.models import Course, FitStatus, ParameterFit
-from quizzes.models import ReviewLog
+from quizzes.models import Card, ReviewLog
 from tests.conftest import MINI_COURSE
 from tests.courses.test_fitting import simulated_course
 from tests.factories import (
@@ -79,6 +86,7 @@ def _urls(course: Course, fit: ParameterFit) -> list[tuple[str, str]]:
         ("post", reverse("author_scheduling_fit", args=[course.key])),
         ("post", reverse("author_scheduling_use", args=[course.key, fit.pk])),
         ("post", reverse("author_scheduling_defaults", args=[course.key])),
+        ("post", reverse("author_scheduling_students_defaults", args=[course.key])),
         ("get", reverse("author_scheduling_retention", args=[course.key])),
         ("post", reverse("author_scheduling_retention", args=[course.key])),
     ]
@@ -387,3 +395,143 @@ def test_a_simulated_log_is_counted_on_the_page(author_client):
     html = author_client.get(_page(course)).content.decode()
 
     assert f"The review log holds {ReviewLog.objects.count()} reviews" in html
+
+
+# The attack findings: an empty deck, unusable parameters, many students' fits, rounding -------
+
+
+def _retention(course: Course) -> str:
+    return reverse("author_scheduling_retention", args=[course.key])
+
+
+@pytest.mark.parametrize("retired", [False, True])
+def test_a_course_with_no_card_in_use_shows_why_there_is_no_simulation(author_client, retired):
+    course = CourseFactory(key="empty")
+    if retired:  # every card retired, as the loader retires those a course file leaves out
+        lesson = LessonFactory()
+        LessonSetItemFactory(lesson_set__course=course, lesson=lesson)
+        CardFactory.create_batch(3, lesson=lesson)
+        Card.objects.update(retired_at=timezone.now())
+    why = "Nothing to simulate: the course has no card in use"
+
+    page = author_client.get(_page(course))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert why in html and "No simulation." in html and "Suggested: " not in html
+    partial = author_client.get(
+        _retention(course), {"desired_retention": "0.85"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200 and why in partial.content.decode()
+    preview = author_client.post(_retention(course), {"desired_retention": "0.85", "preview": "1"})
+    assert preview.status_code == 200 and why in preview.content.decode()
+    saved = author_client.post(_retention(course), {"desired_retention": "0.85"}, follow=True)
+    assert saved.status_code == 200 and "Desired retention saved: 0.85." in saved.content.decode()
+    course.refresh_from_db()
+    assert course.desired_retention == 0.85
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [["a"] * 21, [1e300] * 21, [None] * 21, [1.0] * 5, {"w": 1}, "nonsense"],
+    ids=["strings", "huge", "nulls", "too-few", "object", "string"],
+)
+def test_a_fit_in_force_with_unusable_parameters_shows_and_simulates_the_defaults(
+    author_client, course, parameters
+):
+    def simulated(html: str) -> tuple[str, str]:  # the workload table and the suggestion
+        return (
+            html.split('id="retention"')[1].split("</table>")[0],
+            html.split('id="suggestion"')[1].split("</p>")[0],
+        )
+
+    defaults = simulated(author_client.get(_page(course)).content.decode())
+    fit = _winning_fit(course, suggested_retention=0.75)
+    # Edited in the admin after it was put in force.
+    ParameterFit.objects.filter(pk=fit.pk).update(parameters=parameters, in_force=True)
+
+    response = author_client.get(_page(course))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This fit's parameters are not usable: students are scheduled with the defaults" in html
+    assert f"{DEFAULT_PARAMETERS[0]:.4f}, {DEFAULT_PARAMETERS[1]:.4f}" in html
+    # The defaults' workload and suggestion from the table, not the fit's.
+    assert simulated(html) == defaults
+    assert "Suggested: 0.75." not in html
+    partial = author_client.get(
+        _retention(course), {"desired_retention": "0.85"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200 and "At 0.85: " in partial.content.decode()
+
+
+def test_every_students_fit_in_force_is_listed_and_all_go_back_at_once(author_client, course):
+    course_fit = _winning_fit(course)
+    fit_put_in_force(fit=course_fit)
+    students = StudentFactory.create_batch(HISTORY_LENGTH + 5)
+    for student in students:  # the oldest first: those in force are beyond the latest 50
+        fit_put_in_force(fit=_winning_fit(course, student=student))
+    for student in students[:HISTORY_LENGTH]:
+        _winning_fit(course, student=student)  # later fits, not in force
+
+    html = author_client.get(_page(course)).content.decode()
+
+    assert html.count(">Back to defaults for ") == len(students)
+    assert f"{len(students)} students have a fit of their own in force." in html
+    assert f"For the course only: {len(students)} students have a fit of their own" in html
+    assert ">All students back to the course's parameters<" in html
+
+    response = author_client.post(
+        reverse("author_scheduling_students_defaults", args=[course.key]), follow=True
+    )
+
+    html = response.content.decode()
+    assert f"Every student is back on the course&#x27;s parameters ({len(students)} had" in html
+    assert not ParameterFit.objects.filter(student__isnull=False, in_force=True).exists()
+    course_fit.refresh_from_db()
+    assert course_fit.in_force
+    assert ">All students back to the course's parameters<" not in html
+    assert "No student has a fit of their own in force." in html
+
+
+def test_back_to_defaults_for_the_course_leaves_the_students_fits_in_force(author_client, course):
+    fit_put_in_force(fit=_winning_fit(course))
+    own = fit_put_in_force(fit=_winning_fit(course, student=StudentFactory()))
+
+    author_client.post(reverse("author_scheduling_defaults", args=[course.key]))
+
+    own.refresh_from_db()
+    assert own.in_force
+    assert not ParameterFit.objects.filter(student__isnull=True, in_force=True).exists()
+
+
+def test_a_typed_retention_is_simulated_shown_and_saved_at_the_forms_step(author_client, course):
+    partial = author_client.get(
+        _retention(course), {"desired_retention": "0.855"}, headers={"HX-Request": "true"}
+    )
+    at_086 = author_client.get(
+        _retention(course), {"desired_retention": "0.86"}, headers={"HX-Request": "true"}
+    )
+
+    assert "At 0.86: " in partial.content.decode()
+    assert partial.content.decode() == at_086.content.decode()  # the same simulation
+
+    response = author_client.post(_retention(course), {"desired_retention": "0.855"}, follow=True)
+
+    assert "Desired retention saved: 0.86." in response.content.decode()
+    course.refresh_from_db()
+    assert course.desired_retention == 0.86
+
+
+def test_a_deck_above_the_simulators_limit_is_capped_and_the_page_says_so(author_client):
+    course = CourseFactory(key="large", new_cards_per_day=5)
+    lesson = LessonFactory()
+    LessonSetItemFactory(lesson_set__course=course, lesson=lesson)
+    Card.objects.bulk_create(
+        CardFactory.build(lesson=lesson) for _ in range(SIMULATED_DECK_LIMIT + 1)
+    )
+
+    html = author_client.get(_page(course)).content.decode()
+
+    assert f"the course's {SIMULATED_DECK_LIMIT + 1} cards in use" in html
+    assert f"The simulator takes {SIMULATED_DECK_LIMIT} of them" in html

@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import fsrs
+import fsrs_rs_python
 import pytest
 from django.core.cache import cache
 from django.tasks import TaskResultStatus
@@ -15,6 +16,7 @@ from content import usercache
 from courses import fitting
 from courses.fitting import (
     DEFAULT_PARAMETERS,
+    FitError,
     FitRefused,
     fit_put_in_force,
     fit_request,
@@ -28,7 +30,7 @@ from courses.fitting import (
 from courses.models import Course, FitStatus, ParameterFit, Profile
 from courses.selectors import parameters_in_force
 from courses.tasks import parameters_fit
-from quizzes.models import ReviewLog, ReviewSource
+from quizzes.models import Card, ReviewLog, ReviewSource
 from tests.factories import (
     AuthorFactory,
     CardFactory,
@@ -303,7 +305,9 @@ def test_an_error_while_fitting_fails_the_fit_with_the_error_in_its_note(setting
     fit = _fit(course)
 
     assert fit.status == FitStatus.FAILED
-    assert fit.note == "The fit broke off: RuntimeError: the optimizer ran out of memory"
+    assert fit.note == (
+        "The fit broke off: fsrs-rs could not fit: RuntimeError: the optimizer ran out of memory"
+    )
     assert fit.finished_at is not None and not fit.in_force
 
 
@@ -444,3 +448,171 @@ def test_the_workload_follows_the_course_deck():
     large = retention_workload(course, DEFAULT_PARAMETERS, [0.9])["0.90"]
 
     assert small["memorized"] <= 30 < large["memorized"]
+
+
+# fsrs-rs's refusals and panics (the attack findings) -------------------------------------------
+
+
+def _panic_exception() -> type[BaseException]:
+    """pyo3's PanicException, taken from a real panic of fsrs-rs: simulating a deck of no card."""
+    config = fsrs_rs_python.default_simulator_config()
+    config.deck_size = 0
+    with pytest.raises(BaseException, match="InvalidDeckSize") as panic:
+        fsrs_rs_python.simulate(list(DEFAULT_PARAMETERS), 0.9, config, 1)
+    assert not isinstance(panic.value, Exception)  # what `except Exception` misses
+    return panic.type
+
+
+def _retire_every_card(course: Course) -> None:
+    # As the loader retires the cards a course file leaves out.
+    Card.objects.filter(lesson__in=fitting.course_lessons(course)).update(retired_at=START)
+
+
+def test_a_panic_of_fsrs_rs_is_a_fit_error():
+    course = CourseFactory()
+
+    with pytest.raises(FitError, match="InvalidDeckSize"):
+        fitting._simulation(DEFAULT_PARAMETERS, 0.9, deck_size=0, course=course)
+    with pytest.raises(FitError, match="InvalidParameters"):
+        retention_workload(course, [float("nan")] * 21, [0.9], deck_size=10)
+    with pytest.raises(FitError):
+        retention_workload(course, [1.0] * 5, [0.9], deck_size=10)
+    with pytest.raises(FitError):
+        retention_workload(course, ["a"] * 21, [0.9], deck_size=10)
+
+
+def test_a_course_with_no_card_in_use_has_no_simulation_and_no_suggestion():
+    course = CourseFactory()
+
+    assert retention_workload(course, DEFAULT_PARAMETERS, [0.8, 0.9]) == {}
+    assert fitting.retention_suggest(course, DEFAULT_PARAMETERS, {}, deck_size=0) is None
+
+
+def test_a_course_whose_cards_are_all_retired_is_fitted_without_a_simulation(settings):
+    course = simulated_course(students=2, cards=20, days=60)
+    _retire_every_card(course)
+    # The course and each of its students have enough reviews.
+    settings.FSRS_FIT_MIN_REVIEWS = min(
+        ReviewLog.objects.filter(student_id=pk).count()
+        for pk in ReviewLog.objects.values_list("student_id", flat=True)
+    )
+
+    fit = _fit(course)
+
+    assert fit.status == FitStatus.DONE, fit.note
+    assert fit.workload == {} and fit.suggested_retention is None
+    own = ParameterFit.objects.filter(course=course, student__isnull=False)
+    assert own.count() == 2
+    assert not own.filter(status__in=[FitStatus.QUEUED, FitStatus.RUNNING]).exists()
+
+
+def test_a_panic_while_fitting_fails_the_fit_and_the_next_fit_can_run(settings, monkeypatch):
+    settings.FSRS_FIT_MIN_REVIEWS = 100
+    course = simulated_course(students=2, cards=20, days=60)
+    panic = _panic_exception()
+
+    class Panicking:  # fsrs-rs (not our code) panicking mid-fit, as pyo3 reports it
+        def __init__(self, parameters):
+            raise panic("called `Result::unwrap()` on an `Err` value: InvalidInput")
+
+    monkeypatch.setattr(fitting.fsrs_rs, "FSRS", Panicking)
+
+    fit = _fit(course)
+
+    assert fit.status == FitStatus.FAILED and fit.finished_at is not None
+    assert fit.note == (
+        "The fit broke off: fsrs-rs could not fit: PanicException: called `Result::unwrap()` "
+        "on an `Err` value: InvalidInput"
+    )
+    _next, created = fit_request(course=course, requested_by=AuthorFactory())
+    assert created
+
+
+def test_the_log_split_per_student_keeps_every_item_and_time_of_each():
+    course = simulated_course(students=3, cards=20, days=40)
+    log = review_log_read(course)
+
+    per_student = log.per_student()
+
+    assert set(per_student) == set(log.times) and len(per_student) == 3
+    for student_id, student_log in per_student.items():
+        assert student_log.items == [i for i in log.items if i.student_id == student_id]
+        assert student_log.times == {student_id: log.times[student_id]}
+        assert student_log.reviews == ReviewLog.objects.filter(student_id=student_id).count()
+    assert sum(len(student_log.items) for student_log in per_student.values()) == len(log.items)
+
+
+@pytest.mark.parametrize(
+    ("typed", "used"), [(0.855, 0.86), (0.8549, 0.85), (0.85, 0.85), (0.9, 0.9), (0.7, 0.7)]
+)
+def test_a_retention_is_rounded_to_the_forms_step_half_up(typed, used):
+    assert fitting.retention_round(typed) == used
+    assert fitting.retention_key(typed) == f"{used:.2f}"
+
+
+def test_retentions_are_simulated_at_the_forms_step_so_few_are_cached():
+    course = CourseFactory(new_cards_per_day=10)
+    lesson = LessonFactory()
+    LessonSetItemFactory(lesson_set__course=course, lesson=lesson)
+    CardFactory.create_batch(100, lesson=lesson)
+
+    table = retention_workload(course, DEFAULT_PARAMETERS, [0.8512, 0.8549, 0.85])
+
+    assert list(table) == ["0.85"]
+    cache.clear()
+    assert retention_workload(course, DEFAULT_PARAMETERS, [0.8549]) == table
+    assert retention_workload(course, DEFAULT_PARAMETERS, [0.855]) != table  # 0.86
+
+
+def test_the_simulated_deck_is_capped():
+    # 100 new cards a day would introduce 36,500 cards in a year: the cap is what is simulated.
+    course = CourseFactory(new_cards_per_day=100, reviews_per_day=5000)
+    limit = fitting.SIMULATED_DECK_LIMIT
+
+    capped = retention_workload(course, DEFAULT_PARAMETERS, [0.9], deck_size=limit)
+    cache.clear()
+    larger = retention_workload(course, DEFAULT_PARAMETERS, [0.9], deck_size=limit * 5)
+
+    assert larger == capped
+    assert capped["0.90"]["memorized"] <= limit
+
+
+def test_a_fit_whose_parameters_py_fsrs_refuses_cannot_be_put_in_force():
+    course = CourseFactory()
+    for parameters in (["a"] * 21, [1e300] * 21, [None] * 21):
+        fit = ParameterFit.objects.create(
+            course=course,
+            status=FitStatus.DONE,
+            parameters=parameters,
+            log_loss=0.4,
+            default_log_loss=0.5,
+        )
+        with pytest.raises(FitRefused, match="not usable"):
+            fit_put_in_force(fit=fit)
+    assert not ParameterFit.objects.filter(in_force=True).exists()
+
+
+def test_every_student_goes_back_to_the_courses_parameters_at_once():
+    course, other_course = CourseFactory(), CourseFactory()
+    winning = {
+        "status": FitStatus.DONE,
+        "parameters": list(DEFAULT_PARAMETERS),
+        "log_loss": 0.4,
+        "default_log_loss": 0.5,
+    }
+    course_fit = fit_put_in_force(fit=ParameterFit.objects.create(course=course, **winning))
+    students = StudentFactory.create_batch(3)
+    for student in students:
+        for each in (course, other_course):
+            fit_put_in_force(
+                fit=ParameterFit.objects.create(course=each, student=student, **winning)
+            )
+    token = cache.get(usercache.GLOBAL_TOKEN)
+
+    assert fitting.fits_students_to_defaults(course=course) == 3
+
+    in_force = ParameterFit.objects.filter(in_force=True)
+    assert set(in_force.filter(course=course)) == {course_fit}
+    assert in_force.filter(course=other_course).count() == 3
+    assert cache.get(usercache.GLOBAL_TOKEN) != token
+    assert fitting.fits_students_to_defaults(course=course) == 0
