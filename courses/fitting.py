@@ -599,7 +599,8 @@ def fits_to_defaults(*, course: Course, student=None) -> int:
     changed = ParameterFit.objects.filter(course=course, student=student, in_force=True).update(
         in_force=False
     )
-    usercache.forget_all()
+    if changed:  # a second click changes nothing: every cached context stays
+        usercache.forget_all()
     return changed
 
 
@@ -612,7 +613,8 @@ def fits_students_to_defaults(*, course: Course) -> int:
     changed = ParameterFit.objects.filter(
         course=course, student__isnull=False, in_force=True
     ).update(in_force=False)
-    usercache.forget_all()
+    if changed:
+        usercache.forget_all()
     return changed
 
 

@@ -247,9 +247,7 @@ class StudyContext:
 
 def _course_of(lesson_ids) -> Course:
     """The course holding the first of `lesson_ids` (a default course if there is none)."""
-    course = None
-    if lesson_ids:
-        course = Course.objects.filter(lesson_sets__lessons=lesson_ids[0]).order_by("pk").first()
+    course = _courses_of(lesson_ids[:1]).get(lesson_ids[0]) if lesson_ids else None
     return course or Course()
 
 
@@ -314,8 +312,7 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
     )
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
     courses = _courses_of(lesson_ids)
-    course = courses.get(lesson_ids[0]) if lesson_ids else None
-    course = course or Course()
+    course = (courses.get(lesson_ids[0]) if lesson_ids else None) or Course()
     parameters = parameters_by_course(
         course_ids={c.pk for c in courses.values()}, student_id=user.pk
     )

@@ -61,7 +61,7 @@ def usable_parameters(parameters: object) -> Parameters:
         return ()
     try:
         candidate = tuple(float(w) for w in parameters)  # type: ignore[union-attr]
-        _scheduler(0.9, False, candidate, checked=True)
+        Scheduler(parameters=candidate)  # validates them
     except (TypeError, ValueError, OverflowError):
         logger.error("FSRS parameters refused by py-fsrs, the defaults are used: %r", parameters)
         return ()
@@ -79,24 +79,13 @@ def scheduler_for(
 
 
 @functools.lru_cache(maxsize=64)
-def _scheduler(
-    desired_retention: float, fuzz: bool, parameters: Parameters, checked: bool = False
-) -> Scheduler:
-    if checked:  # usable_parameters: let py-fsrs's refusal through
+def _scheduler(desired_retention: float, fuzz: bool, parameters: Parameters) -> Scheduler:
+    # The parameters in force come through usable_parameters (courses.selectors), so py-fsrs
+    # accepts them.
+    if parameters:
         return Scheduler(
             parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
         )
-    if parameters:
-        try:
-            return Scheduler(
-                parameters=parameters, desired_retention=desired_retention, enable_fuzzing=fuzz
-            )
-        except (TypeError, ValueError):
-            # Fits are checked before they are put in force (courses.fitting); a set edited
-            # since (in the admin, say) must not stop every review: the defaults schedule.
-            logger.error(
-                "FSRS parameters refused by py-fsrs, the defaults are used: %r", parameters
-            )
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
 
 
