@@ -93,7 +93,10 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            # A fixed date: the bytes are the same in every process, so a test
+            # parametrized with them is collected alike by every xdist worker.
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -595,6 +598,7 @@ def test_a_collection_in_anki_s_current_schema(tmp_path):
 @pytest.mark.parametrize(
     "data",
     [b"", b"not a zip at all", b"PK\x03\x04" + b"\0" * 100, zip_bytes({"x": b"y"})[:-10]],
+    ids=["empty", "text", "a-local-header-only", "truncated"],
 )
 def test_not_a_zip(data):
     assert read_apkg(data, "bad.apkg") == (
