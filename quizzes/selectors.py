@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
     Avg,
     Case,
@@ -155,13 +155,19 @@ def _marks(n: int) -> str:
 # psycopg parsed its text again on every run (0.28 ms of CPU in each rating's reply, measured).
 
 
+@functools.cache
 def _arrays() -> bool:
-    return connection.vendor == "postgresql"
+    # Once per process: `connection.vendor` costs microseconds on each look-up.
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 def _ids(values: Iterable[int]) -> list:
-    """The parameters of a list of ids, for `_is_in` and `_lesson_order`."""
-    return [list(values)] if _arrays() else list(values)
+    """The parameters of a list of ids, for `_is_in` and `_held_and_order`. The array goes as
+    its text ("{1,2,3}", cast in the statement): psycopg's dumping of a list of ints looks at
+    every item to choose a type, 19.5 µs for a rating's three lists against 5.9 µs."""
+    if _arrays():
+        return ["{" + ",".join(str(int(value)) for value in values) + "}"]
+    return list(values)
 
 
 def _is_in(column: str, n: int, *, negate: bool = False) -> str:
@@ -197,9 +203,7 @@ def _held_and_order(*, held: int, order: int) -> str:
     lesson's place in a list) columns of a card `c`. Parameters: held question ids, lesson ids
     in order."""
     is_held = (
-        f"CASE WHEN {_is_in('c.question_id', held)} THEN 1 ELSE 0 END"
-        if held or _arrays()
-        else "0"
+        f"CASE WHEN {_is_in('c.question_id', held)} THEN 1 ELSE 0 END" if held or _arrays() else "0"
     )
     if not order:
         lesson_order = "0"
