@@ -40,6 +40,8 @@ BARE_PATH = "/bench/bare/"  # bench.urls
 RATINGS = {1: 0.10, 2: 0.15, 3: 0.60, 4: 0.15}  # Again, Hard, Good, Easy
 
 SHOW = re.compile(r"\?show=(\d+)")
+# The page's masked CSRF token, which htmx sends with each of its requests (X-CSRFToken).
+PAGE_TOKEN = re.compile(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'')
 FIELD = re.compile(r'<input type="hidden" name="(card|reps|csrfmiddlewaretoken)" value="([^"]*)"')
 ATTEMPT = re.compile(r"/attempts/(\d+)/")
 
@@ -205,6 +207,7 @@ class Session:
         self.students = list(data["students"])
         self.turn: Counter = Counter()
         self.card: dict[int, int] = {}  # student id: the card their study page shows now
+        self.page_token: dict[int, str] = {}  # student id: their study page's CSRF token
         self.reviewing: list[dict] = []  # students with a card to review, in turn
         self.results = Results()
 
@@ -225,9 +228,11 @@ class Session:
             headers["HX-Request"] = "true"
         if target:
             headers["HX-Target"] = target  # the id of the element htmx swaps
-        if post:
-            # As the page's <body hx-headers> sends it; the cookie's secret is a valid token.
-            headers["X-CSRFToken"] = user["csrf"]
+        token = self.page_token.get(user["id"]) if htmx else None
+        if token:
+            headers["X-CSRFToken"] = token  # as htmx sends the page's <body hx-headers>
+        elif post:
+            headers["X-CSRFToken"] = user["csrf"]  # the cookie's secret is a valid token too
         return headers
 
     async def send(
@@ -369,6 +374,9 @@ class Session:
                 if review:
                     page = await self.send([setup], "GET", "/study/", student)
                     if page is not None:
+                        found = PAGE_TOKEN.search(page.text)
+                        if found:
+                            self.page_token[student["id"]] = found.group(1)
                         self._next_card(student, page.text)
 
         started = time.perf_counter()

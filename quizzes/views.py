@@ -6,17 +6,20 @@ the same context, and a plain POST redirects (post/redirect/get), so all of it w
 JavaScript off.
 """
 
+import re
 from dataclasses import replace
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages import get_messages
 from django.db.models import Count, F, Min, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_TOKEN_LENGTH, _unmask_cipher_token, get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -764,15 +767,34 @@ def _why_now(state, *, day: selectors.StudyDay) -> str:
 
 
 def _csrf_input(request: HttpRequest) -> str:
-    """The CSRF token's hidden input, masked once per response as `{% csrf_token %}` is once
-    per template: masking draws 32 random characters (about 90 µs here), and the back of a card
-    has two forms, the next card three."""
+    """The CSRF token's hidden input, made once per response as `{% csrf_token %}` is once per
+    template: the back of a card has two forms, the next card three.
+
+    In what htmx swaps in, the token is the page's own, which htmx sent in its X-CSRFToken
+    header (from `<body hx-headers>`), when it is valid for the CSRF cookie's secret: a form
+    posted before htmx has taken it over still carries a valid token, as the page's forms do.
+    Masking a new one draws 32 random characters (66 µs here) and sends the CSRF cookie again
+    (`get_token`), in every reply of the review loop; the page is masked once, when it loads."""
     field = getattr(request, "_csrf_input", None)
     if field is None:
+        token = _page_token(request) or get_token(request)
         field = request._csrf_input = (
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
         )
     return field
+
+
+_MASKED_TOKEN = re.compile(f"[a-zA-Z0-9]{{{CSRF_TOKEN_LENGTH}}}")
+
+
+def _page_token(request: HttpRequest) -> str | None:
+    """The page's masked CSRF token that htmx sent with this request, if it is one for the
+    secret in the request's CSRF cookie (a login since the page loaded changes the secret)."""
+    token = request.META.get(settings.CSRF_HEADER_NAME, "")
+    secret = request.META.get("CSRF_COOKIE")
+    if not request.htmx or not secret or not _MASKED_TOKEN.fullmatch(token):
+        return None
+    return token if constant_time_compare(_unmask_cipher_token(token), secret) else None
 
 
 def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, here: str):

@@ -10,6 +10,7 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
 
 from courses.selectors import study_context
 from quizzes import selectors, views
@@ -20,6 +21,7 @@ from tests.factories import QuizFactory
 
 def _request(user, path: str = "/study/"):
     request = RequestFactory().post(path, headers={"HX-Request": "true"})
+    request.htmx = HtmxDetails(request)  # as django-htmx's middleware sets it
     request.user = user
     request.session = SessionStore()
     request._messages = default_storage(request)

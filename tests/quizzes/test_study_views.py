@@ -337,3 +337,42 @@ def test_the_rating_form_is_read_strictly(posted, read):
     data.update(posted)
     found = read_rating(data)
     assert (found and (found.card, found.reps, found.rating, found.duration_ms)) == read
+
+
+TOKENS = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.mark.django_db
+def test_htmx_replies_carry_the_page_s_own_csrf_token(student):
+    """What htmx swaps in carries the token htmx sent (the page's own) instead of a new one,
+    and does not send the CSRF cookie again; a form posted before htmx took it over still
+    passes. A token of another secret (a login since the page loaded) is not echoed."""
+    from django.middleware.csrf import _mask_cipher_secret
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(student)
+    page = client.get("/study/").content.decode()
+    card = front_card_id(page)
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    show = {"HX-Request": "true", "HX-Target": "card-answer"}
+
+    back = client.get(f"/study/?show={card}", headers={**show, "X-CSRFToken": token})
+    assert TOKENS.findall(back.content.decode()) == [token, token]  # rating and suspend forms
+    assert "csrftoken" not in back.cookies
+
+    def posted(card_id: int, token: str, reps: int = 0):
+        data = {"card": card_id, "reps": reps, "rating": 3, "csrfmiddlewaretoken": token}
+        return client.post("/study/", data).status_code
+
+    assert posted(card, token) == 302
+    assert ReviewLog.objects.filter(student=student, card_id=card).count() == 1
+
+    card = front_card_id(client.get("/study/").content.decode())
+    stale = _mask_cipher_secret("b" * 32)
+    back = client.get(f"/study/?show={card}", headers={**show, "X-CSRFToken": stale})
+    fresh = TOKENS.findall(back.content.decode())
+    assert len(set(fresh)) == 1 and stale not in fresh
+    assert posted(card, fresh[0]) == 302
+    assert posted(card, stale, reps=1) == 403
+    assert ReviewLog.objects.filter(student=student, card_id=card).count() == 1
