@@ -45,8 +45,21 @@ def _new_token(key: str) -> None:
         logger.error("usercache: could not change %s", key, exc_info=True)
 
 
+# Entries this process read or built lately, by (user id, name), for `get_or_build(share=True)`:
+# (tokens, valid until, value). Each is used only while the shared cache's tokens are still the
+# ones it was read under, as the shared entry is; it spares reading and unpickling the entry
+# (54 µs of the study context's 120 µs on every study request, with the file cache).
+_recent: dict[tuple[int, str], tuple] = {}
+RECENT_MAX = 4096
+
+
 def get_or_build(
-    user_id: int, build: Callable[[], tuple[Any, float | None]], *, now: float, name: str = "main"
+    user_id: int,
+    build: Callable[[], tuple[Any, float | None]],
+    *,
+    now: float,
+    name: str = "main",
+    share: bool = False,
 ) -> Any:
     """The user's entry `name` if it is still valid at `now` (a POSIX timestamp), else
     `build()`'s. A user may have several entries (say, a small one for a hot path and a fuller
@@ -54,10 +67,21 @@ def get_or_build(
 
     `build` returns the value and the moment (a POSIX timestamp) until which it holds, or None
     for as long as no row changes (an assignment that opens tomorrow changes the value tomorrow).
+
+    `share`: the value may be one this process returned before (the tokens are still read from
+    the shared cache each time), so it must be immutable and never changed by the caller.
     """
     keys = [GLOBAL_TOKEN, _user_token(user_id)]
+    recent = _recent.get((user_id, name)) if share else None
     try:
-        found = cache.get_many([*keys, _entry(user_id, name)])
+        if recent is not None:
+            found = cache.get_many(keys)
+            tokens = (found.get(GLOBAL_TOKEN), found.get(_user_token(user_id)))
+            if None not in tokens and _fresh(recent, tokens, now):
+                return recent[2]
+            found.update(cache.get_many([_entry(user_id, name)]))
+        else:
+            found = cache.get_many([*keys, _entry(user_id, name)])
         if any(found.get(key) is None for key in keys):
             # A token never set, or evicted: make one before building, so that no entry is
             # ever stored under a missing token (an entry stored under None would pass for
@@ -72,16 +96,31 @@ def get_or_build(
         return build()[0]
     tokens = (found.get(GLOBAL_TOKEN), found.get(_user_token(user_id)))
     entry = found.get(_entry(user_id, name))
-    if entry is not None and None not in tokens:
-        entry_tokens, valid_until, value = entry
-        if entry_tokens == tokens and (valid_until is None or now < valid_until):
-            return value
+    if entry is not None and None not in tokens and _fresh(entry, tokens, now):
+        _remember(user_id, name, entry, share)
+        return entry[2]
     value, valid_until = build()
+    entry = (tokens, valid_until, value)
     try:
-        cache.set(_entry(user_id, name), (tokens, valid_until, value), timeout=TIMEOUT)
+        cache.set(_entry(user_id, name), entry, timeout=TIMEOUT)
     except Exception:
         logger.warning("usercache: the cache failed; the entry is not kept", exc_info=True)
+    else:
+        _remember(user_id, name, entry, share)
     return value
+
+
+def _fresh(entry: tuple, tokens: tuple, now: float) -> bool:
+    entry_tokens, valid_until, _ = entry
+    return entry_tokens == tokens and (valid_until is None or now < valid_until)
+
+
+def _remember(user_id: int, name: str, entry: tuple, share: bool) -> None:
+    if not share or None in entry[0]:
+        return
+    if len(_recent) >= RECENT_MAX:
+        _recent.clear()
+    _recent[(user_id, name)] = entry
 
 
 def forget_user(user_id: int) -> None:

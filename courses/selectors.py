@@ -389,6 +389,9 @@ def study_context(*, user: AbstractBaseUser, now: datetime, full: bool = False) 
         lambda: _study_context_build(user=user, now=now, full=full),
         now=now.timestamp(),
         name="full" if full else "study",
+        # The study entry is immutable (tuples and frozensets) and read on every study request;
+        # the dashboard's holds lists and dicts.
+        share=not full,
     )
 
 

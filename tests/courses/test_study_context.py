@@ -144,3 +144,35 @@ def test_a_broken_cache_falls_back_to_the_database(classroom, pupil, settings):
     }
     # (pytest-django's `settings` makes Django build its caches again from the new setting.)
     assert lessons_of(pupil) == (Lesson.objects.get(key="mini-lesson").pk,)
+
+
+@pytest.mark.django_db
+def test_a_process_reuses_an_entry_it_read_only_while_the_tokens_hold(classroom, pupil):
+    """`share=True` (the study entry): a process keeps the entries it read, and uses one only
+    while the shared cache's tokens are those it was read under, and until its moment passes."""
+    built = []
+
+    def build(value, until=None):
+        def making():
+            built.append(value)
+            return value, until
+
+        return making
+
+    def read(value, *, now=0, share=True, until=None):
+        return usercache.get_or_build(pupil.pk, build(value, until), now=now, share=share)
+
+    assert read("one") == "one"
+    cache.delete(usercache._entry(pupil.pk, "main"))  # gone from the shared cache
+    assert read("two") == "one"  # this process still has it
+    assert read("two", share=False) == "two"  # an entry not shared is read from the cache
+
+    usercache.forget_user(pupil.pk)  # a write, in any process: the user's token changes
+    assert read("three") == "three"
+    cache.set(usercache.GLOBAL_TOKEN, "changed elsewhere", timeout=None)
+    assert read("four", until=10) == "four"
+    assert read("five", now=9) == "four"
+    assert read("six", now=10) == "six"  # the moment it held until has passed
+    cache.clear()  # tokens evicted: never an entry of this process's under them
+    assert read("seven") == "seven"
+    assert built == ["one", "two", "three", "four", "six", "seven"]
