@@ -376,3 +376,53 @@ def test_htmx_replies_carry_the_page_s_own_csrf_token(student):
     assert posted(card, fresh[0]) == 302
     assert posted(card, stale, reps=1) == 403
     assert ReviewLog.objects.filter(student=student, card_id=card).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_review_loop_s_instances_are_those_from_db_makes(student):
+    """The card and state the review loop reads are made without Model.__init__: the same
+    fields, deferred fields and state as `from_db` gives; and by `from_db` when a receiver
+    listens to the model's post_init."""
+    from django.db.models.signals import post_init
+
+    from courses.selectors import study_context
+    from quizzes import selectors
+
+    card = Card.objects.first()
+    review_record(student=student, card=card, rating=3, reviewed_at=timezone.now())
+    context = study_context(user=student, now=timezone.now())
+
+    def read():
+        return selectors.card_for_rating(
+            student=student,
+            card_id=card.pk,
+            lesson_ids=list(context.lesson_ids),
+            held_questions=frozenset(),
+        )
+
+    made, state = read()
+    stored = MemoryState.objects.get(student=student, card=card)
+    reference = Card.objects.only(*selectors._CARD_FIELDS).get(pk=card.pk)
+    assert made == reference and made.get_deferred_fields() == reference.get_deferred_fields()
+    assert {f: getattr(made, f) for f in selectors._CARD_FIELDS} == {
+        f: getattr(reference, f) for f in selectors._CARD_FIELDS
+    }
+    assert (made._state.adding, made._state.db) == (False, "default")
+    assert made.front == card.front  # a deferred field loads as on any instance
+    assert state == stored and state.get_deferred_fields() == set()
+    assert {f.attname: getattr(state, f.attname) for f in MemoryState._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in MemoryState._meta.concrete_fields
+    }
+    assert state.card is made and state.student == student
+
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(sender)
+
+    post_init.connect(listener, sender=MemoryState)
+    try:
+        read()
+    finally:
+        post_init.disconnect(listener, sender=MemoryState)
+    assert seen == [MemoryState]
