@@ -19,13 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_TOKEN_LENGTH, _unmask_cipher_token, get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
@@ -667,6 +667,28 @@ def _review_card_html(request: HttpRequest, context: dict) -> str | None:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _words(language: str | None) -> dict:
+    """The review card's fixed words in `language`, translated and escaped once per process:
+    a reply of the review loop has about twenty, and each translation took 3 µs here."""
+    with translation.override(language):
+        return {
+            "counts": _("%(due)s due · %(new)s new"),  # formatted, then escaped
+            "from_lesson": escape(_("From the lesson")),
+            "progress": escape(_("Progress through today’s reviews")),
+            "card": escape(_("Card")),
+            "hint": escape(_("Hint")),
+            "show_answer": escape(_("Show answer")),
+            "space_or_enter": escape(_("Space or Enter")),
+            "why_now": escape(_("Why now?")),
+            "suspend": escape(_("Suspend this card")),
+            "report": escape(_("Report a problem with this card")),
+            "undo": escape(_("Undo")),
+            "rating_help": escape(_("How well did you remember? Keys 1 to 4.")),
+            **{rating.value: escape(rating.label) for rating in Rating},
+        }
+
+
 def _lesson_names(student, lesson: Lesson | None) -> dict[int, tuple[str, str]]:
     """Lesson id -> (key, title) of the lessons being studied, from the cached context."""
     if lesson is not None:
@@ -686,21 +708,22 @@ def _card_html(
     """The card in the review card: today's progress, its lesson, the front, and the answer's
     place."""
     card, progress = queue.card, _progress(queue)
-    counts = _("%(due)s due · %(new)s new") % {"due": queue.due_count, "new": queue.new_count}
+    words = _words(get_language())
+    counts = words["counts"] % {"due": queue.due_count, "new": queue.new_count}
     source = ""
     if card.lesson_id in lessons:
         key, title = lessons[card.lesson_id]
         url = escape(url_for_each("content:lesson")(key))
         source = (
-            f'<p class="card-lesson">{escape(_("From the lesson"))} '
+            f'<p class="card-lesson">{words["from_lesson"]} '
             f'<a href="{url}">{escape(title)}</a></p>\n'
         )
     return mark_safe(
         '<div class="progress-line">\n'
         f'<span class="counts">{escape(counts)}</span>\n'
         f'<progress max="100" value="{progress}" aria-label="'
-        f'{escape(_("Progress through today’s reviews"))}">{progress}%</progress>\n</div>\n'
-        f'<h2 id="card-heading" class="visually-hidden">{escape(_("Card"))}</h2>\n'
+        f'{words["progress"]}">{progress}%</progress>\n</div>\n'
+        f'<h2 id="card-heading" class="visually-hidden">{words["card"]}</h2>\n'
         f"{source}"
         f'<div class="front">{card.front_html}</div>\n'
         f"{_answer_html(request, card, queue.state, day=day, shown=shown, here=here)}"
@@ -713,6 +736,7 @@ def _answer_html(
     """`#card-answer`: the back and the rating form once shown, else the hint and the button
     that shows them (htmx swaps this element alone)."""
     url = escape(here)
+    words = _words(get_language())
     if shown:
         previews = selectors.interval_previews(
             state, card_id=card.pk, lesson_id=card.lesson_id, day=day
@@ -730,8 +754,7 @@ def _answer_html(
         )
     else:
         hint = (
-            f'<details class="hint"><summary>{escape(_("Hint"))}</summary>{card.hint_html}'
-            "</details>\n"
+            f'<details class="hint"><summary>{words["hint"]}</summary>{card.hint_html}</details>\n'
             if card.hint_html
             else ""
         )
@@ -739,8 +762,8 @@ def _answer_html(
         inner = (
             f'{hint}<p><a class="button primary" data-key="show" href="{show}" hx-get="{show}" '
             'hx-target="#card-answer" hx-swap="outerHTML" data-focus>'
-            f"{escape(_('Show answer'))}</a>\n"
-            f'<span class="keys">{escape(_("Space or Enter"))}</span></p>'
+            f"{words['show_answer']}</a>\n"
+            f'<span class="keys">{words["space_or_enter"]}</span></p>'
         )
     return mark_safe(f'<div id="card-answer">\n{inner}\n</div>')
 
@@ -808,20 +831,21 @@ def _token_matches(token: str, secret: str) -> bool:
 def _card_tools(request: HttpRequest, card, state, *, day: selectors.StudyDay, here: str):
     """Below the ratings: why the card is shown now, suspending it, reporting it."""
     url = escape(here)
+    words = _words(get_language())
     report = url_for_each("quizzes:card_report")(card.pk)
     report = escape(f"{report}?{urlencode({'next': here})}")
     return (
         '<div class="card-tools">\n'
-        f'<details class="why"><summary>{escape(_("Why now?"))}</summary>'
+        f'<details class="why"><summary>{words["why_now"]}</summary>'
         f"<p>{escape(_why_now(state, day=day))}</p></details>\n"
         f'<form method="post" action="{url}" hx-post="{url}" hx-target="#review-card" '
         'hx-swap="outerHTML" class="inline">\n'
         f"{_csrf_input(request)}\n"
         '<input type="hidden" name="action" value="suspend">\n'
         f'<input type="hidden" name="card" value="{card.pk}">\n'
-        f'<button type="submit" class="link">{escape(_("Suspend this card"))}</button>\n'
+        f'<button type="submit" class="link">{words["suspend"]}</button>\n'
         "</form>\n"
-        f'<a href="{report}">{escape(_("Report a problem with this card"))}</a>\n'
+        f'<a href="{report}">{words["report"]}</a>\n'
         "</div>"
     )
 
@@ -861,7 +885,7 @@ def _undo_form(request: HttpRequest, here: str) -> SafeString:
         'hx-swap="outerHTML" class="undo">\n'
         f"{_csrf_input(request)}\n"
         '<input type="hidden" name="action" value="undo">\n'
-        f'<button type="submit" data-key="undo">{escape(_("Undo"))}</button> '
+        f'<button type="submit" data-key="undo">{_words(get_language())["undo"]}</button> '
         '<span class="keys" aria-hidden="true">Ctrl+Z</span>\n</form>'
     )
 
@@ -871,12 +895,12 @@ def _rating_form(
 ) -> SafeString:
     """The rating form on the card's back: a button per rating, each with its interval."""
     url = escape(here)
-    help_text = _("How well did you remember? Keys 1 to 4.")
+    words = _words(get_language())
     buttons = "".join(
         f'<button type="submit" name="rating" value="{r.value}" data-key="{r.value}" '
         f'class="rating rating-{r.value}" aria-describedby="rating-help"'
         f"{' data-focus' if r == Rating.GOOD else ''}>\n"
-        f'<span class="label">{escape(r.label)}</span> '
+        f'<span class="label">{words[r.value]}</span> '
         f'<span class="interval">{escape(previews[r.value])}</span>'
         f'<span class="key" aria-hidden="true">{r.value}</span>\n</button>\n'
         for r in Rating
@@ -888,7 +912,7 @@ def _rating_form(
         f'<input type="hidden" name="card" value="{card_id}">\n'
         f'<input type="hidden" name="reps" value="{reps}">\n'
         '<input type="hidden" name="duration_ms" value="">\n'
-        f'<p class="visually-hidden" id="rating-help">{escape(help_text)}</p>\n'
+        f'<p class="visually-hidden" id="rating-help">{words["rating_help"]}</p>\n'
         f"{buttons}</form>"
     )
 
