@@ -4,15 +4,17 @@ going back to the defaults, and the expected workload of each desired retention,
 that shows the cost of a typed retention before saving it.
 
 Who may see these pages: authors, as /author/ (anyone else gets the 404 the author pages give);
-an unknown course, or a fit of another course, is a 404. Fitting runs as a task
-(courses.tasks.parameters_fit); the page looks again every few seconds while one runs.
+an unknown course, or a fit of another course, is a 404. An author is not the students' teacher:
+a student's own fit names them by the pseudonym of the course's review-log CSV
+(content.export.pseudonym), never by account, and is reverted by the fit's id, not theirs.
+Fitting runs as a task (courses.tasks.parameters_fit); the page looks again every few seconds
+while one runs.
 """
 
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from content.export import course_reviews
+from content.export import course_reviews, pseudonym
 from content.ids import parse_id
 from courses.author import _require
 from courses.fitting import (
@@ -163,12 +165,13 @@ def _page(
     latest = student_query.values("pk")[:HISTORY_LENGTH]
     student_fits = list(
         student_query.filter(Q(in_force=True) | Q(pk__in=latest))
-        .select_related("student", "requested_by")
+        .select_related("requested_by")
         .order_by("-in_force", "-created_at", "-pk")
     )
     students_in_force = sum(fit.in_force for fit in student_fits)
     for fit in fits + student_fits:
         fit.usable = fit_usable(fit)
+        fit.pseudonym = pseudonym(course, fit.student_id) if fit.student_id else ""
     deck_size = course_deck_size(course)
     parameters, in_force_usable = _parameters(in_force)
     retentions = [*RETENTIONS, course.desired_retention]
@@ -260,23 +263,23 @@ def author_scheduling_use(request: HttpRequest, course_key: str, fit_id: int) ->
 @require_POST
 @login_required
 def author_scheduling_defaults(request: HttpRequest, course_key: str) -> HttpResponse:
-    """Authors: back to FSRS's default parameters, for the course or (`student` posted) for one
-    student with a fit in the course. Every fit stays stored."""
+    """Authors: back to FSRS's default parameters, for the course or (`fit` posted: the id of a
+    student's own fit in the course) for that student, who goes back on the course's
+    parameters. Every fit stays stored."""
     course = _course(request, course_key)
-    student = None
-    if "student" in request.POST:
-        student = get_object_or_404(
-            get_user_model().objects.filter(parameter_fits__course=course).distinct(),
-            pk=parse_id(request.POST["student"]),
-        )
-    fits_to_defaults(course=course, student=student)
-    if student is None:
+    if "fit" not in request.POST:
+        fits_to_defaults(course=course)
         messages.success(request, _("Back to FSRS's default parameters."))
-    else:
-        messages.success(
-            request,
-            _("%(name)s is back on the course's parameters.") % {"name": student.get_username()},
-        )
+        return redirect("author_scheduling", course_key=course.key)
+    fit = get_object_or_404(
+        ParameterFit, pk=parse_id(request.POST["fit"]), course=course, student__isnull=False
+    )
+    fits_to_defaults(course=course, student=fit.student_id)
+    messages.success(
+        request,
+        _("Student %(pseudonym)s is back on the course's parameters.")
+        % {"pseudonym": pseudonym(course, fit.student_id)},
+    )
     return redirect("author_scheduling", course_key=course.key)
 
 

@@ -385,10 +385,16 @@ ACCESS: dict[str, Row] = {
         ),
     ),
     "author/courses/<slug:course_key>/scheduling/defaults/": Row(
-        "Authors, by POST only: the course (or one student in it) back to the defaults.",
+        "Authors, by POST only: the course (or one student in it) back to the defaults; a fit "
+        "of another course is 404.",
         (
             GET(everyone(405), course_key="course"),
             POST(only(AUTHOR, status=302), course_key="course"),
+            POST(
+                only(AUTHOR, status=404),
+                data=lambda world: {"fit": world["other_student_fit"]},
+                course_key="course",
+            ),
         ),
     ),
     "author/courses/<slug:course_key>/scheduling/students/defaults/": Row(
@@ -725,10 +731,15 @@ def world(mini, student, settings) -> dict:
     # A fit of the course's parameters that beat the defaults, and one of another course.
     fit = {"status": "done", "parameters": [0.5] * 21, "log_loss": 0.4, "default_log_loss": 0.5}
     course_fit = ParameterFit.objects.create(course=Course.objects.get(key="mini"), **fit)
-    other_fit = ParameterFit.objects.create(course=Course.objects.create(key="other"), **fit)
+    other_course = Course.objects.create(key="other")
+    other_fit = ParameterFit.objects.create(course=other_course, **fit)
+    other_student_fit = ParameterFit.objects.create(
+        course=other_course, student=users[OWNER], in_force=True, **fit
+    )
     world = {
         "course_fit": course_fit.pk,
         "other_course_fit": other_fit.pk,
+        "other_student_fit": other_student_fit.pk,
         "import_record": record.pk,
         "users": users,
         "class": classroom.pk,

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from content.export import pseudonym
 from content.loader import load_content
 from courses.author_scheduling import HISTORY_LENGTH
 from courses.fitting import (
@@ -253,18 +254,41 @@ def test_a_students_fit_goes_back_to_the_defaults_for_that_student_only(author_c
     fit_put_in_force(fit=own)
     course_fit = _winning_fit(course)
     fit_put_in_force(fit=course_fit)
+    elsewhere = fit_put_in_force(fit=_winning_fit(CourseFactory(key="other"), student=other))
     url = reverse("author_scheduling_defaults", args=[course.key])
 
-    for bad in ("abc", "-1", "1" * 40, "²", str(other.pk)):
-        assert author_client.post(url, {"student": bad}).status_code == 404, bad
-    own.refresh_from_db()
-    assert own.in_force
+    # Not an id, the course's own fit, another course's student fit: 404, nothing changes.
+    for bad in ("abc", "-1", "1" * 40, "²", str(course_fit.pk), str(elsewhere.pk)):
+        assert author_client.post(url, {"fit": bad}).status_code == 404, bad
+    for fit in (own, course_fit, elsewhere):
+        fit.refresh_from_db()
+        assert fit.in_force
 
-    author_client.post(url, {"student": str(student.pk)})
+    response = author_client.post(url, {"fit": str(own.pk)}, follow=True)
 
     own.refresh_from_db()
     course_fit.refresh_from_db()
     assert not own.in_force and course_fit.in_force
+    assert f"Student {pseudonym(course, student.pk)} is back on the course" in (
+        response.content.decode()
+    )
+
+
+def test_the_author_page_names_students_by_pseudonym_never_by_account(author_client, course):
+    """An author is not the students' teacher: the page shows a student's own fit (which says
+    how many reviews they made) under the review-log CSV's pseudonym, and its form posts the
+    fit's id, so neither the name nor the account's id reaches the author."""
+    student = StudentFactory(username="zoe-private", first_name="Zoë", last_name="Quist")
+    own = fit_put_in_force(fit=_winning_fit(course, student=student))
+    _winning_fit(course, student=student)  # a later fit, not in force
+
+    html = author_client.get(_page(course)).content.decode()
+
+    assert html.count(pseudonym(course, student.pk)) >= 3  # two rows and the button
+    for private in ("zoe-private", "Zoë", "Quist", f'value="{student.pk}"'):
+        assert private not in html, private
+    assert f'name="fit" value="{own.pk}"' in html
+    assert pseudonym(course, student.pk) != pseudonym(CourseFactory(key="other"), student.pk)
 
 
 # Retention --------------------------------------------------------------------------------------
