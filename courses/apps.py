@@ -10,11 +10,11 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         from courses import passwords, signals, timezones  # noqa: F401 - connect the signals
-        from courses.selectors import parameters_for_card
+        from courses.selectors import schedule_for_card
         from quizzes import scheduling
 
-        # A regrade's replay (quizzes) finds the parameters in force through this.
-        scheduling.parameters_lookup = parameters_for_card
+        # A regrade's replay (quizzes) finds the course's retention and parameters through this.
+        scheduling.schedule_lookup = schedule_for_card
 
         # After `migrate` and after `flush` (which empties the groups the data migration made):
         # the roles exist whenever the tables do. Sent for this app after content and quizzes,

@@ -296,9 +296,11 @@ def _courses_of(lesson_ids) -> dict[int, Course]:
     return found
 
 
-def parameters_for_card(*, student_id: int, card) -> tuple[float, ...]:
-    """The parameters in force for the student in the course of the card's lesson."""
-    return parameters_in_force(course_id=_course_of([card.lesson_id]).pk, student_id=student_id)
+def schedule_for_card(*, student_id: int, card) -> tuple[float, tuple[float, ...]]:
+    """The desired retention of the course of the card's lesson, and the parameters in force
+    for the student in it."""
+    course = _course_of([card.lesson_id])
+    return course.desired_retention, parameters_in_force(course_id=course.pk, student_id=student_id)
 
 
 def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):

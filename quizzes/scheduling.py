@@ -43,14 +43,14 @@ def utc(moment: datetime) -> datetime:
 Parameters = tuple[float, ...]
 
 
-def _no_fits(*, student_id: int, card) -> Parameters:
-    return ()
+def _no_courses(*, student_id: int, card) -> tuple[float, Parameters]:
+    return 0.9, ()
 
 
-# The parameters in force for a student and a card's course, where no study day gives them (a
-# regrade's replay). Fits live in the courses app, which sets this when it is ready
-# (courses.apps; courses.selectors.parameters_for_card).
-parameters_lookup = _no_fits
+# The desired retention and the parameters in force for a student and a card's course, where no
+# study day gives them (a regrade's replay). Courses and their fits live in the courses app,
+# which sets this when it is ready (courses.apps; courses.selectors.schedule_for_card).
+schedule_lookup = _no_courses
 
 
 def usable_parameters(parameters: object) -> Parameters:

@@ -277,6 +277,7 @@ def memory_state_rebuild(
     card: Card,
     rewrite_from: ReviewLog | None = None,
     parameters: tuple[float, ...] | None = None,
+    desired_retention: float | None = None,
 ) -> MemoryState | None:
     """Rebuild the student's state for a card by replaying its review log.
 
@@ -287,10 +288,12 @@ def memory_state_rebuild(
     between reading and writing.
 
     The replay uses `parameters`: those in force for the student (empty: the defaults); None
-    looks them up (scheduling.parameters_lookup).
+    looks them up (scheduling.schedule_lookup).
 
     `rewrite_from`, a log entry whose rating was changed (a regraded quiz answer): it and every
-    later entry get the state and due date the replay gives them, and so does the state.
+    later entry get the state and due date the replay gives them, and so does the state; the
+    due dates are the card's course's `desired_retention`'s (None: looked up with the
+    parameters).
     """
     state = _state_locked(student, card)
     logs = list(ReviewLog.objects.filter(student=student, card=card).order_by("reviewed_at", "pk"))
@@ -298,9 +301,16 @@ def memory_state_rebuild(
         if state is not None:
             state.delete()
         return None
-    if parameters is None:
-        parameters = scheduling.parameters_lookup(student_id=student.pk, card=card)
-    scheduler = scheduling.scheduler_for(fuzz=False, parameters=parameters)
+    if parameters is None or (rewrite_from is not None and desired_retention is None):
+        found_retention, found_parameters = scheduling.schedule_lookup(
+            student_id=student.pk, card=card
+        )
+        parameters = found_parameters if parameters is None else parameters
+        desired_retention = found_retention if desired_retention is None else desired_retention
+    # Without a rewrite only the memory is replayed: the due date is the last log entry's.
+    scheduler = scheduling.scheduler_for(
+        desired_retention=desired_retention or 0.9, fuzz=False, parameters=parameters
+    )
     built = state or MemoryState(student=student, card=card)
     built.reps = built.lapses = 0
     replayed = None

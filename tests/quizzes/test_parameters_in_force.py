@@ -238,3 +238,107 @@ def test_a_student_of_two_courses_is_scheduled_by_each_cards_own_course(client):
 
     client.post("/study/", {"action": "undo"})  # the latest rating, replayed by its course
     assert MemoryState.objects.filter(student=student).count() == 3
+
+
+# A student's own fit, as far as the course's: rating, buttons, undo, replay, reports ------------
+
+OWN = list(Scheduler().parameters)
+OWN[0:4] = [0.3, 1.0, 2.0, 25.0]
+OWN[20] = 0.3
+
+
+@pytest.mark.django_db
+def test_a_students_own_fit_rates_previews_undoes_and_replays_their_cards(client, mini, student):
+    fit(mini)  # the course's fit, in force for everyone else
+    fit(mini, student=student, parameters=OWN)
+    client.force_login(student)
+    card = Card.objects.get(pk=int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1]))
+
+    assert intervals(client.get(f"/study/?show={card.pk}").text)[3] == "25d"  # OWN's w[3]
+    client.post("/study/", {"card": card.pk, "reps": 0, "rating": 4, "duration_ms": 900})
+    state = MemoryState.objects.get(student=student, card=card)
+    assert (state.stability, state.decay) == (pytest.approx(25.0), -0.3)
+
+    second = Card.objects.get(pk=int(re.search(r"\?show=(\d+)", client.get("/study/").text)[1]))
+    client.post("/study/", {"card": second.pk, "reps": 0, "rating": 3, "duration_ms": 900})
+    client.post("/study/", {"action": "undo"})
+    assert not MemoryState.objects.filter(student=student, card=second).exists()
+
+    rebuilt = memory_state_rebuild(student=student, card=card)  # a regrade's replay
+    assert (rebuilt.stability, rebuilt.decay) == (pytest.approx(25.0), -0.3)
+    other = StudentFactory()
+    review_record(
+        student=other, card=card, rating=4, reviewed_at=datetime.now(UTC), fuzz=False
+    )  # without a study day: the defaults; the replay looks up the course's fit for them
+    assert memory_state_rebuild(student=other, card=card).stability == pytest.approx(12.0)
+
+
+@pytest.mark.django_db
+def test_a_regrades_rewritten_due_dates_use_the_courses_desired_retention(mini, student):
+    """A regrade rewrites the due dates from the changed rating on: at the course's desired
+    retention, as the ratings themselves were scheduled, not at py-fsrs's default 0.9."""
+    mini.desired_retention = 0.8
+    mini.save()
+    card = Card.objects.first()
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for days in (0, 3):
+        review_record(
+            student=student,
+            card=card,
+            rating=3,
+            reviewed_at=start + timedelta(days=days),
+            fuzz=False,
+            desired_retention=0.8,
+        )
+    scheduled = MemoryState.objects.get(student=student, card=card).due_at
+    last = ReviewLog.objects.filter(student=student, card=card).latest("reviewed_at")
+
+    rebuilt = memory_state_rebuild(student=student, card=card, rewrite_from=last)
+
+    assert rebuilt.due_at == scheduled
+    last.refresh_from_db()
+    assert last.due_after == scheduled
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rollups_read", [False, True], ids=["states", "rollups"])
+def test_the_class_pages_recall_of_a_fitted_state_is_py_fsrs_s(
+    mini, student, settings, rollups_read
+):
+    """The teacher's class retention (from the states, or from the rollups for a large class)
+    and the student's record predict a state written under a student's own fit with that
+    fit's curve."""
+    from courses import results
+    from courses.models import Enrollment
+    from quizzes import rollups
+
+    fit(mini, student=student, parameters=OWN)
+    day = rollups.today()
+    card = Card.objects.filter(lesson__in=mini.lesson_sets.first().lessons.all()).first()
+    review_record(
+        student=student,
+        card=card,
+        rating=1,
+        reviewed_at=rollups.day_point(day) - timedelta(days=3),
+        fuzz=False,
+        parameters=tuple(OWN),
+    )
+    state = MemoryState.objects.get(student=student, card=card)
+    classroom = Enrollment.objects.get(student=student).classroom
+    at = rollups.day_point(day + 10)
+    rollups.rollup_rebuild(day=day)
+    settings.RECALL_ROLLUP_MIN_STUDENTS = 0 if rollups_read else 10**6
+
+    rows = [row for row in results.class_retention(classroom=classroom, now=at) if row.studied]
+
+    fsrs_card = FsrsCard(
+        card_id=1, state=state.state, step=state.step, stability=state.stability,
+        difficulty=state.difficulty, due=state.due_at, last_review=state.last_review_at,
+    )  # fmt: skip
+    expected = Scheduler(parameters=OWN).get_card_retrievability(fsrs_card, at)
+    assert abs(expected - Scheduler().get_card_retrievability(fsrs_card, at)) > 0.003
+    assert len(rows) == 1 and rows[0].now == pytest.approx(expected, rel=0, abs=1e-9)
+    record = results.student_record(classroom=classroom, student=student, now=at)
+    assert [lesson["now"] for lesson in record.lessons if lesson["now"] is not None] == [
+        pytest.approx(expected, rel=0, abs=1e-9)
+    ]
