@@ -168,7 +168,9 @@ def recall_expression(at: datetime, *, prefix: str = ""):
     `prefix` is the path to the MemoryState from the queried model (e.g. "ms__").
 
     The same curve as py-fsrs's `Scheduler.get_card_retrievability`, with the state's own
-    decay and factor (those of the parameters that computed it); a test compares the two.
+    decay and factor (those of the parameters that computed it), in continuous time: py-fsrs
+    counts whole days since the last review, this the fraction of a day too, so the two are
+    equal at whole days (which the tests compare) and the SQL's falls smoothly in between.
     """
     from django.db.models import F, FloatField, Value
     from django.db.models.functions import Greatest, Power
