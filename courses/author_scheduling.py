@@ -144,34 +144,18 @@ def _preview(
     return rows[0], ""
 
 
-def _page(
-    request: HttpRequest,
-    course: Course,
-    *,
-    form: RetentionForm | None = None,
-    preview: RetentionRow | None = None,
-    preview_note: str = "",
-    status: int = 200,
-) -> HttpResponse:
+def scheduling_summary(course: Course, *, fits: int = HISTORY_LENGTH) -> dict:
+    """What the course's scheduling pages show its authors and its classes' teachers alike: the
+    parameters in force (and whether the fit in force is usable), the latest `fits` fits of the
+    course, and the workload of each desired retention with the suggestion."""
     in_force = fit_in_force(course)
-    running = _running(course)
-    fits = list(
+    course_fits = list(
         ParameterFit.objects.filter(course=course, student__isnull=True).select_related(
             "requested_by"
-        )[:HISTORY_LENGTH]
+        )[:fits]
     )
-    # Every student fit in force (each can be reverted here), then the latest others.
-    student_query = ParameterFit.objects.filter(course=course, student__isnull=False)
-    latest = student_query.values("pk")[:HISTORY_LENGTH]
-    student_fits = list(
-        student_query.filter(Q(in_force=True) | Q(pk__in=latest))
-        .select_related("requested_by")
-        .order_by("-in_force", "-created_at", "-pk")
-    )
-    students_in_force = sum(fit.in_force for fit in student_fits)
-    for fit in fits + student_fits:
+    for fit in course_fits:
         fit.usable = fit_usable(fit)
-        fit.pseudonym = pseudonym(course, fit.student_id) if fit.student_id else ""
     deck_size = course_deck_size(course)
     parameters, in_force_usable = _parameters(in_force)
     retentions = [*RETENTIONS, course.desired_retention]
@@ -184,18 +168,12 @@ def _page(
         suggested, suggested_by = in_force.suggested_retention, "simulation"
     else:
         suggested, suggested_by = retention_best_value(workload), "table"
-    context = {
+    return {
         "course": course,
         "in_force": in_force,
         "in_force_usable": in_force_usable,
         "parameters": parameters,
-        "reviews": course_reviews(course).count(),
-        "threshold": fit_threshold(),
-        "running": running,
-        "poll_seconds": POLL_SECONDS,
-        "fits": fits,
-        "student_fits": student_fits,
-        "students_in_force": students_in_force,
+        "fits": course_fits,
         "deck_size": deck_size,
         "deck_limit": SIMULATED_DECK_LIMIT,
         "simulated_days": SIMULATED_DAYS,
@@ -203,10 +181,54 @@ def _page(
         "no_simulation": _no_simulation(deck_size, error),
         "suggested": suggested,
         "suggested_by": suggested_by,
+        "file_retention": course.file_desired_retention,
+    }
+
+
+def retention_preview(course: Course, data) -> tuple[RetentionForm, RetentionRow | None, str]:
+    """The form for a typed retention, bound to `data`, and its row of the table (rounded to
+    the form's step, 0.01) or why there is none."""
+    form = RetentionForm(data)
+    if not form.is_valid():
+        return form, None, ""
+    value = retention_round(form.cleaned_data["desired_retention"])
+    preview, note = _preview(course, value, fit_in_force(course))
+    return form, preview, note
+
+
+def _page(
+    request: HttpRequest,
+    course: Course,
+    *,
+    form: RetentionForm | None = None,
+    preview: RetentionRow | None = None,
+    preview_note: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    # Every student fit in force (each can be reverted here), then the latest others.
+    student_query = ParameterFit.objects.filter(course=course, student__isnull=False)
+    latest = student_query.values("pk")[:HISTORY_LENGTH]
+    student_fits = list(
+        student_query.filter(Q(in_force=True) | Q(pk__in=latest))
+        .select_related("requested_by")
+        .order_by("-in_force", "-created_at", "-pk")
+    )
+    for fit in student_fits:
+        fit.usable = fit_usable(fit)
+        fit.pseudonym = pseudonym(course, fit.student_id)
+    summary = scheduling_summary(course)
+    context = {
+        **summary,
+        "summary": summary,
+        "reviews": course_reviews(course).count(),
+        "threshold": fit_threshold(),
+        "running": _running(course),
+        "poll_seconds": POLL_SECONDS,
+        "student_fits": student_fits,
+        "students_in_force": sum(fit.in_force for fit in student_fits),
         "form": form or RetentionForm(initial={"desired_retention": course.desired_retention}),
         "preview": preview,
         "preview_note": preview_note,
-        "file_retention": course.file_desired_retention,
     }
     return render(request, "courses/author/scheduling.html", context, status=status)
 

@@ -247,7 +247,7 @@ class StudyContext:
 
 def _course_of(lesson_ids) -> Course:
     """The course holding the first of `lesson_ids` (a default course if there is none)."""
-    course = _courses_of(lesson_ids[:1]).get(lesson_ids[0]) if lesson_ids else None
+    course = courses_of(lesson_ids[:1]).get(lesson_ids[0]) if lesson_ids else None
     return course or Course()
 
 
@@ -281,7 +281,7 @@ def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tup
     return parameters_by_course(course_ids=[course_id], student_id=student_id).get(course_id, ())
 
 
-def _courses_of(lesson_ids) -> dict[int, Course]:
+def courses_of(lesson_ids) -> dict[int, Course]:
     """The course holding each of `lesson_ids` (one query; none without lessons)."""
     if not lesson_ids:
         return {}
@@ -313,7 +313,7 @@ def _study_context_build(*, user: AbstractBaseUser, now: datetime, full: bool):
         )
     )
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
-    courses = _courses_of(lesson_ids)
+    courses = courses_of(lesson_ids)
     course = (courses.get(lesson_ids[0]) if lesson_ids else None) or Course()
     parameters = parameters_by_course(
         course_ids={c.pk for c in courses.values()}, student_id=user.pk

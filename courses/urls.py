@@ -98,6 +98,7 @@ urlpatterns = [
     path("classes/<id:class_id>/gradebook/", views.gradebook, name="gradebook"),
     path("classes/<id:class_id>/gradebook.csv", views.gradebook_csv, name="gradebook_csv"),
     path("classes/<id:class_id>/item-analysis/", views.item_analysis, name="item_analysis"),
+    path("classes/<id:class_id>/scheduling/", views.class_scheduling, name="class_scheduling"),
     path(
         "classes/<id:class_id>/item-analysis/accept/",
         views.item_analysis_accept,

@@ -19,11 +19,13 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from config.reversing import url_for_each
 from config.routers import reading_from_replica
 from content.ids import parse_id
 from content.models import Lesson
+from courses import author_scheduling as scheduling
 from courses import joincodes, qr, results, selectors, services, signin
 from courses.forms import (
     AssignmentForm,
@@ -39,6 +41,7 @@ from courses.models import (
     AssignmentLesson,
     Classroom,
     InvitationStatus,
+    ParameterFit,
     Profile,
 )
 from courses.roles import Role, roles_of
@@ -47,7 +50,7 @@ from quizzes import regrade
 from quizzes import selectors as quiz_selectors
 from quizzes.forms import AcceptForm
 from quizzes.models import LEECH_LAPSES, QuestionVersion
-from quizzes.views import accept_posted
+from quizzes.views import accept_posted, wants_partial
 
 
 @require_GET
@@ -936,6 +939,64 @@ def item_analysis_accept(request: HttpRequest, class_id: int) -> HttpResponse:
     url = reverse("item_analysis", args=[classroom.pk])
     assignment = parse_id(request.POST.get("assignment"))
     return redirect(f"{url}?assignment={assignment}" if assignment > 0 else url)
+
+
+# The course's latest fits a class's scheduling page lists (its authors' page lists 50).
+CLASS_SCHEDULING_FITS = 10
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@login_required
+def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The class's teachers: for each course the class studies (that of its assigned lessons),
+    FSRS's parameters in force and the evidence for them (the course's fits, each evaluated
+    against the defaults), how many of the class's students have a fit of their own in force,
+    and the workload of each desired retention, with the cost of a typed one (`course` and
+    `desired_retention` in the query; with htmx, that course's preview alone). Read only: the
+    course's authors fit its parameters and set its desired retention, for every class that
+    studies it (courses.author_scheduling)."""
+    classroom = _teacher_class(request, class_id)
+    lesson_ids = (
+        AssignmentLesson.objects.filter(assignment__classroom=classroom)
+        .values_list("lesson_id", flat=True)
+        .distinct()
+    )
+    courses = {c.pk: c for c in selectors.courses_of(list(lesson_ids)).values()}
+    courses = sorted(courses.values(), key=lambda c: (c.title, c.pk))
+    in_force_by_course = Counter(
+        ParameterFit.objects.filter(
+            course__in=courses,
+            in_force=True,
+            student__enrollments__classroom=classroom,
+            student__enrollments__removed_at__isnull=True,
+        ).values_list("course_id", flat=True)
+    )
+    asked = request.GET.get("course") if "desired_retention" in request.GET else None
+    sections = []
+    for course in courses:
+        section = {
+            **scheduling.scheduling_summary(course, fits=CLASS_SCHEDULING_FITS),
+            "students_in_force": in_force_by_course[course.pk],
+            "id_suffix": f"-{course.key}",
+            "preview_id": f"retention-preview-{course.key}",
+            "form": scheduling.RetentionForm(
+                initial={"desired_retention": course.desired_retention},
+                auto_id=f"id_%s-{course.key}",
+            ),
+        }
+        if course.key == asked:
+            form, preview, note = scheduling.retention_preview(course, request.GET)
+            form.auto_id = f"id_%s-{course.key}"
+            section.update(form=form, preview=preview, preview_note=note)
+            if wants_partial(request):
+                return render(request, "courses/author/_retention_preview.html", section)
+        sections.append(section)
+    return render(
+        request,
+        "courses/class_scheduling.html",
+        {"classroom": classroom, "sections": sections},
+    )
 
 
 @require_GET

@@ -256,6 +256,17 @@ ACCESS: dict[str, Row] = {
             GET(TEACHER_OF_CLASS, query="assignment={class_quiz_assignment}", class_id="class"),
         ),
     ),
+    "classes/<id:class_id>/scheduling/": Row(
+        "The class's teachers: the parameters in force for each course the class studies, and "
+        "the cost of a typed desired retention (read only; another course's key is ignored).",
+        (
+            GET(TEACHER_OF_CLASS, class_id="class"),
+            GET(TEACHER_OF_CLASS, query="course={course}&desired_retention=0.85", class_id="class"),
+            GET(TEACHER_OF_CLASS, query="course=other&desired_retention=2", class_id="class"),
+            GET(only(OTHER_TEACHER), class_id="other_class"),
+            POST(everyone(405), class_id="class"),
+        ),
+    ),
     "classes/<id:class_id>/item-analysis/accept/": Row(
         "The class's teachers, by POST only, for a question version the class's own attempts "
         "answered (here one whose type takes no typed answer: refused with a message).",

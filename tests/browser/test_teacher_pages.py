@@ -53,6 +53,7 @@ def test_every_teacher_and_author_page_passes_axe_without_console_errors(
         f"/classes/{c}/assignments/{quiz.pk}/",
         f"/classes/{c}/gradebook/",
         f"/classes/{c}/item-analysis/",
+        f"/classes/{c}/scheduling/",
         f"/classes/{c}/students/{s}/",
         f"/classes/{c}/students/{s}/remove/",
         "/author/",
