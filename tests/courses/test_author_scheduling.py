@@ -48,13 +48,18 @@ def author_client(client, author):
     return client
 
 
-@pytest.fixture
-def course(db):
+def small_course() -> Course:
+    """A course of one lesson set with one lesson of 40 cards, 5 new a day."""
     course = CourseFactory(key="small", title="Small course", new_cards_per_day=5)
     lesson = LessonFactory()
     LessonSetItemFactory(lesson_set__course=course, lesson=lesson)
     CardFactory.create_batch(40, lesson=lesson)
     return course
+
+
+@pytest.fixture
+def course(db):
+    return small_course()
 
 
 def _page(course: Course) -> str:

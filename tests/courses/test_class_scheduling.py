@@ -9,15 +9,12 @@ from django.utils import timezone
 
 from courses.fitting import fit_put_in_force
 from courses.models import ParameterFit
-from tests.courses.test_author_scheduling import _winning_fit
+from tests.courses.test_author_scheduling import _winning_fit, small_course
 from tests.factories import (
     AssignmentFactory,
-    CardFactory,
     ClassroomFactory,
     CourseFactory,
     EnrollmentFactory,
-    LessonFactory,
-    LessonSetItemFactory,
     StudentFactory,
     TeacherFactory,
 )
@@ -27,11 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def course(db):
-    course = CourseFactory(key="small", title="Small course", new_cards_per_day=5)
-    lesson = LessonFactory()
-    LessonSetItemFactory(lesson_set__course=course, lesson=lesson)
-    CardFactory.create_batch(40, lesson=lesson)
-    return course
+    return small_course()
 
 
 @pytest.fixture
