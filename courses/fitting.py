@@ -184,10 +184,17 @@ class Evaluation:
     rmse_bins: float
     default_log_loss: float
     default_rmse_bins: float
+    # A student's fit: the log loss, on the same later reviews, of the course's parameters in
+    # force (None when the course is on the defaults, or for a course fit).
+    course_log_loss: float | None = None
 
     @property
     def wins(self) -> bool:
-        return self.log_loss < self.default_log_loss
+        """Lower log loss than the parameters that would schedule otherwise: the defaults, and
+        for a student's fit the course's parameters in force too."""
+        return self.log_loss < self.default_log_loss and (
+            self.course_log_loss is None or self.log_loss < self.course_log_loss
+        )
 
 
 def log_split(log: ReviewLog) -> tuple[datetime, list[fsrs_rs.FSRSItem], list[fsrs_rs.FSRSItem]]:
@@ -208,10 +215,11 @@ def log_split(log: ReviewLog) -> tuple[datetime, list[fsrs_rs.FSRSItem], list[fs
     return split_at, train, test
 
 
-def log_fit(log: ReviewLog) -> Evaluation:
-    """Fit on the earlier reviews, evaluate the fitted and the default parameters on the later
-    ones. Raises NotEnoughData when either part has no review to predict, or when fsrs-rs
-    finds too few to move from the defaults; FitError when fsrs-rs refuses or breaks off."""
+def log_fit(log: ReviewLog, *, course_parameters: Sequence[float] | None = None) -> Evaluation:
+    """Fit on the earlier reviews, evaluate the fitted and the default parameters (and the
+    course's, when given: a student's fit) on the later ones. Raises NotEnoughData when either
+    part has no review to predict, or when fsrs-rs finds too few to move from the defaults;
+    FitError when fsrs-rs refuses or breaks off."""
     split_at, train, test = log_split(log)
     if not train or not test:
         raise NotEnoughData(
@@ -228,6 +236,9 @@ def log_fit(log: ReviewLog) -> Evaluation:
         raise
     fitted = _rs("evaluate", lambda: fsrs_rs.FSRS(parameters).evaluate(test))
     default = _rs("evaluate", lambda: fsrs_rs.FSRS(list(DEFAULT_PARAMETERS)).evaluate(test))
+    course = None
+    if course_parameters is not None:
+        course = _rs("evaluate", lambda: fsrs_rs.FSRS(list(course_parameters)).evaluate(test))
     return Evaluation(
         reviews=log.reviews,
         train_reviews=len(train),
@@ -238,6 +249,7 @@ def log_fit(log: ReviewLog) -> Evaluation:
         rmse_bins=fitted.rmse_bins,
         default_log_loss=default.log_loss,
         default_rmse_bins=default.rmse_bins,
+        course_log_loss=course.log_loss if course is not None else None,
     )
 
 
@@ -456,9 +468,11 @@ def fit_run(*, fit_id: int) -> ParameterFit | None:
     except Exception as exc:  # FitError included: fsrs-rs's panics become one (_rs)
         _fit_failed(fit, exc)
     if log is not None and fit.status == FitStatus.DONE:
+        in_force = fit_in_force(fit.course)
+        course_parameters = usable_parameters(in_force.parameters) if in_force else ()
         for student_id, student_log in log.per_student().items():
             if student_log.reviews >= fit_threshold():
-                _student_fit(fit, student_id, student_log)
+                _student_fit(fit, student_id, student_log, course_parameters or None)
     fit.refresh_from_db()
     return fit
 
@@ -472,7 +486,15 @@ def _fit_failed(fit: ParameterFit, exc: BaseException) -> None:
     fit.save(update_fields=["status", "note", "finished_at"])
 
 
-def _student_fit(course_fit: ParameterFit, student_id: int, log: ReviewLog) -> None:
+def _student_fit(
+    course_fit: ParameterFit,
+    student_id: int,
+    log: ReviewLog,
+    course_parameters: Sequence[float] | None,
+) -> None:
+    """Fit one student's parameters on their reviews alone; in force for them only if they beat
+    both the defaults and the course's parameters in force (`course_parameters`; None: the
+    course is on the defaults) on their later reviews."""
     fits_stale_fail(course=course_fit.course, student=student_id)
     try:
         with transaction.atomic():
@@ -485,12 +507,18 @@ def _student_fit(course_fit: ParameterFit, student_id: int, log: ReviewLog) -> N
     except IntegrityError:  # one is already running for this student
         return
     try:
-        _fit_finish(fit, log, workload=False)
+        _fit_finish(fit, log, workload=False, course_parameters=course_parameters)
     except Exception as exc:  # FitError included
         _fit_failed(fit, exc)
 
 
-def _fit_finish(fit: ParameterFit, log: ReviewLog, *, workload: bool = True) -> None:
+def _fit_finish(
+    fit: ParameterFit,
+    log: ReviewLog,
+    *,
+    workload: bool = True,
+    course_parameters: Sequence[float] | None = None,
+) -> None:
     """Fit, evaluate, simulate and save; put a winning fit in force."""
     threshold = fit_threshold()
     fit.reviews = log.reviews
@@ -504,7 +532,7 @@ def _fit_finish(fit: ParameterFit, log: ReviewLog, *, workload: bool = True) -> 
         fit.save()
         return
     try:
-        evaluation = log_fit(log)
+        evaluation = log_fit(log, course_parameters=course_parameters)
     except NotEnoughData as exc:
         fit.status = FitStatus.FAILED
         fit.note = f"Not enough reviews to fit and evaluate: {exc}"
@@ -538,7 +566,16 @@ def _fit_finish(fit: ParameterFit, log: ReviewLog, *, workload: bool = True) -> 
     elif evaluation.wins:
         fit.note = (
             f"In force: on the {evaluation.test_reviews} later reviews the fitted parameters' "
-            f"log loss is lower than the defaults' (RMSE {rmse})."
+            f"log loss is lower than the defaults' (RMSE {rmse})"
+            + _than_the_course(evaluation, "and")
+            + "."
+        )
+    elif evaluation.log_loss < evaluation.default_log_loss:  # lost to the course's only
+        fit.note = (
+            f"Not put in force: on the {evaluation.test_reviews} later reviews the fitted "
+            f"parameters' log loss is lower than the defaults' (RMSE {rmse})"
+            + _than_the_course(evaluation, "but no lower")
+            + ": the course's stay in force for this student."
         )
     else:
         fit.note = (
@@ -549,6 +586,18 @@ def _fit_finish(fit: ParameterFit, log: ReviewLog, *, workload: bool = True) -> 
     fit.save()
     if evaluation.wins:
         fit_put_in_force(fit=fit)
+
+
+def _than_the_course(evaluation: Evaluation, link: str) -> str:
+    """For a student's fit evaluated against the course's parameters in force, the comparison
+    (", and lower than the course's parameters in force (0.3100 against 0.3210)"); "" when
+    the course was on the defaults."""
+    if evaluation.course_log_loss is None:
+        return ""
+    return (
+        f", {link} than the course's parameters in force "
+        f"({evaluation.log_loss:.4f} against {evaluation.course_log_loss:.4f})"
+    )
 
 
 def fit_usable(fit: ParameterFit) -> bool:

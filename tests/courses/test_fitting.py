@@ -22,6 +22,7 @@ from courses.fitting import (
     fit_request,
     fit_run,
     fits_to_defaults,
+    log_fit,
     log_split,
     retention_best_value,
     retention_workload,
@@ -263,7 +264,42 @@ def test_each_student_with_enough_reviews_alone_gets_a_fit_of_their_own(settings
         if student_fit.status == FitStatus.DONE:
             assert student_fit.test_reviews > 0
             assert student_fit.default_log_loss is not None
-            assert student_fit.in_force == (student_fit.log_loss < student_fit.default_log_loss)
+            # In force only if it beat the defaults (and the course's fit in force: below).
+            if student_fit.in_force:
+                assert student_fit.log_loss < student_fit.default_log_loss
+
+
+def test_a_students_fit_goes_in_force_only_if_it_beats_the_courses_parameters_too(settings):
+    # One student: the course's fit is fitted on the very reviews the student's is, so it beat
+    # the defaults and went in force, and the student's own fit, which also beats the defaults,
+    # is no better than it: the course's parameters keep scheduling the student.
+    course = simulated_course(students=1, cards=100, days=120, new_per_day=8)
+    settings.FSRS_FIT_MIN_REVIEWS = 1000
+    assert ReviewLog.objects.count() >= 1000
+
+    fit = _fit(course)
+
+    assert fit.status == FitStatus.DONE and fit.in_force, fit.note
+    own = ParameterFit.objects.get(course=course, student__isnull=False)
+    assert own.status == FitStatus.DONE and own.log_loss < own.default_log_loss
+    assert not own.in_force
+    assert "but no lower than the course's parameters in force" in own.note
+    assert own.note.endswith("the course's stay in force for this student.")
+
+
+def test_a_students_evaluation_is_against_the_course_parameters_given():
+    # The simulation's true parameters predict a student's later reviews better than the
+    # student's own fit, which beats the defaults: with them as the course's, no win.
+    course = simulated_course(students=1, cards=100, days=120, new_per_day=8)
+    log = review_log_read(course)
+
+    alone = log_fit(log)
+    against_truth = log_fit(log, course_parameters=TRUTH)
+
+    assert alone.wins and alone.course_log_loss is None
+    assert against_truth.log_loss == alone.log_loss
+    assert against_truth.course_log_loss < against_truth.log_loss < alone.default_log_loss
+    assert not against_truth.wins
 
 
 def test_a_log_with_no_review_on_a_later_day_fails_with_a_note(settings):
