@@ -185,10 +185,12 @@ def scheduling_summary(course: Course, *, fits: int = HISTORY_LENGTH) -> dict:
     }
 
 
-def retention_preview(course: Course, data) -> tuple[RetentionForm, RetentionRow | None, str]:
+def retention_preview(
+    course: Course, data, *, auto_id: str = "id_%s"
+) -> tuple[RetentionForm, RetentionRow | None, str]:
     """The form for a typed retention, bound to `data`, and its row of the table (rounded to
     the form's step, 0.01) or why there is none."""
-    form = RetentionForm(data)
+    form = RetentionForm(data, auto_id=auto_id)
     if not form.is_valid():
         return form, None, ""
     value = retention_round(form.cleaned_data["desired_retention"])

@@ -953,7 +953,8 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
     FSRS's parameters in force and the evidence for them (the course's fits, each evaluated
     against the defaults), how many of the class's students have a fit of their own in force,
     and the workload of each desired retention, with the cost of a typed one (`course` and
-    `desired_retention` in the query; with htmx, that course's preview alone). Read only: the
+    `desired_retention` in the query; with htmx, that course's preview alone, and a 404 for a
+    course the class does not study). Read only: the
     course's authors fit its parameters and set its desired retention, for every class that
     studies it (courses.author_scheduling)."""
     classroom = _teacher_class(request, class_id)
@@ -973,21 +974,24 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
         ).values_list("course_id", flat=True)
     )
     asked = request.GET.get("course") if "desired_retention" in request.GET else None
+    if wants_partial(request) and asked not in {course.key for course in courses}:
+        raise Http404("No preview: the class does not study that course.")
     sections = []
     for course in courses:
+        # Ids by the course's pk: keys may hold hyphens, so "b" and "preview-b" would collide.
+        auto_id = f"id_%s-{course.pk}"
         section = {
             **scheduling.scheduling_summary(course, fits=CLASS_SCHEDULING_FITS),
             "students_in_force": in_force_by_course[course.pk],
-            "id_suffix": f"-{course.key}",
-            "preview_id": f"retention-preview-{course.key}",
+            "id_suffix": f"-{course.pk}",
+            "preview_id": f"retention-preview-{course.pk}",
+            "course_suffix": f" ({course.title})",
             "form": scheduling.RetentionForm(
-                initial={"desired_retention": course.desired_retention},
-                auto_id=f"id_%s-{course.key}",
+                initial={"desired_retention": course.desired_retention}, auto_id=auto_id
             ),
         }
         if course.key == asked:
-            form, preview, note = scheduling.retention_preview(course, request.GET)
-            form.auto_id = f"id_%s-{course.key}"
+            form, preview, note = scheduling.retention_preview(course, request.GET, auto_id=auto_id)
             section.update(form=form, preview=preview, preview_note=note)
             if wants_partial(request):
                 return render(request, "courses/author/_retention_preview.html", section)

@@ -29,19 +29,20 @@ def classroom(student) -> Classroom:
 def test_the_teacher_sees_the_evidence_and_the_cost_of_a_typed_retention(
     classroom, live_server, page
 ):
+    course = Course.objects.get(key="mini")
     problems = watch(page)
     sign_in(page, live_server, "tea")
     page.goto(f"{live_server.url}/classes/{classroom.pk}/")
     page.get_by_role("link", name="Scheduling").click()
 
-    expect(page.locator("#in-force-mini")).to_contain_text("on a log of 1500 reviews")
-    expect(page.locator("#retention-mini")).to_contain_text("0.90 (now)")
+    expect(page.locator(f"#in-force-{course.pk}")).to_contain_text("on a log of 1500 reviews")
+    expect(page.locator(f"#retention-{course.pk}")).to_contain_text("0.90 (now)")
     field = page.get_by_label("The cost of another desired retention")
     expect(field).to_have_value("0.9")
 
     field.fill("0.87")
 
-    preview = page.locator("#retention-preview-mini")
+    preview = page.locator(f"#retention-preview-{course.pk}")
     expect(preview).to_contain_text(re.compile(r"At 0\.87: [\d.]+ minutes and [\d.]+ reviews"))
     field.fill("2")
     expect(preview.get_by_role("alert")).to_be_visible()
@@ -54,6 +55,7 @@ def test_the_teacher_sees_the_evidence_and_the_cost_of_a_typed_retention(
 def test_without_javascript_preview_is_a_button(classroom, live_server, browser):
     context = browser.new_context(java_script_enabled=False)
     try:
+        course = Course.objects.get(key="mini")
         page = context.new_page()
         problems = watch(page)
         sign_in(page, live_server, "tea")
@@ -62,7 +64,7 @@ def test_without_javascript_preview_is_a_button(classroom, live_server, browser)
 
         page.get_by_role("button", name="Preview").click()
 
-        expect(page.locator("#retention-preview-mini")).to_contain_text("At 0.82: ")
+        expect(page.locator(f"#retention-preview-{course.pk}")).to_contain_text("At 0.82: ")
         field = page.get_by_label("The cost of another desired retention")
         expect(field).to_have_value("0.82")
         assert Course.objects.get(key="mini").desired_retention == 0.9

@@ -3,6 +3,8 @@ course the class studies, the parameters in force with the evidence for them, ho
 class's students have a fit of their own in force, the workload of each desired retention and
 the cost of a typed one. Read only: the course's authors fit and set (test_author_scheduling)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -12,9 +14,12 @@ from courses.models import ParameterFit
 from tests.courses.test_author_scheduling import _winning_fit, small_course
 from tests.factories import (
     AssignmentFactory,
+    CardFactory,
     ClassroomFactory,
     CourseFactory,
     EnrollmentFactory,
+    LessonFactory,
+    LessonSetItemFactory,
     StudentFactory,
     TeacherFactory,
 )
@@ -113,7 +118,7 @@ def test_a_typed_retention_is_previewed_with_htmx_and_nothing_is_saved(
 
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
-    assert html.strip().startswith(f'<div id="retention-preview-{course.key}"')
+    assert "retention-preview" not in html  # the contents of the page's live region
     assert "At 0.87: " in html and "minutes" in html
     course.refresh_from_db()
     assert course.desired_retention == 0.9
@@ -154,9 +159,31 @@ def test_a_course_the_class_does_not_study_is_not_shown_nor_previewed(
     query = {"course": other.key, "desired_retention": "0.87"}
 
     html = teacher_client.get(_page(classroom), query).content.decode()
+    partial = teacher_client.get(_page(classroom), query, headers={"HX-Request": "true"})
 
     assert "Someone else's course" not in html and "At 0.87" not in html
     assert "Small course" in html
+    assert partial.status_code == 404  # not the whole page into the preview's place
+    assert "At 0.87" not in partial.content.decode()
+
+
+def test_two_courses_whose_keys_overlap_get_ids_of_their_own(teacher_client, classroom):
+    # "b" and "preview-b": ids built from keys would collide ("retention-" + "preview-b").
+    for key, title in (("b", "Z course"), ("preview-b", "A course")):
+        other = CourseFactory(key=key, title=title)
+        lesson = LessonFactory()
+        LessonSetItemFactory(lesson_set__course=other, lesson=lesson)
+        CardFactory.create_batch(3, lesson=lesson)
+        AssignmentFactory(classroom=classroom, lesson_set=other.lesson_sets.get())
+
+    html = teacher_client.get(_page(classroom)).content.decode()
+
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    targets = re.findall(r'hx-target="#([^"]+)"', html)
+    assert len(targets) == 3 and all(ids.count(t) == 1 for t in targets)
+    for title in ("A course", "Z course", "Small course"):
+        assert f'<span class="visually-hidden"> ({title})</span></label>' in html
 
 
 def test_a_class_with_nothing_assigned_says_so(teacher_client, teacher):
