@@ -954,9 +954,8 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
     against the defaults), how many of the class's students have a fit of their own in force,
     and the workload of each desired retention, with the cost of a typed one (`course` and
     `desired_retention` in the query; with htmx, that course's preview alone, and a 404 for a
-    course the class does not study). Read only: the
-    course's authors fit its parameters and set its desired retention, for every class that
-    studies it (courses.author_scheduling)."""
+    course the class does not study). Read only: the course's authors fit its parameters and
+    set its desired retention, for every class that studies it (courses.author_scheduling)."""
     classroom = _teacher_class(request, class_id)
     lesson_ids = (
         AssignmentLesson.objects.filter(assignment__classroom=classroom)
@@ -965,6 +964,14 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
     )
     courses = {c.pk: c for c in selectors.courses_of(list(lesson_ids)).values()}
     courses = sorted(courses.values(), key=lambda c: (c.title, c.pk))
+    asked = request.GET.get("course") if "desired_retention" in request.GET else None
+    if wants_partial(request):
+        course = next((c for c in courses if c.key == asked), None)
+        if course is None:
+            raise Http404("No preview: the class does not study that course.")
+        form, preview, note = scheduling.retention_preview(course, request.GET)
+        context = {"form": form, "preview": preview, "preview_note": note}
+        return render(request, "courses/author/_retention_preview.html", context)
     in_force_by_course = Counter(
         ParameterFit.objects.filter(
             course__in=courses,
@@ -973,29 +980,28 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
             student__enrollments__removed_at__isnull=True,
         ).values_list("course_id", flat=True)
     )
-    asked = request.GET.get("course") if "desired_retention" in request.GET else None
-    if wants_partial(request) and asked not in {course.key for course in courses}:
-        raise Http404("No preview: the class does not study that course.")
     sections = []
     for course in courses:
         # Ids by the course's pk: keys may hold hyphens, so "b" and "preview-b" would collide.
         auto_id = f"id_%s-{course.pk}"
-        section = {
-            **scheduling.scheduling_summary(course, fits=CLASS_SCHEDULING_FITS),
-            "students_in_force": in_force_by_course[course.pk],
-            "id_suffix": f"-{course.pk}",
-            "preview_id": f"retention-preview-{course.pk}",
-            "course_suffix": f" ({course.title})",
-            "form": scheduling.RetentionForm(
-                initial={"desired_retention": course.desired_retention}, auto_id=auto_id
-            ),
-        }
+        form = scheduling.RetentionForm(
+            initial={"desired_retention": course.desired_retention}, auto_id=auto_id
+        )
+        preview, note = None, ""
         if course.key == asked:
             form, preview, note = scheduling.retention_preview(course, request.GET, auto_id=auto_id)
-            section.update(form=form, preview=preview, preview_note=note)
-            if wants_partial(request):
-                return render(request, "courses/author/_retention_preview.html", section)
-        sections.append(section)
+        sections.append(
+            {
+                **scheduling.scheduling_summary(course, fits=CLASS_SCHEDULING_FITS),
+                "students_in_force": in_force_by_course[course.pk],
+                "id_suffix": f"-{course.pk}",
+                "preview_id": f"retention-preview-{course.pk}",
+                "course_suffix": f" ({course.title})",
+                "form": form,
+                "preview": preview,
+                "preview_note": note,
+            }
+        )
     return render(
         request,
         "courses/class_scheduling.html",
