@@ -332,29 +332,26 @@ def author_scheduling_retention(request: HttpRequest, course_key: str) -> HttpRe
     if request.method == "GET" and "desired_retention" not in request.GET:
         return _page(request, course)
     data = request.POST if request.method == "POST" else request.GET
-    form = RetentionForm(data)
-    saving = request.method == "POST" and "preview" not in request.POST
-    if not form.is_valid():
-        if wants_partial(request):
-            return render(
-                request,
-                "courses/author/scheduling.html#retention-preview",
-                {"form": form, "preview": None},
+    preview, preview_note = None, ""
+    if request.method == "POST" and "preview" not in request.POST:
+        form = RetentionForm(data)
+        if form.is_valid():
+            # The form's step: the value simulated, shown and stored.
+            value = retention_round(form.cleaned_data["desired_retention"])
+            course_retention_set(course=course, desired_retention=value)
+            messages.success(
+                request, _("Desired retention saved: %(value)s.") % {"value": retention_key(value)}
             )
-        return _page(request, course, form=form, status=422)
-    # The form's step: the value simulated, shown and stored.
-    value = retention_round(form.cleaned_data["desired_retention"])
-    if saving:
-        course_retention_set(course=course, desired_retention=value)
-        messages.success(
-            request, _("Desired retention saved: %(value)s.") % {"value": retention_key(value)}
-        )
-        return redirect("author_scheduling", course_key=course.key)
-    preview, preview_note = _preview(course, value, fit_in_force(course))
+            return redirect("author_scheduling", course_key=course.key)
+    else:
+        form, preview, preview_note = retention_preview(course, data)
     if wants_partial(request):
         return render(
             request,
             "courses/author/scheduling.html#retention-preview",
             {"form": form, "preview": preview, "preview_note": preview_note},
         )
-    return _page(request, course, form=form, preview=preview, preview_note=preview_note)
+    status = 200 if form.is_valid() else 422
+    return _page(
+        request, course, form=form, preview=preview, preview_note=preview_note, status=status
+    )
