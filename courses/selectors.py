@@ -1,6 +1,7 @@
 """Reads for the dashboards."""
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -294,6 +295,30 @@ def courses_of(lesson_ids) -> dict[int, Course]:
     for course in rows:
         found.setdefault(course.lesson_id, course)
     return found
+
+
+def classroom_courses(classroom: Classroom) -> list[Course]:
+    """The courses the class studies (those of its assigned lessons), by title."""
+    lesson_ids = (
+        AssignmentLesson.objects.filter(assignment__classroom=classroom)
+        .values_list("lesson_id", flat=True)
+        .distinct()
+    )
+    courses = {course.pk: course for course in courses_of(list(lesson_ids)).values()}
+    return sorted(courses.values(), key=lambda course: (course.title, course.pk))
+
+
+def classroom_fits_in_force(classroom: Classroom, courses: Iterable[Course]) -> Counter:
+    """Per course id, how many of the class's current students have a fit of their own in
+    force for it (one query)."""
+    return Counter(
+        ParameterFit.objects.filter(
+            course__in=courses,
+            in_force=True,
+            student__enrollments__classroom=classroom,
+            student__enrollments__removed_at__isnull=True,
+        ).values_list("course_id", flat=True)
+    )
 
 
 def schedule_for_card(*, student_id: int, card) -> tuple[float, tuple[float, ...]]:

@@ -41,7 +41,6 @@ from courses.models import (
     AssignmentLesson,
     Classroom,
     InvitationStatus,
-    ParameterFit,
     Profile,
 )
 from courses.roles import Role, roles_of
@@ -957,13 +956,7 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
     course the class does not study). Read only: the course's authors fit its parameters and
     set its desired retention, for every class that studies it (courses.author_scheduling)."""
     classroom = _teacher_class(request, class_id)
-    lesson_ids = (
-        AssignmentLesson.objects.filter(assignment__classroom=classroom)
-        .values_list("lesson_id", flat=True)
-        .distinct()
-    )
-    courses = {c.pk: c for c in selectors.courses_of(list(lesson_ids)).values()}
-    courses = sorted(courses.values(), key=lambda c: (c.title, c.pk))
+    courses = selectors.classroom_courses(classroom)
     asked = request.GET.get("course") if "desired_retention" in request.GET else None
     if wants_partial(request):
         course = next((c for c in courses if c.key == asked), None)
@@ -972,14 +965,7 @@ def class_scheduling(request: HttpRequest, class_id: int) -> HttpResponse:
         form, preview, note = scheduling.retention_preview(course, request.GET)
         context = {"form": form, "preview": preview, "preview_note": note}
         return render(request, "courses/author/_retention_preview.html", context)
-    in_force_by_course = Counter(
-        ParameterFit.objects.filter(
-            course__in=courses,
-            in_force=True,
-            student__enrollments__classroom=classroom,
-            student__enrollments__removed_at__isnull=True,
-        ).values_list("course_id", flat=True)
-    )
+    in_force_by_course = selectors.classroom_fits_in_force(classroom, courses)
     sections = []
     for course in courses:
         # Ids by the course's pk: keys may hold hyphens, so "b" and "preview-b" would collide.
