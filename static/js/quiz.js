@@ -64,25 +64,21 @@
 
   // Pages other than the question panel (whose focus app.js handles): the summary's
   // confirmation step puts focus on its question.
-  if (!document.getElementById("question-panel")) {
-    var target = document.querySelector("main [data-focus]");
-    if (target) {
-      target.focus();
+  function focusOutsideThePanel() {
+    if (!document.getElementById("question-panel")) {
+      var target = document.querySelector("main [data-focus]");
+      if (target) {
+        target.focus();
+      }
     }
   }
 
-  startCountdowns(document);
+  function settle() {
+    focusOutsideThePanel();
+    startCountdowns(document);
+  }
+
+  settle();
   window.setInterval(tick, 1000);
-  document.addEventListener("htmx:afterSettle", function () {
-    // Pages other than the question panel (whose focus app.js handles): the summary's
-  // confirmation step puts focus on its question.
-  if (!document.getElementById("question-panel")) {
-    var target = document.querySelector("main [data-focus]");
-    if (target) {
-      target.focus();
-    }
-  }
-
-  startCountdowns(document);
-  });
+  document.addEventListener("htmx:afterSettle", settle);
 })();
