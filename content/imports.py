@@ -32,12 +32,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from content import formats, usercache
@@ -575,12 +577,36 @@ def import_record_create(*, user: Any, upload: Upload) -> ImportRecord:
     )
 
 
+# An import is a few seconds' work: one still queued after this long has most likely lost its
+# task (a worker stopped mid-import, a queue emptied), and the uploader may queue it again.
+IMPORT_STALLED_AFTER = timedelta(minutes=15)
+
+
+def import_records_stalled() -> Q:
+    """Imports queued more than IMPORT_STALLED_AFTER ago (or before queued_at was recorded)."""
+    return Q(status=ImportStatus.QUEUED) & (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=timezone.now() - IMPORT_STALLED_AFTER)
+    )
+
+
+def import_record_stalled(record: ImportRecord) -> bool:
+    """Whether the import has been queued for longer than IMPORT_STALLED_AFTER."""
+    return record.status == ImportStatus.QUEUED and (
+        record.queued_at is None or record.queued_at < timezone.now() - IMPORT_STALLED_AFTER
+    )
+
+
 def import_record_queue(*, record: ImportRecord) -> bool:
-    """Queue the previewed import to be applied by a task. Only once: of two requests at the
-    same moment (a double click, two tabs), one queues it; returns whether this one did."""
+    """Queue the previewed import to be applied by a task, or queue again a stalled one (its
+    task may be lost; if it is not, whichever task comes second finds the import done and
+    leaves it). Only once: of two requests at the same moment (a double click, two tabs), one
+    queues it; returns whether this one did. An import being applied holds its row, so this
+    waits for it and then finds it no longer queued."""
     with transaction.atomic():
-        queued = ImportRecord.objects.filter(pk=record.pk, status=ImportStatus.PREVIEWED).update(
-            status=ImportStatus.QUEUED
+        queued = (
+            ImportRecord.objects.filter(pk=record.pk)
+            .filter(Q(status=ImportStatus.PREVIEWED) | import_records_stalled())
+            .update(status=ImportStatus.QUEUED, queued_at=timezone.now())
         )
         if queued:
             transaction.on_commit(partial(_enqueue, record.pk))
@@ -602,11 +628,12 @@ def _enqueue(record_id: int) -> None:
 
 
 def import_record_cancel(*, record: ImportRecord) -> bool:
-    """Cancel a previewed import (writes no content); returns whether it was still previewed."""
+    """Cancel a previewed or stalled import (writes no content; a stalled import's task, if it
+    ever runs, finds it cancelled); returns whether it was cancelled."""
     return bool(
-        ImportRecord.objects.filter(pk=record.pk, status=ImportStatus.PREVIEWED).update(
-            status=ImportStatus.CANCELLED, finished_at=timezone.now()
-        )
+        ImportRecord.objects.filter(pk=record.pk)
+        .filter(Q(status=ImportStatus.PREVIEWED) | import_records_stalled())
+        .update(status=ImportStatus.CANCELLED, finished_at=timezone.now())
     )
 
 

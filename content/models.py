@@ -446,6 +446,9 @@ class ImportRecord(models.Model):
     fingerprint = models.CharField(_("preview digest"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # When Import was last pressed: an import queued long ago whose worker stopped may be
+    # queued again (content.imports.import_record_stalled).
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

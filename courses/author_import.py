@@ -9,6 +9,7 @@ load_content`); applying runs as a task, and the import's page polls until it is
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -18,12 +19,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from content.imports import (
+    IMPORT_STALLED_AFTER,
     READERS,
     Preview,
     Upload,
     import_record_cancel,
     import_record_create,
     import_record_queue,
+    import_record_stalled,
+    import_records_stalled,
     limit,
 )
 from content.models import ImportRecord, ImportStatus, Lesson
@@ -105,8 +109,14 @@ class ImportForm(forms.Form):
 
 
 def _history() -> list[ImportRecord]:
-    """The latest imports with who uploaded them; their files are not read. One query."""
-    return list(ImportRecord.objects.select_related("uploaded_by").defer("file")[:HISTORY_LENGTH])
+    """The latest imports with who uploaded them and whether each has stalled; their files are
+    not read. One query."""
+    records = (
+        ImportRecord.objects.select_related("uploaded_by")
+        .defer("file")
+        .annotate(stalled=ExpressionWrapper(import_records_stalled(), BooleanField()))
+    )
+    return list(records[:HISTORY_LENGTH])
 
 
 @csrf_exempt  # checked by _author_import, once the upload limit is in place
@@ -161,7 +171,8 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     """Authors: an import's preview (what it adds, changes with a diff, retires, or its errors)
     with Import and Cancel; while it runs, its progress, looked at again until it is done."""
     record = _record(request, import_id)
-    running = record.status == ImportStatus.QUEUED
+    stalled = import_record_stalled(record)
+    running = record.status == ImportStatus.QUEUED and not stalled
     preview = Preview.from_summary(record.summary)
     context = {
         "record": record,
@@ -170,8 +181,10 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         if "applied" in record.summary
         else None,
         "running": running,
+        "stalled": stalled,
+        "stalled_minutes": int(IMPORT_STALLED_AFTER.total_seconds() // 60),
         "poll_seconds": POLL_SECONDS,
-        "can_decide": record.status == ImportStatus.PREVIEWED
+        "can_decide": (record.status == ImportStatus.PREVIEWED or stalled)
         and record.uploaded_by_id == request.user.pk,
     }
     template_name = "courses/author_import_detail.html"
@@ -183,8 +196,9 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def author_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
-    """The uploader: apply the previewed import (once, however often it is posted; an import
-    that is not waiting for it, one with errors among them, is left as it is)."""
+    """The uploader: apply the previewed import, or queue a stalled one again (once, however
+    often it is posted; an import that is not waiting for it, one with errors among them, is
+    left as it is)."""
     record = _record(request, import_id, own=True)
     import_record_queue(record=record)
     return redirect(record)
@@ -193,7 +207,7 @@ def author_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def author_import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
-    """The uploader: drop the previewed import; no content is written."""
+    """The uploader: drop the previewed (or stalled) import; no content is written."""
     record = _record(request, import_id, own=True)
     import_record_cancel(record=record)
     return redirect("author_import")

@@ -1,13 +1,17 @@
 """The web import's pages (/author/import/): who may see them, the upload, preview, import,
-cancel and the history, the file's download, and a double submit against a live server."""
+cancel and the history, the file's download, a double submit against a live server, and an
+import whose task was lost."""
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from content.imports import Upload, import_record_create
+from content.imports import Upload, import_record_apply, import_record_create
 from content.models import ImportRecord, ImportStatus
 from quizzes.models import Question, QuestionVersion
 from tests.content.test_imports import lesson_text, mini_zip
@@ -29,6 +33,15 @@ def author_client(client, author):
 
 def upload(client, name: str, data: bytes):
     return client.post(reverse("author_import"), {"file": SimpleUploadedFile(name, data)})
+
+
+def queued(record: ImportRecord, *, minutes_ago: int) -> ImportRecord:
+    """The import, as if Import had been pressed `minutes_ago`."""
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportStatus.QUEUED, queued_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    record.refresh_from_db()
+    return record
 
 
 # Who may see the pages ------------------------------------------------------------------------
@@ -174,8 +187,7 @@ def test_an_oversize_upload_is_refused_with_a_clear_message(author_client, setti
 
 
 def test_the_running_import_polls_and_its_partial_comes_alone(author_client, author):
-    record = import_record_create(user=author, upload=mini_zip())
-    ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.QUEUED)
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=0)
     url = record.get_absolute_url()
 
     page = author_client.get(url)
@@ -272,3 +284,134 @@ def test_two_imports_of_one_question_at_once_apply_one_and_refuse_the_other(
     statuses = sorted(ImportRecord.objects.values_list("status", flat=True))
     assert statuses == [ImportStatus.APPLIED, ImportStatus.REFUSED]
     assert QuestionVersion.objects.count() == versions + 1
+
+
+# An import whose task was lost ------------------------------------------------------------------
+
+
+def test_an_import_queued_a_minute_ago_polls_and_cannot_be_queued_or_cancelled_again(
+    author_client, author, django_capture_on_commit_callbacks
+):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=1)
+    url = record.get_absolute_url()
+
+    html = author_client.get(url).text
+    with django_capture_on_commit_callbacks() as callbacks:
+        author_client.post(reverse("author_import_apply", args=[record.pk]))
+        author_client.post(reverse("author_import_cancel", args=[record.pk]))
+
+    assert "hx-trigger" in html
+    assert "Import again" not in html and ">Cancel</button>" not in html
+    assert callbacks == []
+    queued_at = record.queued_at
+    record.refresh_from_db()
+    assert (record.status, record.queued_at) == (ImportStatus.QUEUED, queued_at)
+
+
+def test_a_stalled_import_stops_polling_says_so_and_its_uploader_queues_it_again(
+    author_client, author, django_capture_on_commit_callbacks
+):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+    url = record.get_absolute_url()
+
+    html = author_client.get(url).text
+    history = author_client.get(reverse("author_import")).text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = author_client.post(reverse("author_import_apply", args=[record.pk]))
+
+    assert "hx-trigger" not in html and 'http-equiv="refresh"' not in html
+    assert "The import has waited more than 15 minutes to finish" in html
+    assert ">Import again</button>" in html and ">Cancel</button>" in html
+    assert "<td>stalled</td>" in history
+    assert response["Location"] == url
+    record.refresh_from_db()
+    assert record.status == ImportStatus.APPLIED
+    assert QuestionVersion.objects.count() == 8
+    assert "Imported:" in author_client.get(url).text
+
+
+def test_an_import_queued_before_queued_at_was_kept_counts_as_stalled(author_client, author):
+    record = import_record_create(user=author, upload=mini_zip())
+    ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.QUEUED)
+
+    assert ">Import again</button>" in author_client.get(record.get_absolute_url()).text
+
+
+def test_another_author_sees_a_stalled_import_but_neither_queues_nor_cancels_it(client, author):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+    client.force_login(AuthorFactory())
+
+    html = client.get(record.get_absolute_url()).text
+    posts = [
+        client.post(reverse(name, args=[record.pk]))
+        for name in ("author_import_apply", "author_import_cancel")
+    ]
+
+    assert "Its uploader can queue it again or cancel it." in html
+    assert "Import again" not in html
+    assert [r.status_code for r in posts] == [404, 404]
+    record.refresh_from_db()
+    assert record.status == ImportStatus.QUEUED
+
+
+def test_a_cancelled_stalled_import_is_not_applied_when_its_lost_task_runs_after_all(
+    author_client, author
+):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+
+    author_client.post(reverse("author_import_cancel", args=[record.pk]))
+    import_record_apply(record_id=record.pk)  # the task that was thought lost
+
+    record.refresh_from_db()
+    assert record.status == ImportStatus.CANCELLED
+    assert Question.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_again_in_four_tabs_at_once_queues_one_task(live_server, author, settings, caplog):
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.concurrency.conftest import Browser, _race
+
+    # The database backend, as in production: the import waits for a worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+    tabs = Browser(live_server.url, author)
+    path = reverse("author_import_apply", args=[record.pk])
+
+    responses = _race(*[partial(tabs.post, path)] * 4)
+
+    assert [r.status_code for r in responses] == [302] * 4
+    [task] = DBTaskResult.objects.all()
+    assert task.args_kwargs["kwargs"] == {"record_id": record.pk}
+    record.refresh_from_db()
+    assert record.status == ImportStatus.QUEUED
+    assert timezone.now() - record.queued_at < timedelta(minutes=1)
+    assert [r.levelname for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lost_task_running_while_its_uploader_imports_again_and_cancels_applies_once(
+    live_server, author, caplog
+):
+    from tests.concurrency.conftest import Browser, _race
+
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+    tabs = Browser(live_server.url, author)
+
+    def lost_task():
+        try:
+            return import_record_apply(record_id=record.pk)
+        finally:
+            connection.close()
+
+    _race(
+        lost_task,
+        partial(tabs.post, reverse("author_import_apply", args=[record.pk])),
+        partial(tabs.post, reverse("author_import_cancel", args=[record.pk])),
+    )
+
+    record.refresh_from_db()
+    assert record.status in (ImportStatus.APPLIED, ImportStatus.CANCELLED)
+    assert QuestionVersion.objects.count() == (8 if record.status == ImportStatus.APPLIED else 0)
+    assert [r.levelname for r in caplog.records if r.levelname == "ERROR"] == []
