@@ -314,6 +314,7 @@ MAX_TOTAL_CHARS = (
     2_000_000  # as a lesson file's bytes (content.reading.MAX_FILE_BYTES): no more would load
 )
 MAX_CLOZES = 100  # deletions numbered in one note
+MAX_CARD_TYPES = 20  # cards read per Basic-like note (its first and the further ones)
 MAX_SQLITE_STEPS = 50_000_000  # virtual machine instructions for all of one package's queries
 _CHUNK = 1024 * 1024
 
@@ -345,11 +346,34 @@ class _Refused(Exception):
 
 
 @dataclass
+class _Sides:
+    """Which fields a card type shows: one on its front, one on its back, perhaps a hint, and
+    the fields its front is conditional on (`{{#Add Reverse}}`), by index."""
+
+    front: int
+    back: int
+    hint: int | None
+    conditions: frozenset[int]
+
+
+@dataclass
 class _NoteType:
     name: str
     cloze: bool
     fields: list[str]
     ignored: set[str] = field(default_factory=set)  # field names with content not imported
+    # Card types after the first (ord 1 and on) by ord: their name and front and back templates.
+    templates: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)  # card types with cards not imported
+
+    def sides(self, ord_: int) -> "_Sides | None":
+        """The fields card type `ord_` shows, if they map onto a flashcard (else None)."""
+        template = self.templates.get(ord_)
+        return _template_sides(template[1], template[2], self.fields) if template else None
+
+    def template_name(self, ord_: int) -> str:
+        template = self.templates.get(ord_)
+        return template[0] if template and template[0] else f"Card {ord_ + 1}"
 
 
 def read_apkg(
@@ -361,10 +385,13 @@ def read_apkg(
     the fields of a note type that are not imported are said there instead of in the messages
     (nothing of a note is lost but those fields).
 
-    Basic-like notes (any non-cloze note type with two fields or more) give one flashcard: first
-    field front, second back, a field named "Hint" the hint. A cloze note gives one flashcard per
-    cloze number. Keys come from the note's GUID (`anki-<hash>`, `-c<n>` per cloze number), so
-    that reading a newer export of the same deck names the same flashcards.
+    Basic-like notes (any non-cloze note type with two fields or more) give one flashcard for
+    their first card: first field front, second back, a field named "Hint" the hint. Each further
+    card the package holds for the note (a reversed card, `Card 2`) gives one more flashcard, if
+    its card type shows one field on its front and another on its back. A cloze note gives one
+    flashcard per cloze number. Keys come from the note's GUID (`anki-<hash>`, `-c<n>` per cloze
+    number, `-card<n>` per further card), so that reading a newer export of the same deck names
+    the same flashcards.
     """
     try:
         with tempfile.TemporaryDirectory(prefix="anki-import-") as folder:
@@ -543,6 +570,7 @@ def _read_notes(
     if tables.get("notes") != "table":
         raise _Refused("its collection has no notes table: it is not an Anki collection")
     note_types = _note_types(connection, tables)
+    further_cards = _further_cards(connection, tables)
     # Row by row: only one note's fields are held at a time, whatever the collection holds.
     rows = connection.execute(
         "SELECT id, guid, mid, flds FROM notes ORDER BY id LIMIT ?", (MAX_NOTES + 1,)
@@ -564,7 +592,7 @@ def _read_notes(
             )
             break
         try:
-            found = _note_flashcards(row, note_types)
+            found = _note_flashcards(row, note_types, further_cards.get(row[0], ()))
         except _NoteProblem as problem:
             messages.append(f"{filename}: {label}: {problem}")
             continue
@@ -593,7 +621,30 @@ def _read_notes(
                 f"{filename}: note type {note_type.name!r}: {which} not imported "
                 "(a flashcard has a front, a back and a hint)"
             )
+        if note_type.skipped:
+            names = ", ".join(repr(name) for name in sorted(note_type.skipped))
+            which = f"card types {names}" if len(note_type.skipped) > 1 else f"card type {names}"
+            (messages if notices is None else notices).append(
+                f"{filename}: note type {note_type.name!r}: the cards of its {which} are not "
+                "imported (a flashcard shows one field on its front and another on its back)"
+            )
     return flashcards, messages
+
+
+def _further_cards(connection: sqlite3.Connection, tables: dict[str, str]) -> dict[int, list[int]]:
+    """The ords of each note's cards after its first (a reversed card is ord 1), from the
+    package's cards table (none without one): the cards Anki made are the ones to import."""
+    if tables.get("cards") != "table":
+        return {}
+    found: dict[int, list[int]] = {}
+    rows = connection.execute(
+        "SELECT DISTINCT nid, ord FROM cards WHERE ord > 0 ORDER BY nid, ord LIMIT ?",
+        (MAX_NOTES * MAX_CARD_TYPES,),
+    )
+    for nid, ord_ in rows:
+        if isinstance(nid, int) and isinstance(ord_, int) and ord_ < MAX_CARD_TYPES:
+            found.setdefault(nid, []).append(ord_)
+    return found
 
 
 class _NoteProblem(Exception):
@@ -616,6 +667,18 @@ def _note_types(connection: sqlite3.Connection, tables: dict[str, str]) -> dict[
         ):
             if ntid in found:
                 found[ntid].fields.append(_text(name))
+        if tables.get("templates") == "table":
+            for ntid, ord_, name, config in connection.execute(
+                "SELECT ntid, ord, name, config FROM templates WHERE ord > 0 LIMIT 100000"
+            ):
+                if ntid in found and isinstance(ord_, int) and isinstance(config, bytes):
+                    # Anki's CardTemplate.Config: q_format is field 1, a_format field 2.
+                    formats = _protobuf_fields(config)
+                    found[ntid].templates[ord_] = (
+                        _text(name)[:200],
+                        _text(formats.get(1, b"")),
+                        _text(formats.get(2, b"")),
+                    )
         return found
     if tables.get("col") != "table":
         raise _Refused("its collection has no note types (no col table): it is not from Anki")
@@ -636,10 +699,16 @@ def _note_types(connection: sqlite3.Connection, tables: dict[str, str]) -> dict[
             (f for f in fields if isinstance(f, dict)),
             key=lambda f: f.get("ord") if isinstance(f.get("ord"), int) else 0,
         )
+        templates = model.get("tmpls")
         found[int(key)] = _NoteType(
             name=str(model.get("name", ""))[:200],
             cloze=model.get("type") == _CLOZE_KIND,
             fields=[str(f.get("name", ""))[:200] for f in ordered],
+            templates={
+                t["ord"]: (str(t.get("name", ""))[:200], str(t.get("qfmt")), str(t.get("afmt")))
+                for t in (templates if isinstance(templates, list) else [])
+                if isinstance(t, dict) and isinstance(t.get("ord"), int) and t["ord"] > 0
+            },
         )
     return found
 
@@ -648,7 +717,15 @@ def _protobuf_varint_field(data: bytes, wanted: int) -> int:
     """The value of varint field `wanted` at the top level of a protobuf message (0, its default,
     if absent or unreadable). Anki keeps a note type's kind, normal or cloze, in field 1 of its
     NotetypeConfig."""
+    value = _protobuf_fields(data).get(wanted, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _protobuf_fields(data: bytes) -> dict[int, int | bytes]:
+    """The top-level varint and length-delimited fields of a protobuf message, by number (the
+    first of each), as far as it can be read."""
     position = 0
+    found: dict[int, int | bytes] = {}
 
     def varint() -> int:
         nonlocal position
@@ -667,20 +744,70 @@ def _protobuf_varint_field(data: bytes, wanted: int) -> int:
             tag = varint()
             number, wire = tag >> 3, tag & 7
             if wire == 0:
-                value = varint()
-                if number == wanted:
-                    return value
+                found.setdefault(number, varint())
             elif wire == 1:
                 position += 8
             elif wire == 2:
-                position += varint()
+                length = varint()
+                if position + length > len(data):
+                    break
+                found.setdefault(number, data[position : position + length])
+                position += length
             elif wire == 5:
                 position += 4
             else:
-                return 0
+                break
     except (IndexError, ValueError):
-        return 0
-    return 0
+        pass
+    return found
+
+
+# A template's tags: `{{Field}}`, `{{filter:Field}}`, `{{#Field}}`, `{{^Field}}`, `{{/Field}}`.
+_TEMPLATE_TAG = re.compile(r"\{\{([^{}]{1,300})\}\}")
+_SPECIAL_NAMES = frozenset(
+    {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"}
+)
+
+
+def _template_refs(template: str, fields: list[str]) -> dict[str, list[int]]:
+    """The fields a template refers to, by index, in order of appearance: `shown` (no filter
+    or a display one), `hint` (`{{hint:F}}`), `typed` (`{{type:F}}`: a box to type the answer
+    in on the front, the answer compared on the back) and `tested` (`{{#F}}`, `{{^F}}`)."""
+    index = {name: i for i, name in enumerate(fields)}
+    refs: dict[str, list[int]] = {"shown": [], "hint": [], "typed": [], "tested": []}
+    for match in _TEMPLATE_TAG.finditer(template):
+        tag = match.group(1).strip()
+        if tag[:1] in ("#", "^"):
+            if tag[1:].strip() in index:
+                refs["tested"].append(index[tag[1:].strip()])
+            continue
+        if tag[:1] in ("/", "!"):
+            continue
+        *filters, name = (part.strip() for part in tag.split(":"))
+        if name in _SPECIAL_NAMES or name not in index:
+            continue
+        kind = "hint" if "hint" in filters else "typed" if "type" in filters else "shown"
+        refs[kind].append(index[name])
+    return refs
+
+
+def _template_sides(question: str, answer: str, fields: list[str]) -> _Sides | None:
+    """The flashcard a card type makes: the one field its front shows, and the one other
+    field its back adds (`{{FrontSide}}` and the front's fields aside); None if either side
+    shows no field or several."""
+    front = _template_refs(question, fields)
+    on_back = _template_refs(answer, fields)
+    shown = set(front["shown"])
+    back = {i for i in on_back["shown"] + on_back["typed"] if i not in shown}
+    if len(shown) != 1 or len(back) != 1:
+        return None
+    hints = set(front["hint"])
+    return _Sides(
+        front=shown.pop(),
+        back=back.pop(),
+        hint=hints.pop() if len(hints) == 1 else None,
+        conditions=frozenset(front["tested"]),
+    )
 
 
 def _text(value: Any) -> str:
@@ -689,7 +816,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _note_flashcards(row: tuple, note_types: dict[int, _NoteType]) -> list[dict]:
+def _note_flashcards(
+    row: tuple, note_types: dict[int, _NoteType], further: Iterable[int] = ()
+) -> list[dict]:
     _note_id, guid, mid, fields_value = row
     note_type = note_types.get(mid) if isinstance(mid, int) else None
     if note_type is None:
@@ -711,30 +840,52 @@ def _note_flashcards(row: tuple, note_types: dict[int, _NoteType]) -> list[dict]
         raise _NoteProblem(
             f"its note type {note_type.name!r} has one field: a flashcard needs a front and a back"
         )
-    return [_basic_flashcard(key, fields, note_type)]
+    first, used = _basic_flashcard(key, fields, note_type)
+    cards = [first]
+    for ord_ in further:
+        sides = note_type.sides(ord_)
+        if sides is None or max(sides.front, sides.back) >= len(fields):
+            note_type.skipped.add(note_type.template_name(ord_))
+            continue
+        hint = fields[sides.hint] if sides.hint is not None and sides.hint < len(fields) else ""
+        _check_media([fields[sides.front], fields[sides.back], hint])
+        used |= {sides.front, sides.back, sides.hint, *sides.conditions}
+        cards.append(
+            {
+                "key": f"{key}-card{ord_ + 1}",
+                "front": _markdown(fields[sides.front]),
+                "back": _markdown(fields[sides.back]),
+                "hint": _markdown(hint),
+            }
+        )
+    _ignore_rest(fields, note_type, used)
+    return cards
 
 
-def _ignore_rest(fields: list[str], note_type: _NoteType, used: Iterable[int]) -> None:
+def _ignore_rest(fields: list[str], note_type: _NoteType, used: Iterable[int | None]) -> None:
     used = set(used)
     for index, value in enumerate(fields):
         if index not in used and value.strip() and index < len(note_type.fields):
             note_type.ignored.add(note_type.fields[index])
 
 
-def _basic_flashcard(key: str, fields: list[str], note_type: _NoteType) -> dict:
+def _basic_flashcard(
+    key: str, fields: list[str], note_type: _NoteType
+) -> tuple[dict, set[int | None]]:
+    """The note's first card as a flashcard, and the fields it uses."""
     hint_index = next(
         (i for i, name in enumerate(note_type.fields) if i > 1 and name.casefold() == _HINT_FIELD),
         None,
     )
     hint = fields[hint_index] if hint_index is not None and hint_index < len(fields) else ""
     _check_media([fields[0], fields[1], hint])
-    _ignore_rest(fields, note_type, (0, 1, hint_index))
-    return {
+    card = {
         "key": key,
         "front": _markdown(fields[0]),
         "back": _markdown(fields[1]),
         "hint": _markdown(hint),
     }
+    return card, {0, 1, hint_index}
 
 
 def _cloze_flashcards(key: str, fields: list[str], note_type: _NoteType) -> list[dict]:

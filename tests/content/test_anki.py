@@ -592,6 +592,118 @@ def test_a_collection_in_anki_s_current_schema(tmp_path):
     assert {card["back"] for card in flashcards} >= {"Hanoi", "**Vientiane** lies on the Mekong."}
 
 
+def export_in(collection: Collection, tmp_path: Path, form: str) -> bytes:
+    """The collection as Anki exports it for older versions, in its current format, or as
+    its own collection file (schema 18) packed under a legacy name."""
+    if form == "schema18":
+        collection.close()
+        return zip_bytes(
+            {"collection.anki21": (tmp_path / "made" / "collection.anki2").read_bytes()}
+        )
+    out = tmp_path / f"{form}.apkg"
+    collection.export_anki_package(
+        out_path=str(out),
+        options=ExportAnkiPackageOptions(legacy=form == "legacy", with_media=False),
+        limit=None,
+    )
+    collection.close()
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("form", ["legacy", "current", "schema18"])
+def test_reversed_cards_made_in_anki_are_flashcards_too(tmp_path, form):
+    (tmp_path / "made").mkdir()
+    collection = Collection(str(tmp_path / "made" / "collection.anki2"))
+    deck_id = collection.decks.id("Made in Anki")
+    notes = []
+    for model, front, back, reverse in [
+        ("Basic (and reversed card)", "Capital of Laos?", "Vientiane", None),
+        ("Basic (optional reversed card)", "Treaty with Laos?", "1977", "y"),
+        ("Basic (optional reversed card)", "Troops in Laos?", "40,000", ""),
+    ]:
+        note = collection.new_note(collection.models.by_name(model))
+        note["Front"], note["Back"] = front, back
+        if reverse is not None:
+            note["Add Reverse"] = reverse
+        collection.add_note(note, deck_id)
+        notes.append(note)
+    assert collection.card_count() == 5  # what Anki made: two, two and one
+    guids = [note.guid for note in notes]
+
+    flashcards, messages = read_apkg(export_in(collection, tmp_path, form), f"{form}.apkg")
+
+    assert messages == []  # "Add Reverse" is used: it decides whether the card exists
+    key = ["anki-" + anki_hash(guid) for guid in guids]
+    assert sorted((card["key"], card["front"], card["back"]) for card in flashcards) == sorted(
+        [
+            (key[0], "Capital of Laos?", "Vientiane"),
+            (f"{key[0]}-card2", "Vientiane", "Capital of Laos?"),
+            (key[1], "Treaty with Laos?", "1977"),
+            (f"{key[1]}-card2", "1977", "Treaty with Laos?"),
+            (key[2], "Troops in Laos?", "40,000"),
+        ]
+    )
+
+
+def test_a_card_type_that_is_not_one_field_a_side_is_said_and_the_first_card_kept():
+    two_on_the_front = genanki.Model(
+        anki.stable_id("test", "two-on-the-front"),
+        "Country",
+        fields=[{"name": "Country"}, {"name": "Capital"}, {"name": "River"}],
+        templates=[
+            {"name": "Capital", "qfmt": "{{Country}}", "afmt": "{{FrontSide}}<hr>{{Capital}}"},
+            {
+                "name": "Where",
+                "qfmt": "{{Capital}} on the {{River}}",
+                "afmt": "{{FrontSide}}<hr>{{Country}}",
+            },
+            {
+                "name": "River",
+                "qfmt": "{{hint:Capital}}{{type:Country}}",
+                "afmt": "{{FrontSide}}<hr>{{River}}",
+            },
+        ],
+    )
+    note = genanki.Note(two_on_the_front, ["Laos", "Vientiane", "Mekong"], guid="laos")
+    notices: list[str] = []
+
+    flashcards, messages = read_apkg(genanki_package(note), "mixed.apkg", notices=notices)
+
+    assert messages == []
+    assert [(card["front"], card["back"]) for card in flashcards] == [("Laos", "Vientiane")]
+    assert notices == [
+        "mixed.apkg: note type 'Country': the field 'River' is not imported (a flashcard has a "
+        "front, a back and a hint)",
+        "mixed.apkg: note type 'Country': the cards of its card types 'River', 'Where' are not "
+        "imported (a flashcard shows one field on its front and another on its back)",
+    ]
+
+
+def test_a_reversed_type_in_the_answer_card_and_its_hint():
+    reversed_typed = genanki.Model(
+        anki.stable_id("test", "reversed-typed"),
+        "Typed both ways",
+        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Clue"}],
+        templates=[
+            {"name": "Forward", "qfmt": "{{Front}}{{type:Back}}", "afmt": "{{type:Back}}"},
+            {
+                "name": "Reverse",
+                "qfmt": "{{Back}}{{#Clue}}{{hint:Clue}}{{/Clue}}{{type:Front}}",
+                "afmt": "{{Back}}<hr id=answer>{{type:Front}}",
+            },
+        ],
+    )
+    note = genanki.Note(reversed_typed, ["Hanoi", "Capital of Vietnam", "H…"], guid="typed")
+
+    flashcards, messages = read_apkg(genanki_package(note), "typed.apkg")
+
+    assert messages == []
+    assert [(c["front"], c["back"], c["hint"]) for c in flashcards] == [
+        ("Hanoi", "Capital of Vietnam", ""),
+        ("Capital of Vietnam", "Hanoi", "H…"),
+    ]
+
+
 # Import: crafted files ----------------------------------------------------------------------------
 
 
@@ -735,6 +847,41 @@ def test_untrusted_values_in_the_notes_table(tmp_path):
         "x.apkg: note 6: another note has the same GUID",
         "x.apkg: note 7: its front: Value error, control character U+0007 is not allowed",
         "x.apkg: a note: its note type 'B' has one field: a flashcard needs a front and a back",
+    ]
+
+
+def test_untrusted_values_in_the_cards_and_card_types(tmp_path):
+    fields = [{"name": "F", "ord": 0}, {"name": "B", "ord": 1}]
+    templates = [
+        "not a card type",
+        {"name": "no ord", "qfmt": "{{B}}", "afmt": "{{F}}"},
+        {"name": "Back to front", "ord": 1, "qfmt": "{{B}}", "afmt": "{{F}}"},
+        {"name": "Numbers", "ord": 2, "qfmt": 42, "afmt": None},
+        {"name": "Braces", "ord": 3, "qfmt": "{{" * 1000 + "}}" * 1000, "afmt": "{{F}}"},
+    ]
+    models = json.dumps({"7": {"name": "T", "type": 0, "flds": fields, "tmpls": templates}})
+    data = sqlite_package(
+        tmp_path,
+        "CREATE TABLE col (models)",
+        "CREATE TABLE notes (id, guid, mid, flds)",
+        "CREATE TABLE cards (nid, ord)",
+        f"INSERT INTO col VALUES ('{models}')",
+        "INSERT INTO notes VALUES (1, 'ok', 7, 'front' || char(31) || 'back')",
+        "INSERT INTO cards VALUES (1, 0), (1, 1), (1, 1), (1, 2), (1, 3), (1, 9), (1, -1)",
+        "INSERT INTO cards VALUES (1, 'x'), ('x', 1), (1, 1e300), (1, 99999999999999)",
+    )
+    notices: list[str] = []
+
+    flashcards, messages = read_apkg(data, "x.apkg", notices=notices)
+
+    assert [(card["front"], card["back"]) for card in flashcards] == [
+        ("front", "back"),
+        ("back", "front"),
+    ]
+    assert messages == []
+    assert notices == [
+        "x.apkg: note type 'T': the cards of its card types 'Braces', 'Card 10', 'Numbers' are "
+        "not imported (a flashcard shows one field on its front and another on its back)"
     ]
 
 
