@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content import usercache
+from content.models import Lesson
 from courses.models import (
     Assignment,
     AssignmentKind,
@@ -283,7 +284,11 @@ def parameters_in_force(*, course_id: int | None, student_id: int | None) -> tup
 
 
 def courses_of(lesson_ids) -> dict[int, Course]:
-    """The course holding each of `lesson_ids` (one query; none without lessons)."""
+    """The course holding each of `lesson_ids`: the first (by pk) whose lesson sets hold it,
+    else the course whose folder it was loaded from (`Lesson.course_key`), as for the review
+    log a course's parameters are fitted to (content.export.course_reviews); a teacher may
+    assign a lesson that is in no set. One query, two more for lessons in no set; none without
+    lessons."""
     if not lesson_ids:
         return {}
     rows = (
@@ -294,6 +299,18 @@ def courses_of(lesson_ids) -> dict[int, Course]:
     found: dict[int, Course] = {}
     for course in rows:
         found.setdefault(course.lesson_id, course)
+    missing = [pk for pk in lesson_ids if pk not in found]
+    if missing:
+        folders = dict(
+            Lesson.objects.filter(pk__in=missing)
+            .exclude(course_key="")
+            .values_list("pk", "course_key")
+        )
+        if folders:
+            by_key = {c.key: c for c in Course.objects.filter(key__in=set(folders.values()))}
+            for lesson_id, key in folders.items():
+                if key in by_key:
+                    found[lesson_id] = by_key[key]
     return found
 
 

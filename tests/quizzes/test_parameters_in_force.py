@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fsrs import Card as FsrsCard
-from fsrs import Scheduler
+from fsrs import Rating, Scheduler
 
 from courses.models import FitStatus, ParameterFit
 from courses.selectors import study_day_for
@@ -238,6 +238,41 @@ def test_a_student_of_two_courses_is_scheduled_by_each_cards_own_course(client):
 
     client.post("/study/", {"action": "undo"})  # the latest rating, replayed by its course
     assert MemoryState.objects.filter(student=student).count() == 3
+
+
+def test_a_lesson_assigned_on_its_own_is_scheduled_by_the_course_it_was_loaded_from(db, client):
+    """A teacher may assign a lesson that is in no lesson set: its course is then the one
+    whose folder it came from (Lesson.course_key), as for the log the fit was made from."""
+    from courses.selectors import classroom_courses
+    from tests.factories import (
+        AssignmentFactory,
+        AssignmentLessonFactory,
+        CardFactory,
+        CourseFactory,
+        EnrollmentFactory,
+        LessonFactory,
+    )
+
+    student = StudentFactory()
+    course = CourseFactory(key="loose", desired_retention=0.8)
+    fit(course)
+    card = CardFactory(lesson=LessonFactory(course_key="loose"))
+    assignment = AssignmentFactory(lesson_set=None)
+    AssignmentLessonFactory(assignment=assignment, lesson=card.lesson)
+    EnrollmentFactory(classroom=assignment.classroom, student=student)
+    client.force_login(student)
+
+    shown = intervals(client.get(f"/study/?show={card.pk}").text)
+    client.post("/study/", {"card": card.pk, "reps": 0, "rating": 4, "duration_ms": 900})
+
+    # Easy on a new card: the fitted w[3], 12 days, stretched to the course's 0.8 retention.
+    expected = Scheduler(parameters=FITTED, desired_retention=0.8, enable_fuzzing=False)
+    easy, _ = expected.review_card(FsrsCard(), Rating.Easy, datetime(2026, 1, 1, tzinfo=UTC))
+    days = (easy.due - datetime(2026, 1, 1, tzinfo=UTC)).days
+    assert days > 12 and shown[3] == f"{days}d"
+    state = MemoryState.objects.get(student=student, card=card)
+    assert state.decay == -0.45 and state.stability == pytest.approx(12.0)
+    assert classroom_courses(assignment.classroom) == [course]
 
 
 # A student's own fit, as far as the course's: rating, buttons, undo, replay, reports ------------
