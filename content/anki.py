@@ -315,6 +315,7 @@ MAX_TOTAL_CHARS = (
 )
 MAX_CLOZES = 100  # deletions numbered in one note
 MAX_CARD_TYPES = 20  # cards read per Basic-like note (its first and the further ones)
+MAX_TEMPLATE_CHARS = 20_000  # a card type's front or back template; a longer one is not read
 MAX_SQLITE_STEPS = 50_000_000  # virtual machine instructions for all of one package's queries
 _CHUNK = 1024 * 1024
 
@@ -347,13 +348,29 @@ class _Refused(Exception):
 
 @dataclass
 class _Sides:
-    """Which fields a card type shows: one on its front, one on its back, perhaps a hint, and
-    the fields its front is conditional on (`{{#Add Reverse}}`), by index."""
+    """Which fields a card type shows: one on its front, one on its back, perhaps a hint, by
+    index; and, for each place the front shows its field, the sections around it (`{{#F}}`:
+    shown if F is filled in, `{{^F}}`: if F is empty) as (filled?, index) pairs."""
 
     front: int
     back: int
     hint: int | None
-    conditions: frozenset[int]
+    front_sections: tuple[tuple[tuple[bool, int], ...], ...]
+
+    def conditions(self) -> set[int]:
+        return {index for sections in self.front_sections for _filled, index in sections}
+
+    def front_shown(self, fields: list[str]) -> bool:
+        """Whether the card's front shows anything for this note: Anki made its card, but shows
+        a blank front (and nothing to study) when the field is empty or its section is off."""
+
+        def filled(index: int) -> bool:
+            return index < len(fields) and bool(fields[index].strip())
+
+        return filled(self.front) and any(
+            all(filled(index) == wanted for wanted, index in sections)
+            for sections in self.front_sections
+        )
 
 
 @dataclass
@@ -365,11 +382,19 @@ class _NoteType:
     # Card types after the first (ord 1 and on) by ord: their name and front and back templates.
     templates: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)  # card types with cards not imported
+    empty_backs: set[str] = field(default_factory=set)  # card types with cards left out for it
+    _sides: dict[int, "_Sides | None"] = field(default_factory=dict)
 
     def sides(self, ord_: int) -> "_Sides | None":
-        """The fields card type `ord_` shows, if they map onto a flashcard (else None)."""
-        template = self.templates.get(ord_)
-        return _template_sides(template[1], template[2], self.fields) if template else None
+        """The fields card type `ord_` shows, if they map onto a flashcard (else None); worked
+        out once per card type. A template longer than MAX_TEMPLATE_CHARS is not read."""
+        if ord_ not in self._sides:
+            template = self.templates.get(ord_)
+            readable = template and max(len(template[1]), len(template[2])) <= MAX_TEMPLATE_CHARS
+            self._sides[ord_] = (
+                _template_sides(template[1], template[2], self.fields) if readable else None
+            )
+        return self._sides[ord_]
 
     def template_name(self, ord_: int) -> str:
         template = self.templates.get(ord_)
@@ -628,6 +653,12 @@ def _read_notes(
                 f"{filename}: note type {note_type.name!r}: the cards of its {which} are not "
                 "imported (a flashcard shows one field on its front and another on its back)"
             )
+        if note_type.empty_backs:
+            names = ", ".join(repr(name) for name in sorted(note_type.empty_backs))
+            (messages if notices is None else notices).append(
+                f"{filename}: note type {note_type.name!r}: cards of {names} whose back is "
+                "empty are not imported"
+            )
     return flashcards, messages
 
 
@@ -638,11 +669,12 @@ def _further_cards(connection: sqlite3.Connection, tables: dict[str, str]) -> di
         return {}
     found: dict[int, list[int]] = {}
     rows = connection.execute(
-        "SELECT DISTINCT nid, ord FROM cards WHERE ord > 0 ORDER BY nid, ord LIMIT ?",
-        (MAX_NOTES * MAX_CARD_TYPES,),
+        "SELECT DISTINCT nid, ord FROM cards WHERE ord BETWEEN 1 AND ? AND nid IN "
+        "(SELECT id FROM notes ORDER BY id LIMIT ?) ORDER BY nid, ord LIMIT ?",
+        (MAX_CARD_TYPES - 1, MAX_NOTES, MAX_NOTES * MAX_CARD_TYPES),
     )
     for nid, ord_ in rows:
-        if isinstance(nid, int) and isinstance(ord_, int) and ord_ < MAX_CARD_TYPES:
+        if isinstance(nid, int) and isinstance(ord_, int):
             found.setdefault(nid, []).append(ord_)
     return found
 
@@ -769,25 +801,36 @@ _SPECIAL_NAMES = frozenset(
 )
 
 
-def _template_refs(template: str, fields: list[str]) -> dict[str, list[int]]:
+def _template_refs(template: str, fields: list[str]) -> dict[str, list]:
     """The fields a template refers to, by index, in order of appearance: `shown` (no filter
     or a display one), `hint` (`{{hint:F}}`), `typed` (`{{type:F}}`: a box to type the answer
-    in on the front, the answer compared on the back) and `tested` (`{{#F}}`, `{{^F}}`)."""
+    in on the front, the answer compared on the back); and, for each of `shown`, in
+    `sections`, the sections it is in (`{{#F}}`, `{{^F}}`) as (filled?, index) pairs."""
     index = {name: i for i, name in enumerate(fields)}
-    refs: dict[str, list[int]] = {"shown": [], "hint": [], "typed": [], "tested": []}
+    refs: dict[str, list] = {"shown": [], "hint": [], "typed": [], "sections": []}
+    open_sections: list[tuple[str, tuple[bool, int] | None]] = []  # name, (filled?, index)
     for match in _TEMPLATE_TAG.finditer(template):
         tag = match.group(1).strip()
         if tag[:1] in ("#", "^"):
-            if tag[1:].strip() in index:
-                refs["tested"].append(index[tag[1:].strip()])
+            name = tag[1:].strip()
+            condition = (tag[0] == "#", index[name]) if name in index else None
+            open_sections.append((name, condition))
             continue
-        if tag[:1] in ("/", "!"):
+        if tag[:1] == "/":
+            name = tag[1:].strip()
+            if any(opened == name for opened, _ in open_sections):
+                while open_sections.pop()[0] != name:
+                    pass
+            continue
+        if tag[:1] == "!":
             continue
         *filters, name = (part.strip() for part in tag.split(":"))
         if name in _SPECIAL_NAMES or name not in index:
             continue
         kind = "hint" if "hint" in filters else "typed" if "type" in filters else "shown"
         refs[kind].append(index[name])
+        if kind == "shown":
+            refs["sections"].append(tuple(c for _, c in open_sections if c is not None))
     return refs
 
 
@@ -806,7 +849,7 @@ def _template_sides(question: str, answer: str, fields: list[str]) -> _Sides | N
         front=shown.pop(),
         back=back.pop(),
         hint=hints.pop() if len(hints) == 1 else None,
-        conditions=frozenset(front["tested"]),
+        front_sections=tuple(front["sections"]),
     )
 
 
@@ -847,17 +890,22 @@ def _note_flashcards(
         if sides is None or max(sides.front, sides.back) >= len(fields):
             note_type.skipped.add(note_type.template_name(ord_))
             continue
+        used |= {sides.front, sides.back, sides.hint, *sides.conditions()}
+        if not sides.front_shown(fields):
+            continue  # a blank card in Anki too: nothing to study
+        if not fields[sides.back].strip():
+            note_type.empty_backs.add(note_type.template_name(ord_))
+            continue
         hint = fields[sides.hint] if sides.hint is not None and sides.hint < len(fields) else ""
         _check_media([fields[sides.front], fields[sides.back], hint])
-        used |= {sides.front, sides.back, sides.hint, *sides.conditions}
-        cards.append(
-            {
-                "key": f"{key}-card{ord_ + 1}",
-                "front": _markdown(fields[sides.front]),
-                "back": _markdown(fields[sides.back]),
-                "hint": _markdown(hint),
-            }
-        )
+        card = {
+            "key": f"{key}-card{ord_ + 1}",
+            "front": _markdown(fields[sides.front]),
+            "back": _markdown(fields[sides.back]),
+            "hint": _markdown(hint),
+        }
+        if not any((c["front"], c["back"]) == (card["front"], card["back"]) for c in cards):
+            cards.append(card)  # another card type may ask the same (a typed answer's)
     _ignore_rest(fields, note_type, used)
     return cards
 

@@ -289,10 +289,11 @@ def courses_of(lesson_ids) -> dict[int, Course]:
     log a course's parameters are fitted to (content.export.course_reviews); a teacher may
     assign a lesson that is in no set. One query, two more for lessons in no set; none without
     lessons."""
+    lesson_ids = list(lesson_ids)
     if not lesson_ids:
         return {}
     rows = (
-        Course.objects.filter(lesson_sets__lessons__in=list(lesson_ids))
+        Course.objects.filter(lesson_sets__lessons__in=lesson_ids)
         .annotate(lesson_id=F("lesson_sets__lessons"))
         .order_by("pk")
     )

@@ -645,6 +645,53 @@ def test_reversed_cards_made_in_anki_are_flashcards_too(tmp_path, form):
     )
 
 
+@pytest.mark.parametrize("form", ["legacy", "schema18"])
+def test_cards_anki_shows_blank_are_left_out_and_a_repeated_card_is_read_once(tmp_path, form):
+    """Anki keeps a card when the field its front shows is cleared, and shows it blank: such a
+    card is no flashcard, and no error either."""
+    (tmp_path / "made").mkdir()
+    collection = Collection(str(tmp_path / "made" / "collection.anki2"))
+    models = collection.models
+    word = models.new("Word")
+    for name in ("Word", "Meaning", "Example"):
+        models.add_field(word, models.new_field(name))
+    for name, front, back in [
+        ("Recognise", "{{Word}}", "{{Meaning}}"),
+        ("Type", "{{Word}}{{type:Meaning}}", "{{type:Meaning}}"),
+        ("Example", "{{Example}}", "{{Word}}"),
+        ("Meaning", "{{Meaning}}", "{{Example}}"),
+    ]:
+        template = models.new_template(name)
+        template["qfmt"], template["afmt"] = front, "{{FrontSide}}<hr id=answer>" + back
+        models.add_template(word, template)
+    models.add_dict(word)
+    deck_id = collection.decks.id("Made in Anki")
+    note = collection.new_note(models.by_name("Word"))
+    note["Word"], note["Meaning"], note["Example"] = "chat", "cat", "Le chat dort."
+    collection.add_note(note, deck_id)
+    optional = collection.new_note(models.by_name("Basic (optional reversed card)"))
+    optional["Front"], optional["Back"], optional["Add Reverse"] = "Treaty?", "1977", "y"
+    collection.add_note(optional, deck_id)
+    note["Example"] = ""
+    optional["Add Reverse"] = ""
+    collection.update_notes([note, optional])
+    assert collection.card_count() == 6  # Anki keeps every card it made
+    notices: list[str] = []
+
+    flashcards, messages = read_apkg(
+        export_in(collection, tmp_path, form), "d.apkg", notices=notices
+    )
+
+    assert messages == []
+    assert sorted((card["front"], card["back"]) for card in flashcards) == [
+        ("Treaty?", "1977"),
+        ("chat", "cat"),
+    ]
+    assert notices == [
+        "d.apkg: note type 'Word': cards of 'Meaning' whose back is empty are not imported"
+    ]
+
+
 def test_a_card_type_that_is_not_one_field_a_side_is_said_and_the_first_card_kept():
     two_on_the_front = genanki.Model(
         anki.stable_id("test", "two-on-the-front"),
@@ -882,6 +929,43 @@ def test_untrusted_values_in_the_cards_and_card_types(tmp_path):
     assert notices == [
         "x.apkg: note type 'T': the cards of its card types 'Braces', 'Card 10', 'Numbers' are "
         "not imported (a flashcard shows one field on its front and another on its back)"
+    ]
+
+
+def test_a_long_card_type_is_not_read_and_orphan_cards_crowd_out_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(anki, "MAX_NOTES", 3)
+    fields = [{"name": "F", "ord": 0}, {"name": "B", "ord": 1}]
+    long_front = "{{B}}" + "{{F}}" * anki.MAX_TEMPLATE_CHARS
+    templates = [
+        {"name": "Reverse", "ord": 1, "qfmt": "{{B}}", "afmt": "{{F}}"},
+        {"name": "Long", "ord": 2, "qfmt": long_front, "afmt": "{{F}}"},
+    ]
+    models = json.dumps({"7": {"name": "T", "type": 0, "flds": fields, "tmpls": templates}})
+    data = sqlite_package(
+        tmp_path,
+        "CREATE TABLE col (models)",
+        "CREATE TABLE notes (id, guid, mid, flds)",
+        "CREATE TABLE cards (nid, ord)",
+        f"INSERT INTO col VALUES ('{models}')",
+        *(
+            f"INSERT INTO notes VALUES ({n}, 'g{n}', 7, 'f{n}' || char(31) || 'b{n}')"
+            for n in (1, 2, 3)
+        ),
+        # Cards of no note, before the notes' own (MAX_NOTES * MAX_CARD_TYPES of them).
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) "
+        "INSERT INTO cards SELECT -i, 1 FROM n",
+        "INSERT INTO cards VALUES (1, 1), (1, 2), (2, 1), (3, 1)",
+    )
+    notices: list[str] = []
+
+    flashcards, messages = read_apkg(data, "x.apkg", notices=notices)
+
+    assert messages == []
+    assert len(flashcards) == 6
+    assert {card["front"] for card in flashcards} == {"f1", "b1", "f2", "b2", "f3", "b3"}
+    assert notices == [
+        "x.apkg: note type 'T': the cards of its card type 'Long' are not imported (a flashcard "
+        "shows one field on its front and another on its back)"
     ]
 
 
