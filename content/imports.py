@@ -577,23 +577,32 @@ def import_record_create(*, user: Any, upload: Upload) -> ImportRecord:
     )
 
 
-# An import is a few seconds' work: one still queued after this long has most likely lost its
-# task (a worker stopped mid-import, a queue emptied), and the uploader may queue it again.
+# An import is a few seconds' work: one still waiting for its task this long after Import was
+# pressed has most likely lost it (a worker stopped, a queue emptied), and its uploader may queue
+# it again. One that a task started is stalled only once no task may still be running it (RQ
+# stops a task after an hour: config/settings).
 IMPORT_STALLED_AFTER = timedelta(minutes=15)
+IMPORT_RUNNING_LIMIT = timedelta(hours=1)
 
 
 def import_records_stalled() -> Q:
-    """Imports queued more than IMPORT_STALLED_AFTER ago (or before queued_at was recorded)."""
-    return Q(status=ImportStatus.QUEUED) & (
-        Q(queued_at__isnull=True) | Q(queued_at__lt=timezone.now() - IMPORT_STALLED_AFTER)
+    """Imports queued more than IMPORT_STALLED_AFTER ago and never started, or started more
+    than IMPORT_RUNNING_LIMIT ago and not finished."""
+    now = timezone.now()
+    waiting = Q(started_at__isnull=True) & (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=now - IMPORT_STALLED_AFTER)
     )
+    return Q(status=ImportStatus.QUEUED) & (waiting | Q(started_at__lt=now - IMPORT_RUNNING_LIMIT))
 
 
 def import_record_stalled(record: ImportRecord) -> bool:
-    """Whether the import has been queued for longer than IMPORT_STALLED_AFTER."""
-    return record.status == ImportStatus.QUEUED and (
-        record.queued_at is None or record.queued_at < timezone.now() - IMPORT_STALLED_AFTER
-    )
+    """Whether the import is stalled (import_records_stalled), as the record read says."""
+    if record.status != ImportStatus.QUEUED:
+        return False
+    now = timezone.now()
+    if record.started_at is not None:
+        return record.started_at < now - IMPORT_RUNNING_LIMIT
+    return record.queued_at is None or record.queued_at < now - IMPORT_STALLED_AFTER
 
 
 def import_record_queue(*, record: ImportRecord) -> bool:
@@ -606,7 +615,7 @@ def import_record_queue(*, record: ImportRecord) -> bool:
         queued = (
             ImportRecord.objects.filter(pk=record.pk)
             .filter(Q(status=ImportStatus.PREVIEWED) | import_records_stalled())
-            .update(status=ImportStatus.QUEUED, queued_at=timezone.now())
+            .update(status=ImportStatus.QUEUED, queued_at=timezone.now(), started_at=None)
         )
         if queued:
             transaction.on_commit(partial(_enqueue, record.pk))
@@ -654,7 +663,11 @@ def _one_import_at_a_time() -> None:
 def import_record_apply(*, record_id: int) -> ImportRecord:
     """Apply a queued import, exactly as previewed (the task's work). The record's row is locked
     for the whole import, so that it is applied once; it ends `applied`, `refused` (the change
-    differs from the preview, or the files no longer load: nothing written) or `failed`."""
+    differs from the preview, or the files no longer load: nothing written) or `failed`.
+    That a task started it is committed first, so that its page does not call it stalled."""
+    ImportRecord.objects.filter(pk=record_id, status=ImportStatus.QUEUED).update(
+        started_at=timezone.now()
+    )
     with transaction.atomic():
         _one_import_at_a_time()
         record = ImportRecord.objects.select_for_update().get(pk=record_id)

@@ -446,9 +446,10 @@ class ImportRecord(models.Model):
     fingerprint = models.CharField(_("preview digest"), max_length=64, blank=True)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    # When Import was last pressed: an import queued long ago whose worker stopped may be
-    # queued again (content.imports.import_record_stalled).
+    # When Import was last pressed, and when a task started the import: an import whose task
+    # was lost may be queued again (content.imports.import_record_stalled).
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

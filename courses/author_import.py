@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh
 
 from content.imports import (
     IMPORT_STALLED_AFTER,
@@ -189,6 +190,9 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     }
     template_name = "courses/author_import_detail.html"
     if wants_partial(request):
+        if stalled:
+            # The poll found it stalled: the whole page, with its buttons, replaces the polling.
+            return HttpResponseClientRefresh()
         template_name += "#import-status"
     return render(request, template_name, context)
 
@@ -207,10 +211,12 @@ def author_import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def author_import_cancel(request: HttpRequest, import_id: int) -> HttpResponse:
-    """The uploader: drop the previewed (or stalled) import; no content is written."""
+    """The uploader: drop the previewed (or stalled) import; no content is written. One that
+    could not be cancelled (imported meanwhile, or started) goes to its page, which says so."""
     record = _record(request, import_id, own=True)
-    import_record_cancel(record=record)
-    return redirect("author_import")
+    if import_record_cancel(record=record):
+        return redirect("author_import")
+    return redirect(record)
 
 
 @require_GET

@@ -35,10 +35,18 @@ def upload(client, name: str, data: bytes):
     return client.post(reverse("author_import"), {"file": SimpleUploadedFile(name, data)})
 
 
-def queued(record: ImportRecord, *, minutes_ago: int) -> ImportRecord:
-    """The import, as if Import had been pressed `minutes_ago`."""
+def queued(
+    record: ImportRecord, *, minutes_ago: int, started_minutes_ago: int | None = None
+) -> ImportRecord:
+    """The import, as if Import had been pressed `minutes_ago` (and a task had started it
+    `started_minutes_ago`, and not finished)."""
+    now = timezone.now()
     ImportRecord.objects.filter(pk=record.pk).update(
-        status=ImportStatus.QUEUED, queued_at=timezone.now() - timedelta(minutes=minutes_ago)
+        status=ImportStatus.QUEUED,
+        queued_at=now - timedelta(minutes=minutes_ago),
+        started_at=None
+        if started_minutes_ago is None
+        else now - timedelta(minutes=started_minutes_ago),
     )
     record.refresh_from_db()
     return record
@@ -328,6 +336,70 @@ def test_a_stalled_import_stops_polling_says_so_and_its_uploader_queues_it_again
     assert record.status == ImportStatus.APPLIED
     assert QuestionVersion.objects.count() == 8
     assert "Imported:" in author_client.get(url).text
+
+
+@pytest.mark.parametrize(("started", "stalled"), [(16, False), (59, False), (61, True)])
+def test_an_import_a_task_started_is_stalled_only_after_an_hour(
+    author_client, author, started, stalled
+):
+    record = queued(
+        import_record_create(user=author, upload=mini_zip()),
+        minutes_ago=started + 5,
+        started_minutes_ago=started,
+    )
+
+    html = author_client.get(record.get_absolute_url()).text
+    cancel = author_client.post(reverse("author_import_cancel", args=[record.pk]))
+
+    assert ("Import again" in html) is stalled
+    assert ("hx-trigger" in html) is not stalled
+    record.refresh_from_db()
+    if stalled:
+        assert cancel["Location"] == reverse("author_import")
+        assert record.status == ImportStatus.CANCELLED
+    else:  # not cancelled: its page says what it is
+        assert cancel["Location"] == record.get_absolute_url()
+        assert record.status == ImportStatus.QUEUED
+
+
+def test_the_poll_that_finds_an_import_stalled_reloads_the_page_for_its_buttons(
+    author_client, author
+):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=16)
+
+    response = author_client.get(record.get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response["HX-Refresh"] == "true"
+
+
+def test_a_task_marks_the_import_started_before_it_applies_it(author, monkeypatch):
+    record = queued(import_record_create(user=author, upload=mini_zip()), minutes_ago=30)
+    seen = []
+
+    def apply(upload, *, fingerprint):  # the real import_apply, after a look at the record
+        seen.append(ImportRecord.objects.get(pk=record.pk).started_at)
+        return real_apply(upload, fingerprint=fingerprint)
+
+    from content import imports
+
+    real_apply = imports.import_apply
+    monkeypatch.setattr(imports, "import_apply", apply)
+    import_record_apply(record_id=record.pk)
+
+    assert seen[0] is not None and timezone.now() - seen[0] < timedelta(minutes=1)
+    record.refresh_from_db()
+    assert record.status == ImportStatus.APPLIED
+
+
+def test_a_stalled_import_whose_uploader_is_gone_says_to_upload_it_again(author_client, author):
+    other = AuthorFactory()
+    record = queued(import_record_create(user=other, upload=mini_zip()), minutes_ago=16)
+    other.delete()
+
+    html = author_client.get(record.get_absolute_url()).text
+
+    assert "Its uploader's account is gone: upload the file again to import it." in html
 
 
 def test_an_import_queued_before_queued_at_was_kept_counts_as_stalled(author_client, author):
