@@ -6,6 +6,7 @@ failed requests and CSP violations."""
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from content.imports import import_record_apply
@@ -126,9 +127,12 @@ def test_an_oversize_file_is_refused_with_a_clear_message(author_page, settings,
 def test_a_running_import_shows_its_result_when_it_is_done(author_page, live_server):
     page, problems = author_page
     _upload(page, "mini-course.zip", mini_zip(**{"course.yaml": _renamed_course()}).data)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import of mini-course.zip")
     record = ImportRecord.objects.get()
     # As if a task worker had taken it but not finished: the page polls.
-    ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.QUEUED)
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportStatus.QUEUED, queued_at=timezone.now()
+    )
     page.reload()
     expect(page.get_by_role("heading", name="Status: importing")).to_be_visible()
     _clean(page, problems)
@@ -149,8 +153,11 @@ def test_without_javascript_a_running_import_page_reloads_until_done(mini, live_
         sign_in(page, live_server, "aut")
         page.goto(f"{live_server.url}/author/import/")
         _upload(page, "mini-course.zip", mini_zip(**{"course.yaml": _renamed_course()}).data)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Import of mini-course.zip")
         record = ImportRecord.objects.get()
-        ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.QUEUED)
+        ImportRecord.objects.filter(pk=record.pk).update(
+            status=ImportStatus.QUEUED, queued_at=timezone.now()
+        )
         page.reload()
         expect(page.get_by_role("heading", name="Status: importing")).to_be_visible()
 

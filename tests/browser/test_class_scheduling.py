@@ -39,6 +39,8 @@ def test_the_teacher_sees_the_evidence_and_the_cost_of_a_typed_retention(
     expect(page.locator(f"#retention-{course.pk}")).to_contain_text("0.90 (now)")
     field = page.get_by_label("The cost of another desired retention")
     expect(field).to_have_value("0.9")
+    # htmx takes the field over once the page has loaded: typed into sooner, it asks nothing.
+    page.wait_for_load_state("load")
 
     field.fill("0.87")
 

@@ -49,6 +49,7 @@ def test_pages_work_at_phone_width_without_console_errors(demo, log_in, page):
     page.set_viewport_size({"width": 375, "height": 800})
     log_in("student")
     expect(page.get_by_role("heading", name="Your assignments")).to_be_visible()
+    page.wait_for_load_state("load")  # its stylesheets applied and its scripts run
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
     assert errors == []

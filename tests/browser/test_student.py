@@ -43,6 +43,7 @@ def test_a_review_session_by_keyboard_with_undo(student, log_in, live_server, pa
         expect(card.locator("a:focus")).to_have_text("Show answer")  # focus follows each swap
         page.keyboard.press("Enter")
         expect(card.get_by_role("button", name=re.compile("^Easy"))).to_be_visible()
+        expect(card.get_by_role("button", name=re.compile("^Good"))).to_be_focused()
         page.keyboard.press("4")
         expect(card.locator(".back")).to_have_count(0)
     expect(card.get_by_role("heading", name="Done for today")).to_be_visible()
@@ -68,14 +69,16 @@ def take_quiz_to_the_end(page, *, javascript: bool = True) -> None:
         check = panel.get_by_role("button", name="Check answer")
         onward = panel.get_by_role("button", name="Next question")
         expect(finish.or_(check).or_(onward)).to_be_visible()
+        number = re.search(r"Question (\d+) of", panel.inner_text()).group(1)
         if finish.is_visible():
             finish.click()
             submit_from_the_summary(page)
             return
         if onward.is_visible():
             onward.click()
+            # Until the next question is in, "Next question" is still there to be seen again.
+            expect(panel.get_by_text(f"Question {number} of")).to_have_count(0)
             continue
-        number = re.search(r"Question (\d+) of", panel.inner_text()).group(1)
         radios = panel.get_by_role("radio")
         if radios.count():
             radios.first.check()
@@ -110,6 +113,7 @@ def test_a_quiz_with_feedback_a_resumed_attempt_and_the_review(student, log_in, 
     panel = page.locator("#question-panel")
     expect(panel).to_contain_text("Question 1 of 8")
 
+    page.wait_for_load_state("load")  # the whole page, not the part parsed so far
     source = page.content()
     assert "Both interests and ideology." not in source  # the explanation, before answering
     panel.get_by_label("Shared interests and ideology").check()

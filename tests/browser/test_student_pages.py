@@ -154,6 +154,7 @@ def test_the_dashboard_shows_quiz_results_due_dates_and_the_forecast_without_jav
     # The same page at 375 px, measured (page scripts run for that, not for the page).
     page = context_of(viewport=PHONE)
     sign_in(page, live_server)
+    page.wait_for_load_state("load")  # its stylesheets applied: what is measured below
     days = page.locator(".forecast-bars .day")
     expect(days).to_have_count(14)
     boxes = [days.nth(i).bounding_box() for i in range(14)]
@@ -236,7 +237,7 @@ def test_settings_preselect_the_browsers_zone_and_show_messages_and_errors_by_le
     saved = page.locator(".message.success")
     expect(saved).to_have_attribute("role", "status")
     expect(saved).to_contain_text("Your settings are saved.")
-    assert saved.evaluate("e => getComputedStyle(e).borderLeftColor") == OK_INK
+    expect(saved).to_have_css("border-left-color", OK_INK)
     expect(zone).to_have_value(re.compile(r"^Asia/(Ho_Chi_Minh|Saigon)$"))
     expect(page.get_by_text("Preselected from your browser")).to_be_hidden()
 
@@ -245,7 +246,7 @@ def test_settings_preselect_the_browsers_zone_and_show_messages_and_errors_by_le
     page.get_by_role("button", name="Save").click()
     error = page.locator("#id_time_zone_error")
     expect(error).to_contain_text("Select a valid choice")
-    assert error.evaluate("e => getComputedStyle(e).color") == ERROR_INK
+    expect(error).to_have_css("color", ERROR_INK)
     expect(zone).to_have_attribute("aria-invalid", "true")
     assert "id_time_zone_error" in zone.get_attribute("aria-describedby").split()
 
@@ -271,7 +272,7 @@ def test_settings_preselect_the_browsers_zone_and_show_messages_and_errors_by_le
     )
     alert = page.locator(".message.error")
     expect(alert).to_have_attribute("role", "alert")
-    assert alert.evaluate("e => getComputedStyle(e).borderLeftColor") == ERROR_INK
+    expect(alert).to_have_css("border-left-color", ERROR_INK)
 
 
 def test_the_settings_page_works_without_javascript(student, live_server, context_of):
