@@ -587,7 +587,8 @@ IMPORT_RUNNING_LIMIT = timedelta(hours=1)
 
 def import_records_stalled() -> Q:
     """Imports queued more than IMPORT_STALLED_AFTER ago and never started, or started more
-    than IMPORT_RUNNING_LIMIT ago and not finished."""
+    than IMPORT_RUNNING_LIMIT ago and not finished: the one test of it, for the page (as an
+    annotation) and for Import again and Cancel alike."""
     now = timezone.now()
     waiting = Q(started_at__isnull=True) & (
         Q(queued_at__isnull=True) | Q(queued_at__lt=now - IMPORT_STALLED_AFTER)
@@ -595,22 +596,12 @@ def import_records_stalled() -> Q:
     return Q(status=ImportStatus.QUEUED) & (waiting | Q(started_at__lt=now - IMPORT_RUNNING_LIMIT))
 
 
-def import_record_stalled(record: ImportRecord) -> bool:
-    """Whether the import is stalled (import_records_stalled), as the record read says."""
-    if record.status != ImportStatus.QUEUED:
-        return False
-    now = timezone.now()
-    if record.started_at is not None:
-        return record.started_at < now - IMPORT_RUNNING_LIMIT
-    return record.queued_at is None or record.queued_at < now - IMPORT_STALLED_AFTER
-
-
 def import_record_queue(*, record: ImportRecord) -> bool:
     """Queue the previewed import to be applied by a task, or queue again a stalled one (its
     task may be lost; if it is not, whichever task comes second finds the import done and
     leaves it). Only once: of two requests at the same moment (a double click, two tabs), one
-    queues it; returns whether this one did. An import being applied holds its row, so this
-    waits for it and then finds it no longer queued."""
+    queues it; returns whether this one did. An import a task has started is not stalled (for
+    an hour), so this leaves it to its task."""
     with transaction.atomic():
         queued = (
             ImportRecord.objects.filter(pk=record.pk)

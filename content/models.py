@@ -447,7 +447,7 @@ class ImportRecord(models.Model):
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     # When Import was last pressed, and when a task started the import: an import whose task
-    # was lost may be queued again (content.imports.import_record_stalled).
+    # was lost may be queued again (content.imports.import_records_stalled).
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

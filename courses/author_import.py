@@ -27,7 +27,6 @@ from content.imports import (
     import_record_cancel,
     import_record_create,
     import_record_queue,
-    import_record_stalled,
     import_records_stalled,
     limit,
 )
@@ -109,15 +108,18 @@ class ImportForm(forms.Form):
         return cleaned
 
 
-def _history() -> list[ImportRecord]:
-    """The latest imports with who uploaded them and whether each has stalled; their files are
-    not read. One query."""
-    records = (
+def _records():
+    """Imports with who uploaded them and whether each has stalled; their files are not read."""
+    return (
         ImportRecord.objects.select_related("uploaded_by")
         .defer("file")
         .annotate(stalled=ExpressionWrapper(import_records_stalled(), BooleanField()))
     )
-    return list(records[:HISTORY_LENGTH])
+
+
+def _history() -> list[ImportRecord]:
+    """The latest imports (one query)."""
+    return list(_records()[:HISTORY_LENGTH])
 
 
 @csrf_exempt  # checked by _author_import, once the upload limit is in place
@@ -158,7 +160,7 @@ def _author_import(request: HttpRequest) -> HttpResponse:
 
 def _record(request: HttpRequest, import_id: int, *, own: bool = False) -> ImportRecord:
     _require(request, Role.AUTHOR)
-    records = ImportRecord.objects.select_related("uploaded_by").defer("file")
+    records = _records()
     if own:
         # Only the author who uploaded a file imports or cancels it.
         records = records.filter(uploaded_by=request.user)
@@ -172,7 +174,7 @@ def author_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     """Authors: an import's preview (what it adds, changes with a diff, retires, or its errors)
     with Import and Cancel; while it runs, its progress, looked at again until it is done."""
     record = _record(request, import_id)
-    stalled = import_record_stalled(record)
+    stalled = record.stalled
     running = record.status == ImportStatus.QUEUED and not stalled
     preview = Preview.from_summary(record.summary)
     context = {
