@@ -896,14 +896,7 @@ def _note_flashcards(
         if not fields[sides.back].strip():
             note_type.empty_backs.add(note_type.template_name(ord_))
             continue
-        hint = fields[sides.hint] if sides.hint is not None and sides.hint < len(fields) else ""
-        _check_media([fields[sides.front], fields[sides.back], hint])
-        card = {
-            "key": f"{key}-card{ord_ + 1}",
-            "front": _markdown(fields[sides.front]),
-            "back": _markdown(fields[sides.back]),
-            "hint": _markdown(hint),
-        }
+        card = _flashcard(f"{key}-card{ord_ + 1}", fields, sides.front, sides.back, sides.hint)
         if not any((c["front"], c["back"]) == (card["front"], card["back"]) for c in cards):
             cards.append(card)  # another card type may ask the same (a typed answer's)
     _ignore_rest(fields, note_type, used)
@@ -925,15 +918,19 @@ def _basic_flashcard(
         (i for i, name in enumerate(note_type.fields) if i > 1 and name.casefold() == _HINT_FIELD),
         None,
     )
-    hint = fields[hint_index] if hint_index is not None and hint_index < len(fields) else ""
-    _check_media([fields[0], fields[1], hint])
-    card = {
+    return _flashcard(key, fields, 0, 1, hint_index), {0, 1, hint_index}
+
+
+def _flashcard(key: str, fields: list[str], front: int, back: int, hint: int | None) -> dict:
+    """A flashcard of the note's fields `front`, `back` and, if it has one, `hint`."""
+    hint_text = fields[hint] if hint is not None and hint < len(fields) else ""
+    _check_media([fields[front], fields[back], hint_text])
+    return {
         "key": key,
-        "front": _markdown(fields[0]),
-        "back": _markdown(fields[1]),
-        "hint": _markdown(hint),
+        "front": _markdown(fields[front]),
+        "back": _markdown(fields[back]),
+        "hint": _markdown(hint_text),
     }
-    return card, {0, 1, hint_index}
 
 
 def _cloze_flashcards(key: str, fields: list[str], note_type: _NoteType) -> list[dict]:
